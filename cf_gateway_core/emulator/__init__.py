@@ -1,0 +1,1 @@
+"""The offline emulator: deterministic default replies and a local HTTP server."""

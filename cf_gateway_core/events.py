@@ -1,0 +1,240 @@
+"""Neutral stream events and the accumulator that folds them into a :class:`ChatResponse`.
+
+Every wire format's ``ChunkDecoder`` turns server-sent events into these values; adapters turn
+them into framework chunks. :class:`StreamAccumulator` is the one place a stream becomes a final
+reply, and :func:`events_from_response` replays a complete reply as events (for a ``stream=true``
+request answered with plain JSON), so streaming and non-streaming converge by construction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cf_gateway_core.messages import (
+    ChatResponse,
+    FinishReason,
+    GatewayMetadata,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    Usage,
+)
+
+__all__ = [
+    "Finish",
+    "ReasoningDelta",
+    "ResponseStart",
+    "StreamAccumulator",
+    "StreamEvent",
+    "TextDelta",
+    "ToolCallDelta",
+    "UsageUpdate",
+    "events_from_response",
+    "parse_tool_arguments",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStart:
+    """The reply's id and model, as soon as the stream tells them."""
+
+    id: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of reasoning text and/or its signature; ``index`` keys separate reasoning blocks."""
+
+    text: str = ""
+    signature: str | None = None
+    index: int = 0
+    redacted_data: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call; fragments with the same ``index`` belong to one call.
+
+    The first fragment of a call usually carries ``id`` and ``name``; ``arguments`` fragments are
+    JSON text concatenated in order and parsed once when the stream closes.
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageUpdate:
+    """A usage snapshot; the last non-zero one wins."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """Why the reply ended (normalised and raw)."""
+
+    reason: FinishReason | None
+    raw_reason: str | None = None
+
+
+StreamEvent = ResponseStart | TextDelta | ReasoningDelta | ToolCallDelta | UsageUpdate | Finish
+"""Any stream event."""
+
+
+def parse_tool_arguments(raw: str) -> tuple[dict[str, object], str | None]:
+    """Parse tool-call arguments; return ``(arguments, error)``; empty text means ``{}``."""
+    if not raw.strip():
+        return {}, None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return {}, f"arguments are not valid JSON: {exc}"
+    if not isinstance(value, dict):
+        return {}, f"arguments must be a JSON object, got {type(value).__name__}"
+    return value, None
+
+
+class _ToolCallBuilder:
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.name: str | None = None
+        self.arguments: list[str] = []
+
+    def build(self, index: int) -> ToolCallPart:
+        raw = "".join(self.arguments)
+        arguments, error = parse_tool_arguments(raw)
+        return ToolCallPart(
+            id=self.id or f"call_{index}",
+            name=self.name or "",
+            arguments=arguments,
+            raw_arguments=raw if error else None,
+            error=error,
+        )
+
+
+class _ReasoningBuilder:
+    __slots__ = ("redacted_data", "signature", "text")
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.signature: str | None = None
+        self.redacted_data: str | None = None
+
+
+class StreamAccumulator:
+    """Folds stream events into the :class:`ChatResponse` a non-stream call would return."""
+
+    def __init__(self, *, gateway: GatewayMetadata | None = None) -> None:
+        """Start empty; ``gateway`` is the metadata read from the response headers."""
+        self.gateway = gateway
+        self._id: str | None = None
+        self._model: str | None = None
+        self._text: list[str] = []
+        self._reasoning: dict[int, _ReasoningBuilder] = {}
+        self._tools: dict[int, _ToolCallBuilder] = {}
+        self._usage: Usage | None = None
+        self._finish: Finish | None = None
+
+    def add(self, event: StreamEvent) -> None:
+        """Fold one event in."""
+        if isinstance(event, TextDelta):
+            self._text.append(event.text)
+        elif isinstance(event, ToolCallDelta):
+            self._add_tool(event)
+        elif isinstance(event, ReasoningDelta):
+            self._add_reasoning(event)
+        elif isinstance(event, UsageUpdate):
+            if not event.usage.is_zero or self._usage is None:
+                self._usage = event.usage
+        elif isinstance(event, Finish):
+            self._finish = event
+        else:
+            self._id = event.id or self._id
+            self._model = event.model or self._model
+
+    def _add_tool(self, event: ToolCallDelta) -> None:
+        builder = self._tools.get(event.index)
+        if builder is None:
+            builder = self._tools[event.index] = _ToolCallBuilder()
+        if event.id:
+            builder.id = event.id
+        if event.name:
+            builder.name = event.name
+        if event.arguments:
+            builder.arguments.append(event.arguments)
+
+    def _add_reasoning(self, event: ReasoningDelta) -> None:
+        builder = self._reasoning.get(event.index)
+        if builder is None:
+            builder = self._reasoning[event.index] = _ReasoningBuilder()
+        if event.text:
+            builder.text.append(event.text)
+        if event.signature:
+            builder.signature = event.signature
+        if event.redacted_data:
+            builder.redacted_data = event.redacted_data
+
+    @property
+    def text(self) -> str:
+        """The text received so far (available to callers when a stream breaks)."""
+        return "".join(self._text)
+
+    def result(self) -> ChatResponse:
+        """The reply folded so far, in canonical part order."""
+        parts: list[TextPart | ReasoningPart | ToolCallPart] = [
+            ReasoningPart(
+                text="".join(r.text), signature=r.signature, redacted_data=r.redacted_data
+            )
+            for _, r in sorted(self._reasoning.items())
+        ]
+        text = "".join(self._text)
+        if text:
+            parts.append(TextPart(text))
+        parts.extend(b.build(i) for i, b in sorted(self._tools.items()))
+        finish = self._finish
+        return ChatResponse(
+            parts=tuple(parts),
+            id=self._id,
+            model=self._model,
+            finish_reason=finish.reason if finish else None,
+            raw_finish_reason=finish.raw_reason if finish else None,
+            usage=self._usage,
+            gateway=self.gateway,
+        )
+
+
+def events_from_response(response: ChatResponse) -> list[StreamEvent]:
+    """Replay a complete reply as stream events (a JSON answer to a streaming request)."""
+    events: list[StreamEvent] = [ResponseStart(response.id, response.model)]
+    tool_index = 0
+    for part in response.parts:
+        if isinstance(part, TextPart):
+            events.append(TextDelta(part.text))
+        elif isinstance(part, ReasoningPart):
+            events.append(
+                ReasoningDelta(part.text, part.signature, len(events), part.redacted_data)
+            )
+        else:
+            raw = part.raw_arguments
+            if raw is None:
+                raw = json.dumps(part.arguments, separators=(",", ":"))
+            events.append(ToolCallDelta(tool_index, part.id, part.name, raw))
+            tool_index += 1
+    if response.usage is not None:
+        events.append(UsageUpdate(response.usage))
+    events.append(Finish(response.finish_reason, response.raw_finish_reason))
+    return events

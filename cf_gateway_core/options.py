@@ -1,0 +1,173 @@
+"""Gateway features (cache, logging, retries, BYOK, ZDR) as ``cf-aig-*`` request headers.
+
+Pure: :class:`GatewayOptions` validates at construction and renders its headers once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+from cf_gateway_core.errors import GatewayConfigError
+
+__all__ = ["GatewayOptions", "OptionsInput"]
+
+Backoff = Literal["constant", "linear", "exponential"]
+
+# field name -> header name; the header suffix is the field name — cloudflare-api.md §3.1.
+_HEADERS: dict[str, str] = {
+    "cache_ttl": "cf-aig-cache-ttl",
+    "skip_cache": "cf-aig-skip-cache",
+    "cache_key": "cf-aig-cache-key",
+    "metadata": "cf-aig-metadata",
+    "collect_log": "cf-aig-collect-log",
+    "event_id": "cf-aig-event-id",
+    "request_timeout_ms": "cf-aig-request-timeout",
+    "max_attempts": "cf-aig-max-attempts",
+    "retry_delay_ms": "cf-aig-retry-delay",
+    "backoff": "cf-aig-backoff",
+    "byok_alias": "cf-aig-byok-alias",
+    "zdr": "cf-aig-zdr",
+}
+
+_MAX_METADATA = 5
+_MAX_ATTEMPTS = 5
+_BACKOFFS = ("constant", "linear", "exponential")
+
+
+def _render(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return json.dumps(dict(value), separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def _check_int(name: str, value: int | None, low: int, high: int | None = None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GatewayConfigError(f"gateway_options.{name} must be an integer, got {value!r}.")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise GatewayConfigError(f"gateway_options.{name} must be {bound}, got {value}.")
+
+
+def _check_metadata(metadata: Mapping[str, Any] | None) -> None:
+    if metadata is None:
+        return
+    if not isinstance(metadata, Mapping):
+        raise GatewayConfigError("gateway_options.metadata must be a dict of str -> scalar.")
+    if len(metadata) > _MAX_METADATA:
+        raise GatewayConfigError(
+            f"gateway_options.metadata has {len(metadata)} entries; the gateway keeps at most "
+            f"{_MAX_METADATA} (it silently drops the rest)."
+        )
+    for key, value in metadata.items():
+        # A null or nested value makes the gateway drop the whole metadata silently (§3.1 [O]).
+        if not isinstance(key, str) or not isinstance(value, (str, int, float, bool)):
+            raise GatewayConfigError(
+                f"gateway_options.metadata[{key!r}] must be a string, number or boolean, "
+                f"got {value!r}."
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayOptions:
+    """Per-request gateway features, sent as ``cf-aig-*`` headers.
+
+    Unset fields send nothing (the gateway's own settings apply).
+    """
+
+    cache_ttl: int | None = None
+    """Cache this reply for N seconds (``cf-aig-cache-ttl``)."""
+    skip_cache: bool | None = None
+    """Bypass the cache (``cf-aig-skip-cache``)."""
+    cache_key: str | None = None
+    """Custom cache key (``cf-aig-cache-key``)."""
+    metadata: Mapping[str, str | int | float | bool] | None = None
+    """Up to 5 log tags (``cf-aig-metadata``, JSON)."""
+    collect_log: bool | None = None
+    """Override the gateway's log setting (``cf-aig-collect-log``)."""
+    event_id: str | None = None
+    """Trace id echoed back by the gateway (``cf-aig-event-id``)."""
+    request_timeout_ms: int | None = None
+    """Gateway-side timeout to first byte (``cf-aig-request-timeout``)."""
+    max_attempts: int | None = None
+    """Gateway-side attempts, at most 5 (``cf-aig-max-attempts``)."""
+    retry_delay_ms: int | None = None
+    """Gateway-side retry delay (``cf-aig-retry-delay``)."""
+    backoff: Backoff | None = None
+    """Gateway-side backoff: constant, linear or exponential (``cf-aig-backoff``)."""
+    byok_alias: str | None = None
+    """Stored provider key alias (``cf-aig-byok-alias``)."""
+    zdr: bool | None = None
+    """Zero Data Retention override (``cf-aig-zdr``)."""
+    _headers: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Validate every field and render the headers once."""
+        _check_int("cache_ttl", self.cache_ttl, 0)
+        _check_int("request_timeout_ms", self.request_timeout_ms, 1)
+        _check_int("max_attempts", self.max_attempts, 1, _MAX_ATTEMPTS)
+        _check_int("retry_delay_ms", self.retry_delay_ms, 0, 60_000)
+        _check_metadata(self.metadata)
+        if self.backoff is not None and self.backoff not in _BACKOFFS:
+            raise GatewayConfigError(
+                f"gateway_options.backoff must be one of {', '.join(_BACKOFFS)}, "
+                f"got {self.backoff!r}."
+            )
+        for name in ("skip_cache", "collect_log", "zdr"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, bool):
+                raise GatewayConfigError(f"gateway_options.{name} must be True or False.")
+        headers = self._headers
+        for name, header in _HEADERS.items():
+            value = getattr(self, name)
+            if value is not None:
+                headers[header] = _render(value)
+
+    @classmethod
+    def coerce(cls, value: OptionsInput) -> GatewayOptions | None:
+        """Accept a :class:`GatewayOptions`, a dict of its fields, or ``None``.
+
+        Raises:
+            GatewayConfigError: an unknown key or an invalid value.
+        """
+        if value is None or isinstance(value, GatewayOptions):
+            return value
+        if not isinstance(value, Mapping):
+            raise GatewayConfigError(
+                f"gateway_options must be a GatewayOptions or a dict, got {type(value).__name__}."
+            )
+        unknown = sorted(set(value) - set(_HEADERS))
+        if unknown:
+            raise GatewayConfigError(
+                f"unknown gateway_options key(s) {', '.join(map(repr, unknown))}; "
+                f"known keys: {', '.join(_HEADERS)}."
+            )
+        return cls(**value)
+
+    def merged(self, override: GatewayOptions | None) -> GatewayOptions:
+        """These options with every field set in ``override`` replacing ours."""
+        if override is None:
+            return self
+        changes = {
+            f.name: getattr(override, f.name)
+            for f in fields(override)
+            if f.init and getattr(override, f.name) is not None
+        }
+        return replace(self, **changes) if changes else self
+
+    def headers(self) -> dict[str, str]:
+        """The ``cf-aig-*`` headers (a fresh dict)."""
+        return dict(self._headers)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields that are set."""
+        return {name: getattr(self, name) for name in _HEADERS if getattr(self, name) is not None}
+
+
+OptionsInput = GatewayOptions | Mapping[str, Any] | None

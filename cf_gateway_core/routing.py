@@ -1,0 +1,180 @@
+"""Model-prefix routing: which endpoint and path a model id goes to.
+
+The only module that knows model prefixes. Policy lives in the tables at the top; an impossible
+model/endpoint pair raises :class:`~cf_gateway_core.errors.GatewayConfigError` before any I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from cf_gateway_core.errors import GatewayConfigError
+
+__all__ = [
+    "ENDPOINTS",
+    "Endpoint",
+    "ModelKind",
+    "ModelRef",
+    "Route",
+    "embeddings_route",
+    "parse_model",
+    "resolve_route",
+]
+
+
+class Endpoint(str, Enum):
+    """The REST surfaces of the gateway (``auto`` is resolved from the model)."""
+
+    CHAT_COMPLETIONS = "chat_completions"
+    MESSAGES = "messages"
+    RESPONSES = "responses"
+    RUN = "run"
+    EMBEDDINGS = "embeddings"
+
+
+class ModelKind(str, Enum):
+    """What a model id names, decided by its prefix."""
+
+    WORKERS_AI = "workers_ai"
+    """``@cf/…`` and ``@hf/…`` models served by Workers AI."""
+    ANTHROPIC = "anthropic"
+    """``anthropic/…`` models (Anthropic Messages natively)."""
+    THIRD_PARTY = "third_party"
+    """Any other ``author/model`` (OpenAI Chat-shaped on the unified endpoints)."""
+
+
+ENDPOINTS: tuple[str, ...] = ("auto", "chat_completions", "messages", "responses", "run")
+"""The values a user may pass as ``endpoint``."""
+
+_PREFIX_KINDS: dict[str, ModelKind] = {
+    "@cf/": ModelKind.WORKERS_AI,
+    "@hf/": ModelKind.WORKERS_AI,
+    "anthropic/": ModelKind.ANTHROPIC,
+}
+
+_DEFAULT_ENDPOINT: dict[ModelKind, Endpoint] = {
+    ModelKind.WORKERS_AI: Endpoint.CHAT_COMPLETIONS,
+    ModelKind.ANTHROPIC: Endpoint.MESSAGES,
+    ModelKind.THIRD_PARTY: Endpoint.CHAT_COMPLETIONS,
+}
+
+# Workers AI models are not accepted on /ai/v1/messages — cloudflare-api.md §1.1 [C].
+_FORBIDDEN: dict[ModelKind, frozenset[Endpoint]] = {
+    ModelKind.WORKERS_AI: frozenset({Endpoint.MESSAGES}),
+    ModelKind.ANTHROPIC: frozenset(),
+    ModelKind.THIRD_PARTY: frozenset(),
+}
+
+_PATHS: dict[Endpoint, str] = {
+    Endpoint.CHAT_COMPLETIONS: "ai/v1/chat/completions",
+    Endpoint.MESSAGES: "ai/v1/messages",
+    Endpoint.RESPONSES: "ai/v1/responses",
+    Endpoint.RUN: "ai/run",
+    Endpoint.EMBEDDINGS: "ai/v1/embeddings",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """A parsed model id."""
+
+    id: str
+    kind: ModelKind
+    author: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a request goes: endpoint, path relative to the account URL, and the model."""
+
+    endpoint: Endpoint
+    path: str
+    model: ModelRef
+
+    @property
+    def native(self) -> bool:
+        """True for Workers AI's native ``/ai/run/{model}`` path (model in the URL)."""
+        return self.endpoint is Endpoint.RUN and self.model.kind is ModelKind.WORKERS_AI
+
+
+def parse_model(model: str) -> ModelRef:
+    """Parse ``author/model``, ``@cf/author/model`` or ``@hf/author/model``.
+
+    Raises:
+        GatewayConfigError: the id is empty or has no ``author/`` prefix.
+    """
+    model = model.strip() if isinstance(model, str) else model
+    if not isinstance(model, str) or not model:
+        raise GatewayConfigError(
+            "model is required: pass model='openai/gpt-5.5', 'anthropic/claude-sonnet-4.5' "
+            "or a Workers AI id such as '@cf/meta/llama-3.1-8b-instruct'."
+        )
+    for prefix, kind in _PREFIX_KINDS.items():
+        if model.startswith(prefix):
+            rest = model[len(prefix) :] if kind is ModelKind.WORKERS_AI else model
+            author, _, name = rest.partition("/")
+            if author and name:
+                return ModelRef(model, kind, author, name)
+    author, _, name = model.partition("/")
+    if not author or not name or author.startswith("@"):
+        raise GatewayConfigError(
+            f"model {model!r} has no author prefix. The gateway names models 'author/model' "
+            "(e.g. 'openai/gpt-5.5', 'anthropic/claude-sonnet-4.5', 'google/gemini-3-flash') "
+            "or '@cf/author/model' for Workers AI."
+        )
+    return ModelRef(model, ModelKind.THIRD_PARTY, author, name)
+
+
+def resolve_route(model: str, endpoint: str | Endpoint = "auto") -> Route:
+    """Resolve the endpoint and path for ``model``.
+
+    Args:
+        model: the model id.
+        endpoint: ``auto`` (from the model prefix) or one of ``chat_completions``, ``messages``,
+            ``responses``, ``run``.
+
+    Raises:
+        GatewayConfigError: unknown endpoint, malformed model, or an impossible pair (such as an
+            ``@cf/`` model on ``messages``).
+    """
+    ref = parse_model(model)
+    value = endpoint.value if isinstance(endpoint, Endpoint) else endpoint
+    if value == "auto":
+        chosen = _DEFAULT_ENDPOINT[ref.kind]
+    elif value in ENDPOINTS:
+        chosen = Endpoint(value)
+    else:
+        raise GatewayConfigError(
+            f"endpoint {value!r} is not known; pass endpoint= one of {', '.join(ENDPOINTS)}."
+        )
+    if chosen in _FORBIDDEN[ref.kind]:
+        raise GatewayConfigError(
+            f"model {model!r} cannot be served on the {chosen.value!r} endpoint "
+            "(Workers AI models do not speak Anthropic Messages); use endpoint='auto', "
+            "'chat_completions' or 'run'."
+        )
+    path = _PATHS[chosen]
+    if chosen is Endpoint.RUN and ref.kind is ModelKind.WORKERS_AI:
+        # The @cf/ path segments are sent literally, slashes unescaped — cloudflare-api.md §1.1 [C].
+        path = f"{path}/{ref.id}"
+    return Route(chosen, path, ref)
+
+
+def embeddings_route(model: str, endpoint: str = "auto") -> Route:
+    """Route for an embeddings call: ``/ai/v1/embeddings`` or, with ``endpoint='run'`` and a
+    Workers AI model, the native ``/ai/run/{model}`` path.
+
+    Raises:
+        GatewayConfigError: malformed model or an endpoint embeddings cannot use.
+    """
+    ref = parse_model(model)
+    if endpoint in ("auto", "embeddings"):
+        return Route(Endpoint.EMBEDDINGS, _PATHS[Endpoint.EMBEDDINGS], ref)
+    if endpoint == "run" and ref.kind is ModelKind.WORKERS_AI:
+        return Route(Endpoint.RUN, f"{_PATHS[Endpoint.RUN]}/{ref.id}", ref)
+    raise GatewayConfigError(
+        f"embeddings cannot use endpoint {endpoint!r} with model {model!r}; pass endpoint='auto' "
+        "(/ai/v1/embeddings) or endpoint='run' with an '@cf/' embedding model."
+    )

@@ -1,0 +1,140 @@
+"""A sans-I/O server-sent-events decoder.
+
+:class:`SSEDecoder` takes bytes in any chunking and yields the same :class:`ServerSentEvent`
+values (WHATWG event-stream parsing: ``data:`` lines joined with ``\\n``, ``event:``, ``id:``,
+``retry:``, comments ignored; lines end in ``\\r\\n``, ``\\n`` or ``\\r``). The client feeds it
+from ``iter_bytes`` / ``aiter_bytes``; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+__all__ = ["SSEDecoder", "ServerSentEvent"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched event."""
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Incremental decoder: ``feed(bytes) -> events``; ``flush()`` at end of stream."""
+
+    __slots__ = (
+        "_data",
+        "_event",
+        "_id",
+        "_last_id",
+        "_partial",
+        "_pending_cr",
+        "_retry",
+        "_started",
+        "_utf8",
+    )
+
+    def __init__(self) -> None:
+        """Start with empty state."""
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # Pieces of the current unterminated line, joined only once a line break arrives, so a
+        # long line fed in small chunks costs linear, not quadratic, time (reliability.md §6 #24).
+        self._partial: list[str] = []
+        self._pending_cr = False
+        self._started = False
+        self._data: list[str] = []
+        self._event = ""
+        self._id: str | None = None
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Decode a chunk of bytes; return the events it completes."""
+        text = self._utf8.decode(chunk)
+        if not text:
+            return []
+        if not self._started:
+            # WHATWG: one leading U+FEFF (byte order mark) is ignored.
+            self._started = True
+            text = text.removeprefix("\ufeff")
+        if self._pending_cr:
+            # A "\r\n" split across chunks: the "\r" already ended the line.
+            self._pending_cr = False
+            text = text.removeprefix("\n")
+        if "\n" not in text and "\r" not in text:
+            if text:
+                self._partial.append(text)
+            return []
+        if self._partial:
+            self._partial.append(text)
+            text = "".join(self._partial)
+        self._pending_cr = text.endswith("\r")
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        tail = lines.pop()
+        self._partial = [tail] if tail else []
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            event = self._line(line)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def flush(self) -> list[ServerSentEvent]:
+        """End of stream: dispatch a final event that lacked its blank line."""
+        tail = "".join(self._partial) + self._utf8.decode(b"", final=True)
+        if not self._started:
+            tail = tail.removeprefix("\ufeff")
+        self._partial = []
+        self._pending_cr = False
+        events: list[ServerSentEvent] = []
+        if tail:
+            event = self._line(tail)
+            if event is not None:
+                events.append(event)
+        event = self._line("")
+        if event is not None:
+            events.append(event)
+        return events
+
+    def _line(self, line: str) -> ServerSentEvent | None:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+        return None
+
+    def _dispatch(self) -> ServerSentEvent | None:
+        if self._id is not None:
+            self._last_id = self._id
+            self._id = None
+        if not self._data:
+            self._event = ""
+            self._retry = None
+            return None
+        event = ServerSentEvent(
+            data="\n".join(self._data),
+            event=self._event or "message",
+            id=self._last_id,
+            retry=self._retry,
+        )
+        self._data = []
+        self._event = ""
+        self._retry = None
+        return event
