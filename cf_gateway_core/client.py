@@ -109,16 +109,28 @@ class _StreamDecoding:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         out: list[StreamEvent] = []
-        for sse_event in self.sse.feed(chunk):
-            out.extend(self.decoder.feed(sse_event))
+        try:
+            for sse_event in self.sse.feed(chunk):
+                out.extend(self.decoder.feed(sse_event))
+        except StreamError as exc:
+            raise self._with_partial_text(exc, out) from exc
         return self._fold(out)
 
     def finish(self) -> list[StreamEvent]:
         out: list[StreamEvent] = []
-        for sse_event in self.sse.flush():
-            out.extend(self.decoder.feed(sse_event))
-        out.extend(self.decoder.close())
+        try:
+            for sse_event in self.sse.flush():
+                out.extend(self.decoder.feed(sse_event))
+            out.extend(self.decoder.close())
+        except StreamError as exc:
+            raise self._with_partial_text(exc, out) from exc
         return self._fold(out)
+
+    def _with_partial_text(self, exc: StreamError, pending: list[StreamEvent]) -> StreamError:
+        """The decoder's error, carrying all text received before it (events not yet yielded
+        from the same network chunk included)."""
+        self._fold(pending)
+        return StreamError(exc.message, partial_text=self.accumulator.text, body=exc.body)
 
     def from_json(self, content: bytes) -> list[StreamEvent]:
         # Cloudflare may answer stream=true with one JSON body — cloudflare-api.md §0.7 [C].

@@ -1,0 +1,62 @@
+"""Each package's ``__all__`` is sorted, complete and importable (httpx's exported-members test)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PACKAGES = ("cf_gateway_core", "langchain_cf_gateway", "llamaindex_cf_gateway")
+
+CONTRACT = {
+    "cf_gateway_core": {
+        "GatewayError",
+        "GatewayConfigError",
+        "APIConnectionError",
+        "APITimeoutError",
+        "APIStatusError",
+        "BadRequestError",
+        "AuthenticationError",
+        "PermissionDeniedError",
+        "NotFoundError",
+        "RateLimitError",
+        "SpendLimitError",
+        "InsufficientCreditsError",
+        "GuardrailsBlockedError",
+        "InternalServerError",
+        "GatewayOptions",
+        "GatewayClient",
+        "AsyncGatewayClient",
+    },
+    "langchain_cf_gateway": {"ChatCloudflareAIGateway", "CloudflareAIGatewayEmbeddings"},
+    "llamaindex_cf_gateway": {"CloudflareAIGateway", "CloudflareAIGatewayEmbedding"},
+}
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_all_is_sorted_and_complete(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = list(module.__all__)
+    assert exported == sorted(exported, key=str.casefold) or exported == sorted(exported)
+    public = {n for n in vars(module) if not n.startswith("_")}
+    public -= {"annotations"}
+    public = {n for n in public if not isinstance(getattr(module, n), type(importlib))}
+    assert set(exported) - {"__version__"} == public
+    for item in exported:
+        assert hasattr(module, item), item
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_contract_names_are_exported(name: str) -> None:
+    module = importlib.import_module(name)
+    assert CONTRACT[name] <= set(module.__all__)
+
+
+def test_errors_module_has_the_contract_tree() -> None:
+    from cf_gateway_core import errors
+
+    assert issubclass(errors.SpendLimitError, errors.RateLimitError)
+    assert issubclass(errors.APITimeoutError, errors.APIConnectionError)
+    for name in CONTRACT["cf_gateway_core"]:
+        if name.endswith("Error") and name not in ("GatewayError",):
+            assert issubclass(getattr(errors, name), errors.GatewayError)
