@@ -86,6 +86,10 @@ class _Prepared:
     stream: bool
 
 
+def _add_optional(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
 def _sum_usage(a: Usage | None, b: Usage | None) -> Usage | None:
     if a is None or b is None:
         return a or b
@@ -93,6 +97,9 @@ def _sum_usage(a: Usage | None, b: Usage | None) -> Usage | None:
         input_tokens=a.input_tokens + b.input_tokens,
         output_tokens=a.output_tokens + b.output_tokens,
         total_tokens=a.total_tokens + b.total_tokens,
+        cache_read_tokens=_add_optional(a.cache_read_tokens, b.cache_read_tokens),
+        cache_creation_tokens=_add_optional(a.cache_creation_tokens, b.cache_creation_tokens),
+        reasoning_tokens=_add_optional(a.reasoning_tokens, b.reasoning_tokens),
     )
 
 
@@ -265,7 +272,14 @@ class _BaseClient:
     def _parse_chat(self, prepared: _Prepared, response: httpx.Response) -> ChatResponse:
         body = _load_json(response.content)
         parsed = get_format(prepared.route.endpoint).parse_response(body)
-        return replace(parsed, gateway=gateway_metadata(response.headers, body))
+        gateway = gateway_metadata(response.headers, body)
+        if gateway.key_source is None:
+            # /ai/run nests gatewayMetadata under "result"; the wire module found it there.
+            nested = gateway_metadata({}, parsed.provider_details)
+            key_source = nested.key_source or (parsed.gateway and parsed.gateway.key_source)
+            if key_source:
+                gateway = replace(gateway, key_source=key_source)
+        return replace(parsed, gateway=gateway)
 
     def _parse_embeddings(self, response: httpx.Response) -> EmbeddingResponse:
         from cf_gateway_core.wire import embeddings

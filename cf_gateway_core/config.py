@@ -6,9 +6,11 @@ keyword and the variable. The token is held in a :class:`Secret` that never show
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -38,6 +40,11 @@ ENV_BASE_URL = "CLOUDFLARE_API_BASE_URL"
 _MAX_TIMEOUT = 3600.0
 _MAX_RETRIES = 10
 _LOOPBACK_NAMES = frozenset({"localhost"})
+# The account id becomes a URL path segment: unreserved characters only, so it can never add a
+# segment, a query or a fragment (reliability.md §6 #31). Real ids are 32 hex digits.
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_~.-]+")
+# Header values (token, gateway id) are sent as ASCII by httpx: printable, no spaces.
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 class Secret:
@@ -62,8 +69,11 @@ class Secret:
         return "**********"
 
     def __eq__(self, other: object) -> bool:
-        """Equal to another secret with the same value."""
-        return isinstance(other, Secret) and other._value == self._value
+        """Equal to another secret with the same value (compared in constant time)."""
+        return isinstance(other, Secret) and hmac.compare_digest(
+            other._value.encode("utf-8", "surrogatepass"),
+            self._value.encode("utf-8", "surrogatepass"),
+        )
 
     def __hash__(self) -> int:
         """Hash of the value (so configs can be dict keys)."""
@@ -74,12 +84,53 @@ class Secret:
         return (Secret, (self._value,))
 
 
-def _pick(explicit: str | None, env: Mapping[str, str], name: str) -> str | None:
+def _pick(explicit: str | None, env: Mapping[str, str], name: str, keyword: str) -> str | None:
     if explicit is not None:
-        value = explicit.strip()
-        return value or None
-    value = env.get(name, "").strip()
-    return value or None
+        if not isinstance(explicit, str):
+            raise GatewayConfigError(f"{keyword} must be a string, got {type(explicit).__name__}.")
+        return explicit.strip() or None
+    value = env.get(name)
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
+
+
+def _token_text(api_token: object) -> str | None:
+    # Secret, pydantic SecretStr (the adapters' field type) or a plain string.
+    reveal = getattr(api_token, "get_secret_value", None)
+    if callable(reveal):
+        api_token = reveal()
+    if api_token is None or isinstance(api_token, str):
+        return api_token
+    raise GatewayConfigError(f"api_token must be a string, got {type(api_token).__name__}.")
+
+
+def _check_account_id(account_id: str) -> str:
+    if not _ACCOUNT_ID.fullmatch(account_id) or set(account_id) == {"."}:
+        raise GatewayConfigError(
+            f"account_id {account_id!r} is not a Cloudflare account id (32 hex digits, shown on "
+            f"the dashboard's Overview page); pass account_id= or set {ENV_ACCOUNT_ID}."
+        )
+    return account_id
+
+
+def _check_token(token: str) -> Secret:
+    if not _HEADER_TOKEN.fullmatch(token):
+        # Never echo the value: it is (almost) a secret.
+        raise GatewayConfigError(
+            "api_token contains spaces, control or non-ASCII characters; pass the API token "
+            f"exactly as Cloudflare shows it (api_token= or {ENV_API_TOKEN})."
+        )
+    return Secret(token)
+
+
+def _check_gateway_id(gateway_id: str | None) -> str | None:
+    if gateway_id is not None and not _HEADER_TOKEN.fullmatch(gateway_id):
+        raise GatewayConfigError(
+            f"gateway_id {gateway_id!r} must be printable ASCII without spaces (it is sent as "
+            f"the cf-aig-gateway-id header); pass gateway_id= or set {ENV_GATEWAY_ID}."
+        )
+    return gateway_id
 
 
 def _is_loopback(host: str) -> bool:
@@ -91,13 +142,35 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _url_problem(base_url: str) -> str | None:
+    try:
+        parts = urlsplit(base_url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        return "it cannot be parsed"
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        return "it is not an http(s) URL with a host"
+    if "@" in parts.netloc:
+        # "https://api.cloudflare.com@evil.example" sends the token to evil.example (§6 #37).
+        return "it has a user-info part ('@'), which would send the token elsewhere"
+    if parts.query or parts.fragment or "?" in base_url or "#" in base_url:
+        return "it has a query or fragment"
+    if "\\" in base_url or any(c.isspace() or not c.isprintable() for c in base_url):
+        return "it contains a backslash, whitespace or control characters"
+    return None
+
+
 def _check_base_url(base_url: str, allow_insecure_http: bool) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    problem = _url_problem(base_url)
+    if problem is not None:
+        # A user-info part may hold a credential: do not echo such a URL.
+        shown = "(redacted)" if "@" in base_url else repr(base_url)
         raise GatewayConfigError(
-            f"base_url {base_url!r} is not an http(s) URL; pass base_url= (or set "
+            f"base_url {shown} is not usable: {problem}. Pass base_url= (or set "
             f"{ENV_BASE_URL}) like {DEFAULT_BASE_URL!r}."
         )
+    parts = urlsplit(base_url)
+    assert parts.hostname is not None
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
         raise GatewayConfigError(
             f"base_url {base_url!r} is plain http to a non-loopback host: the API token would "
@@ -171,9 +244,8 @@ class GatewayConfig:
             GatewayConfigError: a required value is missing or a value is invalid.
         """
         env = os.environ if env is None else env
-        token_text = api_token.get_secret_value() if isinstance(api_token, Secret) else api_token
-        account = _pick(account_id, env, ENV_ACCOUNT_ID)
-        token = _pick(token_text, env, ENV_API_TOKEN)
+        account = _pick(account_id, env, ENV_ACCOUNT_ID, "account_id")
+        token = _pick(_token_text(api_token), env, ENV_API_TOKEN, "api_token")
         missing = [
             f"{keyword}= (or set {var})"
             for keyword, var, value in (
@@ -190,11 +262,11 @@ class GatewayConfig:
             )
         assert account is not None
         assert token is not None
-        url = _pick(base_url, env, ENV_BASE_URL) or DEFAULT_BASE_URL
+        url = _pick(base_url, env, ENV_BASE_URL, "base_url") or DEFAULT_BASE_URL
         return cls(
-            account_id=account,
-            api_token=Secret(token),
-            gateway_id=_pick(gateway_id, env, ENV_GATEWAY_ID),
+            account_id=_check_account_id(account),
+            api_token=_check_token(token),
+            gateway_id=_check_gateway_id(_pick(gateway_id, env, ENV_GATEWAY_ID, "gateway_id")),
             base_url=_check_base_url(url, allow_insecure_http),
             timeout=_check_timeout(timeout),
             max_retries=_check_retries(max_retries),

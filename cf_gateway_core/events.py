@@ -101,6 +101,8 @@ def parse_tool_arguments(raw: str) -> tuple[dict[str, object], str | None]:
         value = json.loads(raw)
     except ValueError as exc:
         return {}, f"arguments are not valid JSON: {exc}"
+    except RecursionError:
+        return {}, "arguments are nested too deeply to parse"
     if not isinstance(value, dict):
         return {}, f"arguments must be a JSON object, got {type(value).__name__}"
     return value, None
@@ -231,7 +233,7 @@ def events_from_response(response: ChatResponse) -> list[StreamEvent]:
         else:
             raw = part.raw_arguments
             if raw is None:
-                raw = json.dumps(part.arguments, separators=(",", ":"))
+                raw = json.dumps(dict(part.arguments), separators=(",", ":"))
             events.append(ToolCallDelta(tool_index, part.id, part.name, raw))
             tool_index += 1
     if response.usage is not None:

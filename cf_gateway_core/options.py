@@ -6,6 +6,7 @@ Pure: :class:`GatewayOptions` validates at construction and renders its headers 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -34,25 +35,49 @@ _HEADERS: dict[str, str] = {
 
 _MAX_METADATA = 5
 _MAX_ATTEMPTS = 5
+# cf-aig-cache-ttl: "integer seconds; min 60, max one month" — cloudflare-api.md §3.1 [C].
+_MIN_CACHE_TTL = 60
+_MAX_CACHE_TTL = 30 * 24 * 3600
+# cf-aig-retry-delay: docs say max 5000 or 60000 ms (conflict, §3.1); accept the larger.
+_MAX_RETRY_DELAY_MS = 60_000
 _BACKOFFS = ("constant", "linear", "exponential")
+_TEXT_FIELDS = ("cache_key", "event_id", "byok_alias")
+_BOOL_FIELDS = ("skip_cache", "collect_log", "zdr")
 
 
 def _render(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Mapping):
-        return json.dumps(dict(value), separators=(",", ":"), ensure_ascii=False)
+        # ASCII-only JSON: httpx encodes header values as ASCII and would fail on "é" at send
+        # time; "\u00e9" is the same JSON string to the gateway.
+        return json.dumps(dict(value), separators=(",", ":"), ensure_ascii=True)
     return str(value)
 
 
-def _check_int(name: str, value: int | None, low: int, high: int | None = None) -> None:
+def _check_text(name: str, value: object) -> None:
+    """Header text: a non-empty string of printable ASCII (httpx sends header values as ASCII)."""
+    if value is None:
+        return
+    if not isinstance(value, str) or not value:
+        raise GatewayConfigError(f"gateway_options.{name} must be a non-empty string.")
+    if not (value.isascii() and value.isprintable()):
+        raise GatewayConfigError(
+            f"gateway_options.{name} must be printable ASCII (it is sent as the header "
+            f"{_HEADERS[name]}); got {value!r}."
+        )
+
+
+def _check_int(
+    name: str, value: int | None, low: int, high: int | None = None, *, hint: str = ""
+) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
         raise GatewayConfigError(f"gateway_options.{name} must be an integer, got {value!r}.")
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise GatewayConfigError(f"gateway_options.{name} must be {bound}, got {value}.")
+        raise GatewayConfigError(f"gateway_options.{name} must be {bound}{hint}, got {value}.")
 
 
 def _check_metadata(metadata: Mapping[str, Any] | None) -> None:
@@ -66,10 +91,15 @@ def _check_metadata(metadata: Mapping[str, Any] | None) -> None:
             f"{_MAX_METADATA} (it silently drops the rest)."
         )
     for key, value in metadata.items():
-        # A null or nested value makes the gateway drop the whole metadata silently (§3.1 [O]).
-        if not isinstance(key, str) or not isinstance(value, (str, int, float, bool)):
+        if not isinstance(key, str):
+            raise GatewayConfigError(f"gateway_options.metadata keys must be strings, got {key!r}.")
+        # A null or nested value makes the gateway drop the whole metadata silently (§3.1 [O]);
+        # NaN / Infinity are not JSON at all.
+        if not isinstance(value, (str, int, float, bool)) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
             raise GatewayConfigError(
-                f"gateway_options.metadata[{key!r}] must be a string, number or boolean, "
+                f"gateway_options.metadata[{key!r}] must be a string, finite number or boolean, "
                 f"got {value!r}."
             )
 
@@ -109,20 +139,35 @@ class GatewayOptions:
 
     def __post_init__(self) -> None:
         """Validate every field and render the headers once."""
-        _check_int("cache_ttl", self.cache_ttl, 0)
+        _check_int(
+            "cache_ttl",
+            self.cache_ttl,
+            _MIN_CACHE_TTL,
+            _MAX_CACHE_TTL,
+            hint=" (the gateway's limits; to bypass the cache pass skip_cache=True)",
+        )
         _check_int("request_timeout_ms", self.request_timeout_ms, 1)
         _check_int("max_attempts", self.max_attempts, 1, _MAX_ATTEMPTS)
-        _check_int("retry_delay_ms", self.retry_delay_ms, 0, 60_000)
+        _check_int("retry_delay_ms", self.retry_delay_ms, 0, _MAX_RETRY_DELAY_MS)
         _check_metadata(self.metadata)
-        if self.backoff is not None and self.backoff not in _BACKOFFS:
+        if self.metadata is not None:
+            # A private copy: later changes to the caller's dict cannot desync the headers.
+            object.__setattr__(self, "metadata", dict(self.metadata))
+        if self.backoff is not None and (
+            not isinstance(self.backoff, str) or self.backoff not in _BACKOFFS
+        ):
             raise GatewayConfigError(
                 f"gateway_options.backoff must be one of {', '.join(_BACKOFFS)}, "
                 f"got {self.backoff!r}."
             )
-        for name in ("skip_cache", "collect_log", "zdr"):
+        for name in _BOOL_FIELDS:
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool):
-                raise GatewayConfigError(f"gateway_options.{name} must be True or False.")
+                raise GatewayConfigError(
+                    f"gateway_options.{name} must be True or False, got {value!r}."
+                )
+        for name in _TEXT_FIELDS:
+            _check_text(name, getattr(self, name))
         headers = self._headers
         for name, header in _HEADERS.items():
             value = getattr(self, name)
@@ -142,10 +187,10 @@ class GatewayOptions:
             raise GatewayConfigError(
                 f"gateway_options must be a GatewayOptions or a dict, got {type(value).__name__}."
             )
-        unknown = sorted(set(value) - set(_HEADERS))
+        unknown = sorted(map(repr, set(value) - set(_HEADERS)))
         if unknown:
             raise GatewayConfigError(
-                f"unknown gateway_options key(s) {', '.join(map(repr, unknown))}; "
+                f"unknown gateway_options key(s) {', '.join(unknown)}; "
                 f"known keys: {', '.join(_HEADERS)}."
             )
         return cls(**value)

@@ -19,6 +19,8 @@ __all__ = ["RetryPolicy"]
 
 # Retried whatever their class says — Cloudflare's own classifier (cloudflare-api.md §4.3 notes).
 _RETRY_STATUSES = frozenset({408, 409})
+# Never retried although 429: the daily free allocation resets tomorrow, not in seconds (§4.3).
+_FINAL_CODES = frozenset({3036, 4006})
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -61,8 +63,11 @@ class RetryPolicy:
 
     def is_retryable(self, error: GatewayError) -> bool:
         """Whether ``error`` is worth another attempt."""
-        if isinstance(error, APIStatusError) and error.status_code in _RETRY_STATUSES:
-            return True
+        if isinstance(error, APIStatusError):
+            if error.code in _FINAL_CODES:
+                return False
+            if error.status_code in _RETRY_STATUSES:
+                return True
         return type(error).is_retryable
 
     def next_delay(self, attempt: int, error: GatewayError) -> float | None:

@@ -6,6 +6,7 @@ model/endpoint pair raises :class:`~cf_gateway_core.errors.GatewayConfigError` b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -73,6 +74,11 @@ _PATHS: dict[Endpoint, str] = {
     Endpoint.RUN: "ai/run",
     Endpoint.EMBEDDINGS: "ai/v1/embeddings",
 }
+
+
+# A model id placed in the URL (/ai/run/@cf/author/model) may only hold URL-safe characters, so
+# it can never add a query, a fragment or a dot segment (reliability.md §6 #31).
+_URL_SEGMENT = re.compile(r"[A-Za-z0-9_~.:-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +161,21 @@ def resolve_route(model: str, endpoint: str | Endpoint = "auto") -> Route:
             "(Workers AI models do not speak Anthropic Messages); use endpoint='auto', "
             "'chat_completions' or 'run'."
         )
-    path = _PATHS[chosen]
     if chosen is Endpoint.RUN and ref.kind is ModelKind.WORKERS_AI:
-        # The @cf/ path segments are sent literally, slashes unescaped — cloudflare-api.md §1.1 [C].
-        path = f"{path}/{ref.id}"
-    return Route(chosen, path, ref)
+        return Route(chosen, _native_run_path(ref), ref)
+    return Route(chosen, _PATHS[chosen], ref)
+
+
+def _native_run_path(ref: ModelRef) -> str:
+    # The @cf/ path segments are sent literally, slashes unescaped — cloudflare-api.md §1.1 [C].
+    segments = ref.id.split("/")[1:]
+    if not all(_URL_SEGMENT.fullmatch(s) and s.strip(".") for s in segments):
+        raise GatewayConfigError(
+            f"model {ref.id!r} cannot be placed in the /ai/run/ URL: each part of a Workers AI "
+            "model id must be letters, digits, '-', '_', '.', ':' or '~' (for example "
+            "'@cf/meta/llama-3.1-8b-instruct')."
+        )
+    return f"{_PATHS[Endpoint.RUN]}/{ref.id}"
 
 
 def embeddings_route(model: str, endpoint: str = "auto") -> Route:
@@ -173,7 +189,7 @@ def embeddings_route(model: str, endpoint: str = "auto") -> Route:
     if endpoint in ("auto", "embeddings"):
         return Route(Endpoint.EMBEDDINGS, _PATHS[Endpoint.EMBEDDINGS], ref)
     if endpoint == "run" and ref.kind is ModelKind.WORKERS_AI:
-        return Route(Endpoint.RUN, f"{_PATHS[Endpoint.RUN]}/{ref.id}", ref)
+        return Route(Endpoint.RUN, _native_run_path(ref), ref)
     raise GatewayConfigError(
         f"embeddings cannot use endpoint {endpoint!r} with model {model!r}; pass endpoint='auto' "
         "(/ai/v1/embeddings) or endpoint='run' with an '@cf/' embedding model."

@@ -24,6 +24,11 @@ class ServerSentEvent:
     retry: int | None = None
 
 
+def _is_retry(value: str) -> bool:
+    # ASCII digits only (str.isdigit() accepts "²"); bounded so int() can never overflow.
+    return 0 < len(value) <= 15 and value.isascii() and value.isdigit()
+
+
 class SSEDecoder:
     """Incremental decoder: ``feed(bytes) -> events``; ``flush()`` at end of stream."""
 
@@ -86,20 +91,14 @@ class SSEDecoder:
 
     def flush(self) -> list[ServerSentEvent]:
         """End of stream: dispatch a final event that lacked its blank line."""
+        # An incomplete character left in the UTF-8 decoder becomes U+FFFD here.
         tail = "".join(self._partial) + self._utf8.decode(b"", final=True)
-        if not self._started:
-            tail = tail.removeprefix("\ufeff")
         self._partial = []
         self._pending_cr = False
-        events: list[ServerSentEvent] = []
         if tail:
-            event = self._line(tail)
-            if event is not None:
-                events.append(event)
-        event = self._line("")
-        if event is not None:
-            events.append(event)
-        return events
+            self._line(tail)  # a non-empty line never dispatches by itself
+        event = self._dispatch()
+        return [] if event is None else [event]
 
     def _line(self, line: str) -> ServerSentEvent | None:
         if not line:
@@ -116,7 +115,7 @@ class SSEDecoder:
         elif name == "id":
             if "\0" not in value:
                 self._id = value
-        elif name == "retry" and value.isascii() and value.isdigit():
+        elif name == "retry" and _is_retry(value):
             self._retry = int(value)
         return None
 

@@ -381,3 +381,29 @@ def test_missing_credentials_name_keyword_and_env(monkeypatch: pytest.MonkeyPatc
     message = str(info.value)
     for name in ("account_id", "CLOUDFLARE_ACCOUNT_ID", "api_token", "CLOUDFLARE_API_TOKEN"):
         assert name in message
+
+
+def test_daily_allocation_429_is_not_retried(fake: FakeGateway, client: GatewayClient) -> None:
+    fake.queue_error(429, code=4006, message="you have used up your daily free allocation")
+    with pytest.raises(RateLimitError) as info:
+        client.chat(request())
+    assert info.value.code == 4006
+    assert len(fake.requests) == 1
+
+
+def test_run_envelope_key_source_reaches_gateway_metadata(
+    fake: FakeGateway, client: GatewayClient
+) -> None:
+    fake.queue_json(
+        {
+            "success": True,
+            "result": {"result": completion("via run"), "gatewayMetadata": {"keySource": "BYOK"}},
+            "errors": [],
+            "messages": [],
+        },
+        headers={"cf-aig-log-id": "l1"},
+    )
+    response = client.chat(request(), endpoint="run")
+    assert response.text == "via run"
+    assert response.gateway is not None
+    assert response.gateway.as_dict() == {"log_id": "l1", "key_source": "BYOK"}

@@ -1,0 +1,224 @@
+"""GatewayOptions: every field to its cf-aig-* header, validation, coerce and merged."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import httpx
+import pytest
+
+from cf_gateway_core.errors import GatewayConfigError
+from cf_gateway_core.options import GatewayOptions
+
+# cloudflare-api.md §3.1: field -> (value, exact header name, exact header value).
+FIELD_HEADERS: list[tuple[str, Any, str, str]] = [
+    ("cache_ttl", 3600, "cf-aig-cache-ttl", "3600"),
+    ("skip_cache", True, "cf-aig-skip-cache", "true"),
+    ("skip_cache", False, "cf-aig-skip-cache", "false"),
+    ("cache_key", "my-key", "cf-aig-cache-key", "my-key"),
+    ("metadata", {"user": "u1", "n": 3}, "cf-aig-metadata", '{"user":"u1","n":3}'),
+    ("collect_log", False, "cf-aig-collect-log", "false"),
+    ("collect_log", True, "cf-aig-collect-log", "true"),
+    ("event_id", "evt-123", "cf-aig-event-id", "evt-123"),
+    ("request_timeout_ms", 5000, "cf-aig-request-timeout", "5000"),
+    ("max_attempts", 3, "cf-aig-max-attempts", "3"),
+    ("retry_delay_ms", 250, "cf-aig-retry-delay", "250"),
+    ("backoff", "exponential", "cf-aig-backoff", "exponential"),
+    ("byok_alias", "team-key", "cf-aig-byok-alias", "team-key"),
+    ("zdr", True, "cf-aig-zdr", "true"),
+    ("zdr", False, "cf-aig-zdr", "false"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "header", "rendered"), FIELD_HEADERS)
+def test_options_field_renders_its_exact_header(
+    name: str, value: Any, header: str, rendered: str
+) -> None:
+    options = GatewayOptions(**{name: value})
+    assert options.headers() == {header: rendered}
+    assert options.as_dict() == {name: value}
+
+
+def test_options_empty_sends_nothing() -> None:
+    assert GatewayOptions().headers() == {}
+    assert GatewayOptions().as_dict() == {}
+    assert GatewayOptions.coerce({}) == GatewayOptions()
+
+
+def test_options_all_fields_together() -> None:
+    options = GatewayOptions(
+        **{name: value for name, value, _, _ in FIELD_HEADERS if (name, value) != ("zdr", False)}
+    )
+    headers = options.headers()
+    assert len(headers) == 12
+    assert all(name.startswith("cf-aig-") for name in headers)
+
+
+def test_options_metadata_is_compact_json_with_scalar_types() -> None:
+    options = GatewayOptions(metadata={"a": "x", "b": 1, "c": 1.5, "d": True, "e": False})
+    header = options.headers()["cf-aig-metadata"]
+    assert header == '{"a":"x","b":1,"c":1.5,"d":true,"e":false}'
+    assert " " not in header
+    assert json.loads(header) == {"a": "x", "b": 1, "c": 1.5, "d": True, "e": False}
+
+
+def test_options_metadata_non_ascii_is_escaped_so_httpx_can_send_it() -> None:
+    options = GatewayOptions(metadata={"user": "Zoë ☃"})
+    header = options.headers()["cf-aig-metadata"]
+    assert header.isascii()
+    assert json.loads(header) == {"user": "Zoë ☃"}
+    request = httpx.Request("POST", "https://api.cloudflare.com/x", headers=options.headers())
+    assert json.loads(request.headers["cf-aig-metadata"]) == {"user": "Zoë ☃"}
+
+
+def test_options_metadata_is_copied_so_later_changes_do_not_desync() -> None:
+    tags: dict[str, str | int | float | bool] = {"a": "1"}
+    options = GatewayOptions(metadata=tags)
+    tags["b"] = "2"
+    assert options.metadata == {"a": "1"}
+    assert options.headers() == {"cf-aig-metadata": '{"a":"1"}'}
+
+
+def test_options_headers_returns_a_fresh_dict() -> None:
+    options = GatewayOptions(skip_cache=True)
+    options.headers()["cf-aig-skip-cache"] = "false"
+    assert options.headers() == {"cf-aig-skip-cache": "true"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"metadata": {str(i): i for i in range(6)}}, "6 entries; the gateway keeps at most 5"),
+        ({"metadata": {"a": {"nested": 1}}}, r"metadata\['a'\] must be"),
+        ({"metadata": {"a": [1, 2]}}, r"metadata\['a'\] must be"),
+        ({"metadata": {"a": None}}, r"metadata\['a'\] must be"),
+        ({"metadata": {"a": math.nan}}, "finite"),
+        ({"metadata": {"a": math.inf}}, "finite"),
+        ({"metadata": {1: "x"}}, "keys must be strings"),
+        ({"metadata": "user=1"}, "must be a dict"),
+        ({"max_attempts": 6}, "between 1 and 5"),
+        ({"max_attempts": 0}, "between 1 and 5"),
+        ({"max_attempts": 2.0}, "must be an integer"),
+        ({"max_attempts": True}, "must be an integer"),
+        ({"cache_ttl": 0}, "skip_cache=True"),
+        ({"cache_ttl": 59}, "between 60 and 2592000"),
+        ({"cache_ttl": 2592001}, "between 60 and 2592000"),
+        ({"cache_ttl": "60"}, "must be an integer"),
+        ({"request_timeout_ms": 0}, ">= 1"),
+        ({"retry_delay_ms": -1}, "between 0 and 60000"),
+        ({"retry_delay_ms": 60001}, "between 0 and 60000"),
+        ({"backoff": "fibonacci"}, "constant, linear, exponential"),
+        ({"backoff": "Exponential"}, "constant, linear, exponential"),
+        ({"backoff": ["linear"]}, "constant, linear, exponential"),
+        ({"skip_cache": "true"}, "skip_cache must be True or False"),
+        ({"collect_log": 1}, "collect_log must be True or False"),
+        ({"zdr": "yes"}, "zdr must be True or False"),
+        ({"cache_key": ""}, "cache_key must be a non-empty string"),
+        ({"cache_key": 5}, "cache_key must be a non-empty string"),
+        ({"event_id": "a\r\nX-Injected: 1"}, "event_id must be printable ASCII"),
+        ({"byok_alias": "clé"}, "byok_alias must be printable ASCII"),
+    ],
+)
+def test_options_validation_errors(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(GatewayConfigError, match=match):
+        GatewayOptions(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"metadata": {str(i): i for i in range(5)}},
+        {"metadata": {}},
+        {"max_attempts": 1},
+        {"max_attempts": 5},
+        {"cache_ttl": 60},
+        {"cache_ttl": 2592000},
+        {"retry_delay_ms": 0},
+        {"retry_delay_ms": 60000},
+        {"backoff": "constant"},
+        {"backoff": "linear"},
+        {"event_id": "0190a4b2-7c1d-7e8f-9a0b-1c2d3e4f5a6b"},
+    ],
+)
+def test_options_boundary_values_are_accepted(kwargs: dict[str, Any]) -> None:
+    assert GatewayOptions(**kwargs).as_dict() == kwargs
+
+
+def test_options_coerce_accepts_options_dict_or_none() -> None:
+    options = GatewayOptions(skip_cache=True)
+    assert GatewayOptions.coerce(options) is options
+    assert GatewayOptions.coerce(None) is None
+    assert GatewayOptions.coerce({"skip_cache": True, "max_attempts": 2}) == GatewayOptions(
+        skip_cache=True, max_attempts=2
+    )
+
+
+def test_options_coerce_rejects_unknown_keys_and_lists_known_ones() -> None:
+    with pytest.raises(GatewayConfigError, match="unknown gateway_options key") as info:
+        GatewayOptions.coerce({"skip_cache": True, "cache_tll": 60, "retries": 2})
+    message = str(info.value)
+    assert "'cache_tll'" in message
+    assert "'retries'" in message
+    assert "cache_ttl" in message
+    assert "zdr" in message
+
+
+def test_options_coerce_rejects_private_fields_and_non_string_keys() -> None:
+    with pytest.raises(GatewayConfigError, match="'_headers'"):
+        GatewayOptions.coerce({"_headers": {"x": "y"}})
+    with pytest.raises(GatewayConfigError, match="unknown gateway_options key"):
+        GatewayOptions.coerce({1: True, "skip_cache": True})  # type: ignore[dict-item]
+
+
+def test_options_coerce_rejects_other_types() -> None:
+    with pytest.raises(GatewayConfigError, match="got list"):
+        GatewayOptions.coerce([("skip_cache", True)])  # type: ignore[arg-type]
+
+
+def test_options_coerce_validates_values() -> None:
+    with pytest.raises(GatewayConfigError, match="max_attempts"):
+        GatewayOptions.coerce({"max_attempts": 9})
+
+
+def test_options_merged_override_replaces_set_fields_only() -> None:
+    base = GatewayOptions(cache_ttl=600, skip_cache=False, metadata={"team": "a"})
+    override = GatewayOptions(skip_cache=True, event_id="evt-1")
+    merged = base.merged(override)
+    assert merged == GatewayOptions(
+        cache_ttl=600, skip_cache=True, metadata={"team": "a"}, event_id="evt-1"
+    )
+    assert merged.headers() == {
+        "cf-aig-cache-ttl": "600",
+        "cf-aig-skip-cache": "true",
+        "cf-aig-metadata": '{"team":"a"}',
+        "cf-aig-event-id": "evt-1",
+    }
+    # Neither input changed.
+    assert base.headers()["cf-aig-skip-cache"] == "false"
+    assert "cf-aig-event-id" not in base.headers()
+
+
+def test_options_merged_false_overrides_true() -> None:
+    merged = GatewayOptions(collect_log=True).merged(GatewayOptions(collect_log=False))
+    assert merged.headers() == {"cf-aig-collect-log": "false"}
+
+
+def test_options_merged_metadata_is_replaced_not_combined() -> None:
+    merged = GatewayOptions(metadata={"a": 1}).merged(GatewayOptions(metadata={"b": 2}))
+    assert merged.metadata == {"b": 2}
+
+
+def test_options_merged_with_none_or_empty_returns_self() -> None:
+    base = GatewayOptions(zdr=True)
+    assert base.merged(None) is base
+    assert base.merged(GatewayOptions()) is base
+
+
+def test_options_are_frozen_and_compare_by_value() -> None:
+    options = GatewayOptions(cache_key="k")
+    with pytest.raises(AttributeError):
+        options.cache_key = "other"  # type: ignore[misc]
+    assert options == GatewayOptions(cache_key="k")
+    assert "_headers" not in repr(options)
