@@ -1,15 +1,362 @@
-"""Deterministic default replies for the emulator (interim: being written)."""
+"""Deterministic default replies: what the emulator answers when no reply is queued.
+
+Every endpoint the routing table serves answers in its API's real wire shape, as JSON or, for
+``"stream": true``, as a stream:
+
+=====================================  =============================================================
+``POST …/ai/v1/chat/completions``      ``chat.completion`` / ``chat.completion.chunk`` SSE + usage
+                                       chunk + ``[DONE]``
+``POST …/ai/v1/messages``              Anthropic ``message`` / Anthropic event stream
+``POST …/ai/v1/responses``             Responses object / events ending ``response.completed``
+``POST …/ai/run/@cf/…``                v4 envelope with the legacy ``{"response", "usage"}``
+                                       result / native ``{"response"}`` frames + usage trailer;
+                                       ``{"text": […]}`` bodies get native embeddings
+``POST …/ai/run``                      ``{"success", "result": {"result": <OpenAI or Anthropic
+                                       body by model>, "gatewayMetadata"}}`` / the inner stream
+``POST …/ai/v1/embeddings``            OpenAI embeddings list (deterministic unit vectors)
+=====================================  =============================================================
+
+The answer derives from the prompt (see :mod:`cf_gateway_core.emulator._answer`): an echo of the
+last user message, a tool call with schema-synthesised arguments when a tool is forced or named,
+text using a trailing tool result, or JSON for JSON mode. Every reply carries ``cf-aig-log-id``
+(a deterministic UUID-like id; left out when ``cf-aig-collect-log: false``), ``cf-aig-request-id``,
+``cf-aig-cache-status: MISS``, ``cf-aig-event-id`` (yours, echoed) and ``cf-aig-step: 0``.
+
+Errors are Cloudflare v4 envelopes: malformed bodies get 400 / code 7003 ``Model execution failed
+(User Input Error): …`` (the run path's observed wording, cloudflare-api.md A11), unknown paths
+404 / 7000, an ``@cf/`` model on ``/ai/v1/messages`` 400. The request header ``x-emulator-reply``
+scripts one reply (grammar in :mod:`cf_gateway_core.emulator._script`), e.g.
+``x-emulator-reply: error status=429 code=2003 retry-after=1`` or ``text="Hi there"``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
-if TYPE_CHECKING:
-    from cf_gateway_core.testing import RecordedRequest, Reply
+from cf_gateway_core.emulator._answer import decide
+from cf_gateway_core.emulator._embeddings import (
+    MAX_DIMENSIONS,
+    dimensions_for,
+    native_embeddings,
+    openai_embeddings,
+)
+from cf_gateway_core.emulator._formats import FORMATS, universal_envelope, v4_envelope
+from cf_gateway_core.emulator._prompt import PROMPT_READERS
+from cf_gateway_core.emulator._script import (
+    CODE_MESSAGES,
+    HEADER,
+    ErrorScript,
+    Script,
+    ScriptError,
+    parse_script,
+)
+from cf_gateway_core.errors import GatewayConfigError
+from cf_gateway_core.routing import ModelKind, parse_model
+from cf_gateway_core.testing import RecordedRequest, Reply
+
+__all__ = ["NOT_QUEUED_MESSAGE", "default_reply"]
+
+NOT_QUEUED_MESSAGE = (
+    "FakeGateway: no reply queued for this request and auto_reply is off; queue one with "
+    "fake.queue_json(...), fake.queue_sse(...) or fake.queue_error(...)."
+)
+# Request validation errors use the run path's observed shape — cloudflare-api.md A11 [O].
+_INVALID = (400, 7003, "Model execution failed (User Input Error): {detail}")
+_NO_ROUTE = (404, 7000, "No route for that URI")
+_MAX_TEXTS = 100  # Workers AI embeddings take ≤ 100 texts — cloudflare-api.md §6.2 [C].
+_STREAM_KEYS = ("stream", "stream_options")
+_JSON_TYPES: dict[type, str] = {
+    str: "string",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    list: "array",
+    dict: "object",
+    type(None): "null",
+}
+# Reply format -> the reader of its request body.
+_READERS: dict[str, str] = {
+    "openai_chat": "openai_chat",
+    "anthropic": "anthropic",
+    "responses": "responses",
+    "native": "openai_chat",
+}
+# Universal /ai/run: the inner body follows the model — cloudflare-api.md §4.1 (CFAI-PROVIDERS).
+_UNIVERSAL_FORMATS: dict[ModelKind, str] = {
+    ModelKind.ANTHROPIC: "anthropic",
+    ModelKind.THIRD_PARTY: "openai_chat",
+    ModelKind.WORKERS_AI: "openai_chat",
+}
+
+
+class _Rejected(Exception):
+    """A request the emulator answers with a v4 error envelope."""
+
+    def __init__(self, status: int, code: int | None, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _invalid(detail: str) -> _Rejected:
+    status, code, template = _INVALID
+    return _Rejected(status, code, template.format(detail=detail))
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _wrong_type(key: str, what: str, value: Any) -> _Rejected:
+    return _invalid(
+        f"Invalid value at {key}: Invalid input: expected {what}, received {_json_type(value)}"
+    )
+
+
+def _require(body: Mapping[str, Any], key: str, kind: type, what: str) -> Any:
+    if key not in body or body[key] is None:
+        raise _invalid(f"Required value missing: {key}")
+    value = body[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _wrong_type(key, what, value)
+    return value
+
+
+def _kind(model: str) -> ModelKind:
+    try:
+        return parse_model(model).kind
+    except GatewayConfigError:
+        raise _Rejected(404, 7003, f"Model not found: {model}") from None
+
+
+# ----------------------------------------------------------------- chat endpoints
+
+
+def _answer(
+    fmt: str,
+    body: Mapping[str, Any],
+    model: str,
+    ctx: _Context,
+    *,
+    metadata: bool,
+    wrap: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Reply:
+    prompt = PROMPT_READERS[_READERS[fmt]](body)
+    answer = decide(prompt, model=model, seed=ctx.seed, script=ctx.script)
+    build_json, build_frames = FORMATS[fmt]
+    if body.get("stream") is True:
+        return Reply.sse(build_frames(answer, metadata))
+    reply = build_json(answer, metadata)
+    return Reply.json(wrap(reply) if wrap else reply)
+
+
+def _chat_completions(body: Mapping[str, Any], ctx: _Context) -> Reply:
+    model = _require(body, "model", str, "string")
+    if not _require(body, "messages", list, "array"):
+        raise _invalid("Invalid value at messages: Invalid input: expected a non-empty array")
+    metadata = _kind(model) is not ModelKind.WORKERS_AI
+    return _answer("openai_chat", body, model, ctx, metadata=metadata)
+
+
+def _check_anthropic(body: Mapping[str, Any]) -> None:
+    _require(body, "messages", list, "array")
+    _require(body, "max_tokens", int, "number")
+    if "system" in body:
+        # system must be a string; block arrays are rejected — cloudflare-api.md §0.8, A11 [O].
+        _require(body, "system", str, "string")
+
+
+def _messages(body: Mapping[str, Any], ctx: _Context) -> Reply:
+    model = _require(body, "model", str, "string")
+    if _kind(model) is ModelKind.WORKERS_AI:
+        # "Workers AI models (@cf/) do not support this schema" — cloudflare-api.md §1.1 [C].
+        raise _invalid(
+            f"model {model} is a Workers AI model, which does not support the Anthropic Messages "
+            "schema on /ai/v1/messages; use /ai/v1/chat/completions"
+        )
+    _check_anthropic(body)
+    return _answer("anthropic", body, model, ctx, metadata=True)
+
+
+def _responses(body: Mapping[str, Any], ctx: _Context) -> Reply:
+    model = _require(body, "model", str, "string")
+    if not isinstance(body.get("input"), (str, list)):
+        _require(body, "input", list, "string or array")
+    metadata = _kind(model) is not ModelKind.WORKERS_AI
+    return _answer("responses", body, model, ctx, metadata=metadata)
+
+
+def _native_run(model: str, body: Mapping[str, Any], ctx: _Context) -> Reply:
+    if _kind(model) is not ModelKind.WORKERS_AI:
+        raise _Rejected(400, 5007, f"No such model {model} or task")
+    if "text" in body and "messages" not in body and "prompt" not in body:
+        return _native_embeddings(model, body)
+    if not isinstance(body.get("prompt"), str):
+        _require(body, "messages", list, "array")
+    return _answer("native", body, model, ctx, metadata=False)
+
+
+def _universal_run(body: Mapping[str, Any], ctx: _Context) -> Reply:
+    model = _require(body, "model", str, "string")
+    inner = _require(body, "input", dict, "object")
+    fmt = _UNIVERSAL_FORMATS[_kind(model)]
+    if fmt == "anthropic":
+        _check_anthropic(inner)
+    else:
+        _require(inner, "messages", list, "array")
+    # The stream flag travels inside input (wire/workers_ai.py); accept it top-level too.
+    inner = {**inner, "stream": inner.get("stream") is True or body.get("stream") is True}
+    return _answer(fmt, inner, model, ctx, metadata=False, wrap=universal_envelope)
+
+
+def _run(body: Mapping[str, Any], ctx: _Context) -> Reply:
+    _, _, model = ctx.request.path.partition("/ai/run/")
+    if model.strip("/"):
+        return _native_run(model.strip("/"), body, ctx)
+    return _universal_run(body, ctx)
+
+
+# ----------------------------------------------------------------- embeddings
+
+
+def _texts(body: Mapping[str, Any], key: str) -> list[str]:
+    value = _require(body, key, object, "string or array of strings")
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        raise _wrong_type(key, "string or array of strings", value)
+    if not 1 <= len(texts) <= _MAX_TEXTS:
+        raise _invalid(
+            f"Invalid value at {key}: expected 1 to {_MAX_TEXTS} texts, got {len(texts)}"
+        )
+    return list(texts)
+
+
+def _embeddings(body: Mapping[str, Any], ctx: _Context) -> Reply:
+    model = _require(body, "model", str, "string")
+    _kind(model)
+    texts = _texts(body, "input")
+    size = dimensions_for(model)
+    if "dimensions" in body:
+        size = _require(body, "dimensions", int, "number")
+        if not 1 <= size <= MAX_DIMENSIONS:
+            raise _invalid(f"Invalid value at dimensions: expected 1 to {MAX_DIMENSIONS}")
+    return Reply.json(openai_embeddings(model, texts, size))
+
+
+def _native_embeddings(model: str, body: Mapping[str, Any]) -> Reply:
+    pooling = body.get("pooling", "mean")
+    if pooling not in ("mean", "cls"):
+        raise _invalid("Invalid value at pooling: expected 'mean' or 'cls'")
+    result = native_embeddings(model, _texts(body, "text"), pooling)
+    return Reply.json(v4_envelope(result))
+
+
+# ----------------------------------------------------------------- dispatch
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Context:
+    request: RecordedRequest
+    script: Script | None
+    seed: str
+
+
+_HANDLERS: dict[str, Callable[[Mapping[str, Any], _Context], Reply]] = {
+    "chat_completions": _chat_completions,
+    "messages": _messages,
+    "responses": _responses,
+    "run": _run,
+    "embeddings": _embeddings,
+}
+
+
+def _body(request: RecordedRequest) -> Mapping[str, Any]:
+    try:
+        body = json.loads(request.content)
+    except (ValueError, RecursionError):
+        raise _invalid("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise _invalid(f"Invalid input: expected object, received {_json_type(body)}")
+    return body
+
+
+def _seed(request: RecordedRequest) -> str:
+    """A digest of the request without its stream flags, so stream and JSON replies share ids."""
+    body = request.json
+    if isinstance(body, dict):
+        clean = {k: v for k, v in body.items() if k not in _STREAM_KEYS}
+        if isinstance(clean.get("input"), dict):
+            clean["input"] = {k: v for k, v in clean["input"].items() if k not in _STREAM_KEYS}
+        material = json.dumps(clean, sort_keys=True, ensure_ascii=False)
+    else:
+        material = request.content.decode("utf-8", "replace")
+    return hashlib.sha256(f"{request.path}\n{material}".encode()).hexdigest()
+
+
+def _uuid_like(seed: str, salt: str) -> str:
+    """A UUIDv7-shaped id (the gateway's log id format since 2026-10-08, §1.4)."""
+    h = hashlib.sha256(f"{seed}:{salt}".encode()).hexdigest()
+    variant = "89ab"[int(h[16], 16) % 4]
+    return f"{h[:8]}-{h[8:12]}-7{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
+
+
+def _gateway_headers(request: RecordedRequest, seed: str) -> dict[str, str]:
+    # Response headers — cloudflare-api.md §3.2; no log id when logging is off (§3.1 [O]).
+    log_id = _uuid_like(seed, "log")
+    headers = {
+        "cf-aig-cache-status": "MISS",
+        "cf-aig-event-id": request.headers.get("cf-aig-event-id") or _uuid_like(seed, "event"),
+        "cf-aig-request-id": log_id,
+        "cf-aig-step": "0",
+    }
+    if request.headers.get("cf-aig-collect-log", "").strip().lower() != "false":
+        headers["cf-aig-log-id"] = log_id
+    return headers
+
+
+def _scripted_error(script: ErrorScript, request: RecordedRequest) -> Reply:
+    body = request.json
+    model = body.get("model") if isinstance(body, dict) else None
+    template = CODE_MESSAGES.get(script.code or 0, "Emulated error")
+    message = script.message or template.format(model=model or "the model")
+    headers = {} if script.retry_after is None else {"retry-after": str(script.retry_after)}
+    return Reply.error(script.status, code=script.code, message=message, headers=headers)
+
+
+def _reply(request: RecordedRequest, seed: str) -> Reply:
+    handler = _HANDLERS[str(request.endpoint)]
+    raw = request.headers.get(HEADER)
+    script = parse_script(raw) if raw is not None else None
+    if isinstance(script, ErrorScript):
+        return _scripted_error(script, request)
+    return handler(_body(request), _Context(request, script, seed))
 
 
 def default_reply(request: RecordedRequest, *, auto_reply: bool) -> Reply:
-    """The reply when nothing is queued."""
-    from cf_gateway_core.testing import Reply
+    """The reply when nothing is queued (see the module docstring).
 
-    return Reply.error(500, message="FakeGateway: no reply queued for this request")
+    Args:
+        request: the recorded request.
+        auto_reply: when False, answer 500 saying no reply was queued.
+    """
+    if not auto_reply:
+        return Reply.error(500, message=NOT_QUEUED_MESSAGE)
+    if request.endpoint is None:
+        status, code, message = _NO_ROUTE
+        return Reply.error(status, code=code, message=message)
+    if request.method != "POST":
+        return Reply.error(405, message=f"Method {request.method} not allowed; use POST.")
+    seed = _seed(request)
+    try:
+        reply = _reply(request, seed)
+    except ScriptError as exc:
+        reply = Reply.error(400, message=str(exc))
+    except _Rejected as exc:
+        reply = Reply.error(exc.status, code=exc.code, message=exc.message)
+    headers = {**reply.headers, **_gateway_headers(request, seed)}
+    return dataclasses.replace(reply, headers=headers)
