@@ -11,30 +11,22 @@ Cloudflare passes OpenAI's Responses API through unchanged, adding a top-level
   texts, then its ``summary`` texts, joined with a blank line. Message texts are joined with ``""``.
 - A ``failed`` JSON reply raises :class:`GatewayError`; a ``response.failed`` or ``error`` stream
   event raises :class:`StreamError`.
+
+This module builds request bodies and unwraps replies; output items and stream events are read
+in :mod:`~cf_gateway_core.wire._responses_stream` (``ChunkDecoder`` is re-exported here).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from cf_gateway_core.errors import GatewayConfigError, GatewayError, StreamError
-from cf_gateway_core.events import (
-    Finish,
-    ReasoningDelta,
-    ResponseStart,
-    StreamAccumulator,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    UsageUpdate,
-)
+from cf_gateway_core.errors import GatewayConfigError, GatewayError
+from cf_gateway_core.events import StreamAccumulator
 from cf_gateway_core.messages import (
     ChatRequest,
     ChatResponse,
-    FinishReason,
     ImagePart,
     Message,
     ReasoningPart,
@@ -44,11 +36,11 @@ from cf_gateway_core.messages import (
     ToolChoice,
     ToolResultPart,
     ToolSpec,
-    Usage,
 )
 from cf_gateway_core.routing import Route
-from cf_gateway_core.sse import ServerSentEvent
 from cf_gateway_core.wire import WireFormat
+from cf_gateway_core.wire._common import compact_json, mappings, result_levels, tool_result_text
+from cf_gateway_core.wire._responses_stream import ChunkDecoder, final_events, map_error
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
 
@@ -65,16 +57,11 @@ _SCALARS: tuple[tuple[str, str], ...] = (
 # Input content part types; every other mapped item stands alone in ``input``.
 _CONTENT_TYPES = frozenset({"input_text", "input_image", "output_text"})
 
-# Incomplete reasons and non-terminal statuses -> neutral finish reasons (OpenAI Responses spec).
-_INCOMPLETE_REASONS: dict[str, FinishReason] = {
-    "max_output_tokens": "length",
-    "content_filter": "content_filter",
-}
-_STATUS_REASONS: dict[str, FinishReason | None] = {
-    "cancelled": "other",
-    "in_progress": None,
-    "queued": None,
-}
+# function_call_output is sent as text; the error after "tool result '<id>'" for an image in one.
+_TOOL_OUTPUT_IMAGE = (
+    "contains an image, which this client does not send as function_call_output on the "
+    "Responses API; return text from the tool, or put the image in a following user message."
+)
 
 
 # --------------------------------------------------------------------------- request
@@ -183,7 +170,7 @@ def _map_output_text(part: TextPart) -> _Item:
 def _map_tool_call(part: ToolCallPart) -> _Item:
     arguments = part.raw_arguments
     if part.error is None or arguments is None:
-        arguments = json.dumps(part.arguments, separators=(",", ":"), ensure_ascii=False)
+        arguments = compact_json(part.arguments)
     return {"type": "function_call", "call_id": part.id, "name": part.name, "arguments": arguments}
 
 
@@ -192,23 +179,8 @@ def _map_tool_result(part: ToolResultPart) -> _Item:
     return {
         "type": "function_call_output",
         "call_id": part.tool_call_id,
-        "output": _map_tool_output(part),
+        "output": tool_result_text(part, _TOOL_OUTPUT_IMAGE),
     }
-
-
-def _map_tool_output(part: ToolResultPart) -> str:
-    if isinstance(part.content, str):
-        return part.content
-    texts: list[str] = []
-    for block in part.content:
-        if not isinstance(block, TextPart):
-            raise GatewayConfigError(
-                f"tool result {part.tool_call_id!r} contains an image, which this client does "
-                "not send as function_call_output on the Responses API; return text from the "
-                "tool, or put the image in a following user message."
-            )
-        texts.append(block.text)
-    return "".join(texts)
 
 
 def _map_reasoning(part: ReasoningPart) -> None:
@@ -292,9 +264,9 @@ def parse_response(body: Any) -> ChatResponse:
     """
     data, gateway_metadata = _unwrap(body)
     if data.get("status") == "failed":
-        raise GatewayError(f"The response failed: {_map_error(data.get('error'))}")
+        raise GatewayError(f"The response failed: {map_error(data.get('error'))}")
     accumulator = StreamAccumulator()
-    for event in ChunkDecoder()._final_events(data, "completed"):
+    for event in final_events(data):
         accumulator.add(event)
     details: dict[str, Any] = {}
     if "status" in data:
@@ -312,13 +284,10 @@ def _unwrap(body: Any) -> tuple[Mapping[str, Any], Any]:
     # Bare and {"result": body} bodies both occur (cloudflare-api.md §4.1 [C], CF-LC-META); the
     # /ai/run form nests twice with gatewayMetadata beside the inner result (§0 fact 5 [O]).
     gateway_metadata = None
-    for _ in range(3):
-        if not isinstance(body, Mapping):
-            break
-        gateway_metadata = body.get("gatewayMetadata", gateway_metadata)
-        if "output" in body or body.get("object") == "response":
-            return body, gateway_metadata
-        body = body.get("result")
+    for node in result_levels(body):
+        gateway_metadata = node.get("gatewayMetadata", gateway_metadata)
+        if "output" in node or node.get("object") == "response":
+            return node, gateway_metadata
     raise GatewayError(
         "cannot read the Responses reply: expected a Responses object (with 'output'), bare or "
         "wrapped in {'result': …}."
@@ -329,269 +298,11 @@ def _map_refusal(output: Any) -> str:
     """The text of any ``refusal`` content parts (also read as answer text)."""
     return "".join(
         part["refusal"]
-        for item in _list(output)
+        for item in mappings(output)
         if item.get("type") == "message"
-        for part in _list(item.get("content"))
+        for part in mappings(item.get("content"))
         if part.get("type") == "refusal" and isinstance(part.get("refusal"), str)
     )
-
-
-def _map_finish(data: Mapping[str, Any], has_calls: bool) -> tuple[FinishReason | None, str | None]:
-    """``status`` (+ ``incomplete_details.reason``) -> (neutral reason, raw reason)."""
-    status = _str(data.get("status")) or "completed"
-    if status == "completed":
-        return ("tool_calls" if has_calls else "stop"), status
-    if status == "incomplete":
-        details = data.get("incomplete_details")
-        reason = _str(details.get("reason")) if isinstance(details, Mapping) else None
-        return _INCOMPLETE_REASONS.get(reason or "", "other"), reason or status
-    return _STATUS_REASONS.get(status, "other"), status
-
-
-def _map_usage(value: Any) -> Usage | None:
-    if not isinstance(value, Mapping):
-        return None
-    input_tokens = _int(value.get("input_tokens")) or 0
-    output_tokens = _int(value.get("output_tokens")) or 0
-    total = _int(value.get("total_tokens"))
-    return Usage(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        total_tokens=total if total is not None else input_tokens + output_tokens,
-        cache_read_tokens=_int(_get(value, "input_tokens_details", "cached_tokens")),
-        reasoning_tokens=_int(_get(value, "output_tokens_details", "reasoning_tokens")),
-    )
-
-
-def _map_error(error: Any) -> str:
-    """``{"code", "message"}`` -> one readable line."""
-    if not isinstance(error, Mapping):
-        return "no error details were given."
-    message = _str(error.get("message")) or "no message was given."
-    code = error.get("code")
-    return f"{message} (code {code})" if code else message
-
-
-def _get(value: Mapping[str, Any], key: str, inner: str) -> Any:
-    nested = value.get(key)
-    return nested.get(inner) if isinstance(nested, Mapping) else None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _list(value: Any) -> list[Mapping[str, Any]]:
-    """The mappings in a JSON array (anything else reads as empty)."""
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
-
-
-# --------------------------------------------------------------------------- stream
-
-_Key = tuple[int, str, int]
-
-
-class ChunkDecoder:
-    """Responses stream events -> neutral events (one decoder per stream).
-
-    The stream has no ``[DONE]``; it ends with ``response.completed`` / ``response.incomplete``
-    (usage and finish) or ``response.failed`` — cloudflare-api.md §5.5 [C]. Text, reasoning and
-    arguments come as deltas; a ``.done`` event, a finished output item or the final response
-    object supplies whatever no delta carried, so nothing is lost and nothing doubled.
-    """
-
-    __slots__ = ("_finished", "_has_calls", "_idents", "_reasoning", "_seen", "_started", "_text")
-
-    def __init__(self) -> None:
-        """Start a fresh stream."""
-        self._started = False
-        self._finished = False
-        self._has_calls = False
-        self._seen: set[_Key] = set()
-        self._idents: set[int] = set()
-        self._reasoning: set[int] = set()
-        self._text: list[str] = []
-
-    def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
-        """Decode one server-sent event; unknown event types give ``[]``.
-
-        Raises:
-            StreamError: a ``response.failed`` or ``error`` event.
-        """
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            if event.event == "error":
-                raise self._error(
-                    f"The stream reported an error: {event.data}", event.data
-                ) from None
-            return []
-        if not isinstance(data, dict):
-            return []
-        data["type"] = kind = data.get("type") or event.event
-        handler = _EVENT_HANDLERS.get(kind)
-        return handler(self, data) if handler is not None else []
-
-    def close(self) -> list[StreamEvent]:
-        """End of stream; a stream cut before its terminal event finishes with reason ``None``."""
-        if self._finished:
-            return []
-        self._finished = True
-        return [Finish(None, None)]
-
-    # -- events
-
-    def _on_created(self, data: dict[str, Any]) -> list[StreamEvent]:
-        response = _mapping(data.get("response"))
-        self._started = True
-        return [ResponseStart(_str(response.get("id")), _str(response.get("model")))]
-
-    def _on_piece(self, data: dict[str, Any]) -> list[StreamEvent]:
-        """A text, refusal, reasoning or arguments ``.delta`` (or its whole-text ``.done``)."""
-        kind, sub_field, text_field = _PIECES[data["type"]]
-        key = (_index(data), kind, _int(data.get(sub_field)) or 0)
-        return self._piece_events(key, data.get(text_field), text_field == "delta")
-
-    def _on_item(self, data: dict[str, Any]) -> list[StreamEvent]:
-        item = _mapping(data.get("item"))
-        if data["type"] == "response.output_item.done":
-            return self._item_events(_index(data), item)
-        if item.get("type") != "function_call":
-            return []
-        return self._call_events(_index(data), item, is_delta=True)
-
-    def _on_terminal(self, data: dict[str, Any]) -> list[StreamEvent]:
-        status = data["type"].removeprefix("response.")
-        return self._final_events(_mapping(data.get("response")), status)
-
-    def _final_events(self, response: Mapping[str, Any], status: str) -> list[StreamEvent]:
-        """The final response object: start (if missing), unseen items, usage and finish."""
-        events: list[StreamEvent] = []
-        if not self._started:
-            self._started = True
-            events.append(ResponseStart(_str(response.get("id")), _str(response.get("model"))))
-        for index, item in enumerate(_list(response.get("output"))):
-            events.extend(self._item_events(index, item))
-        usage = _map_usage(response.get("usage"))
-        if usage is not None:
-            events.append(UsageUpdate(usage))
-        events.append(Finish(*_map_finish({"status": status, **response}, self._has_calls)))
-        self._finished = True
-        return events
-
-    def _on_failed(self, data: dict[str, Any]) -> list[StreamEvent]:
-        error = _mapping(data.get("response")).get("error")
-        raise self._error(f"The response failed: {_map_error(error)}", data)
-
-    def _on_error(self, data: dict[str, Any]) -> list[StreamEvent]:
-        # Spec: {"type":"error","code","message","param"}; a nested {"error":{…}} is read too.
-        error = data.get("error") if isinstance(data.get("error"), Mapping) else data
-        raise self._error(f"The stream reported an error: {_map_error(error)}", data)
-
-    def _error(self, message: str, body: object) -> StreamError:
-        return StreamError(message, partial_text="".join(self._text), body=body)
-
-    # -- whole items (``output_item.done`` and the final response's ``output``)
-
-    def _item_events(self, index: int, item: Mapping[str, Any]) -> list[StreamEvent]:
-        if item.get("type") == "function_call":
-            return self._call_events(index, item, is_delta=False)
-        events: list[StreamEvent] = []
-        for field, kind in _ITEM_TEXTS.get(item.get("type"), ()):
-            for sub, part in enumerate(_list(item.get(field))):
-                text = part.get("text", part.get("refusal"))  # output_text | refusal | reasoning
-                events.extend(self._piece_events((index, kind, sub), text, False))
-        return events
-
-    # -- emitters
-
-    def _piece_events(self, key: _Key, text: Any, is_delta: bool) -> list[StreamEvent]:
-        """Emit a non-empty delta, or whole text for a part whose deltas were never seen."""
-        new_part = key not in self._seen
-        if not isinstance(text, str) or not text or (not is_delta and not new_part):
-            return []
-        self._seen.add(key)
-        index, kind, _ = key
-        if kind == "text":
-            self._text.append(text)
-            return [TextDelta(text)]
-        if kind == "arguments":
-            self._has_calls = True
-            return [ToolCallDelta(index, arguments=text)]
-        if new_part and index in self._reasoning:
-            text = "\n\n" + text  # parts of one reasoning item, as parse_response joins them
-        self._reasoning.add(index)
-        return [ReasoningDelta(text, index=index)]
-
-    def _call_events(
-        self, index: int, item: Mapping[str, Any], *, is_delta: bool
-    ) -> list[StreamEvent]:
-        """A function_call item: id and name once, plus arguments no delta carried."""
-        self._has_calls = True
-        call_id = _str(item.get("call_id")) or _str(item.get("id"))
-        name = _str(item.get("name"))
-        arguments = _arguments_text(item.get("arguments"))
-        ident = index not in self._idents
-        pieces = self._piece_events((index, "arguments", 0), arguments, is_delta)
-        if not ident:
-            return pieces
-        self._idents.add(index)
-        return [ToolCallDelta(index, call_id, name, arguments if pieces else "")]
-
-
-# Delta/done event -> (key kind, sub-index field, field with the text); "delta" marks a delta.
-_PIECES: dict[str, tuple[str, str, str]] = {
-    "response.output_text.delta": ("text", "content_index", "delta"),
-    "response.output_text.done": ("text", "content_index", "text"),
-    "response.refusal.delta": ("text", "content_index", "delta"),
-    "response.refusal.done": ("text", "content_index", "refusal"),
-    "response.reasoning_text.delta": ("reasoning", "content_index", "delta"),
-    "response.reasoning_text.done": ("reasoning", "content_index", "text"),
-    "response.reasoning_summary_text.delta": ("summary", "summary_index", "delta"),
-    "response.reasoning_summary_text.done": ("summary", "summary_index", "text"),
-    "response.function_call_arguments.delta": ("arguments", "", "delta"),
-    "response.function_call_arguments.done": ("arguments", "", "arguments"),
-}
-
-# Output item type -> (field holding text parts, key kind); reasoning content before summary.
-_ITEM_TEXTS: dict[Any, tuple[tuple[str, str], ...]] = {
-    "message": (("content", "text"),),
-    "reasoning": (("content", "reasoning"), ("summary", "summary")),
-}
-
-_EVENT_HANDLERS: dict[Any, Callable[[ChunkDecoder, dict[str, Any]], list[StreamEvent]]] = {
-    "response.created": ChunkDecoder._on_created,
-    **dict.fromkeys(_PIECES, ChunkDecoder._on_piece),
-    "response.output_item.added": ChunkDecoder._on_item,
-    "response.output_item.done": ChunkDecoder._on_item,
-    "response.completed": ChunkDecoder._on_terminal,
-    "response.incomplete": ChunkDecoder._on_terminal,
-    "response.failed": ChunkDecoder._on_failed,
-    "error": ChunkDecoder._on_error,
-}
-
-
-def _index(data: Mapping[str, Any]) -> int:
-    return _int(data.get("output_index")) or 0
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _arguments_text(value: Any) -> str:
-    """Arguments as JSON text (a proxy may send an object instead of a string)."""
-    if isinstance(value, Mapping):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return value if isinstance(value, str) else ""
 
 
 FORMAT = WireFormat(

@@ -8,42 +8,24 @@ Universal (any other model): the body is ``{"model", "input"}`` where ``input`` 
 or Anthropic Messages body, and replies nest that body once or twice under ``result``. OpenAI- and
 Anthropic-shaped bodies and frames are delegated to :mod:`~cf_gateway_core.wire.openai_chat` and
 :mod:`~cf_gateway_core.wire.anthropic_messages`; this module owns the envelope, the legacy shape
-and the native stream.
+and the native stream. The bodies are built and the envelope is walked here; the legacy shape is
+read in :mod:`~cf_gateway_core.wire._workers_ai_reply` and streams are decoded in
+:mod:`~cf_gateway_core.wire._workers_ai_stream` (``ChunkDecoder`` is re-exported here).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-from cf_gateway_core.errors import (
-    GatewayError,
-    StreamError,
-    error_from_response,
-    parse_error_body,
-)
-from cf_gateway_core.events import (
-    Finish,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    UsageUpdate,
-    parse_tool_arguments,
-)
-from cf_gateway_core.messages import (
-    ChatRequest,
-    ChatResponse,
-    FinishReason,
-    TextPart,
-    ToolCallPart,
-    Usage,
-)
+from cf_gateway_core.errors import GatewayError, error_from_response
+from cf_gateway_core.messages import ChatRequest, ChatResponse
 from cf_gateway_core.routing import ModelKind, Route
-from cf_gateway_core.sse import ServerSentEvent
 from cf_gateway_core.wire import WireFormat, anthropic_messages, openai_chat
+from cf_gateway_core.wire._workers_ai_reply import parse_legacy
+from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
 
@@ -59,27 +41,9 @@ _INNER_BUILDERS: dict[ModelKind, Callable[[ChatRequest, Route], dict[str, Any]]]
     ModelKind.WORKERS_AI: openai_chat.build_payload,
 }
 
-# finish_reason values seen on Workers AI — cloudflare-api.md §5.1 [C] (CFAI-FINISH).
-_FINISH_REASONS: dict[str, FinishReason] = {
-    "stop": "stop",
-    "length": "length",
-    "model_length": "length",
-    "max_tokens": "length",
-    "tool_calls": "tool_calls",
-    "function_call": "tool_calls",
-    "content_filter": "content_filter",
-    "error": "error",
-}
-
 # Envelope keys kept in provider_details: /ai/run wraps the model output in
 # {"result": …, "gatewayMetadata": …, "state": …} — cloudflare-api.md §0.5 [O], A8 [C].
 _ENVELOPE_DETAILS: tuple[str, ...] = ("gatewayMetadata", "state")
-
-# Anthropic stream event types (universal /ai/run with an anthropic/ model) — §5.4 [C].
-_ANTHROPIC_EVENTS: frozenset[str] = frozenset(
-    {"message_start", "message_delta", "message_stop", "ping"}
-    | {"content_block_start", "content_block_delta", "content_block_stop"}
-)
 
 
 # --------------------------------------------------------------------------- requests
@@ -198,27 +162,6 @@ def _parse_queued(node: Mapping[str, Any]) -> NoReturn:
     )
 
 
-def _parse_legacy(result: Mapping[str, Any]) -> ChatResponse:
-    # Legacy text-generation output — cloudflare-api.md §4.2.1 [C], A1, A17.
-    text = _map_text(result.get("response"))
-    calls = [
-        _map_tool_call(position, raw)
-        for position, raw in enumerate(_tool_call_list(result.get("tool_calls")))
-    ]
-    raw_finish = result.get("finish_reason")
-    if isinstance(raw_finish, str) and raw_finish:
-        finish = _map_finish_reason(raw_finish)
-    else:
-        raw_finish = None
-        finish = "tool_calls" if calls else "stop"
-    return ChatResponse(
-        parts=(TextPart(text), *calls) if text else tuple(calls),
-        finish_reason=finish,
-        raw_finish_reason=raw_finish,
-        usage=_map_usage(result.get("usage")),
-    )
-
-
 _Parser = Callable[[Any], ChatResponse]
 
 # Inner body shapes, tried in order (a body is recognised by its keys, not by the model), with
@@ -227,7 +170,7 @@ _Parser = Callable[[Any], ChatResponse]
 _SHAPES: tuple[tuple[Callable[[Mapping[str, Any]], bool], _Parser, bool], ...] = (
     (_is_openai, openai_chat.parse_response, True),
     (_is_anthropic, anthropic_messages.parse_response, True),
-    (_is_legacy, _parse_legacy, False),
+    (_is_legacy, parse_legacy, False),
     (_is_queued, _parse_queued, False),
 )
 
@@ -237,283 +180,6 @@ def _shape_parser(node: Mapping[str, Any]) -> tuple[_Parser, bool] | None:
         if matches(node):
             return parser, whole
     return None
-
-
-def _tool_call_list(value: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, Mapping)]
-
-
-def _map_tool_call(position: int, raw: Mapping[str, Any]) -> ToolCallPart:
-    # Legacy calls are {"name", "arguments": {object}} without an id (§6.1 [C]); some bodies use
-    # the OpenAI {"id", "function": {"name", "arguments"}} form instead.
-    function = raw.get("function")
-    source = function if isinstance(function, Mapping) else raw
-    name = _as_str(source.get("name"))
-    text = _arguments_text(source.get("arguments"))
-    call_id = _as_str(raw.get("id")) or _stable_tool_call_id(position, name, text)
-    arguments, error = parse_tool_arguments(text)
-    return ToolCallPart(
-        id=call_id,
-        name=name,
-        arguments=arguments,
-        raw_arguments=text if error else None,
-        error=error,
-    )
-
-
-def _stable_tool_call_id(position: int, name: str, arguments_text: str) -> str:
-    """A deterministic id for a call the wire gave none, equal for stream and non-stream."""
-    arguments, error = parse_tool_arguments(arguments_text)
-    canonical = (
-        arguments_text
-        if error
-        else json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    )
-    seed = f"{position}\x1f{name}\x1f{canonical}".encode()
-    return "call_" + hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:24]
-
-
-def _arguments_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _map_text(value: Any) -> str:
-    # JSON mode may return an object (CF-JSONMODE) and numbers have been seen — §4.2.1 [C]/[O].
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _as_str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _as_int(value: Any) -> int:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    return 0
-
-
-def _detail(usage: Mapping[str, Any], group: str, key: str) -> int | None:
-    details = usage.get(group)
-    if isinstance(details, Mapping) and key in details:
-        return _as_int(details[key])
-    return None
-
-
-def _map_usage(value: Any) -> Usage | None:
-    # {"prompt_tokens", "completion_tokens", "total_tokens", "neurons"?,
-    #  "prompt_tokens_details": {"cached_tokens"}?} — §4.2.1 [C], §5.1 [O]; neurons ignored.
-    if not isinstance(value, Mapping):
-        return None
-    prompt = _as_int(value.get("prompt_tokens", value.get("input_tokens")))
-    completion = _as_int(value.get("completion_tokens", value.get("output_tokens")))
-    return Usage(
-        input_tokens=prompt,
-        output_tokens=completion,
-        total_tokens=_as_int(value.get("total_tokens")) or prompt + completion,
-        cache_read_tokens=_detail(value, "prompt_tokens_details", "cached_tokens"),
-        reasoning_tokens=_detail(value, "completion_tokens_details", "reasoning_tokens"),
-    )
-
-
-def _map_finish_reason(raw: str) -> FinishReason:
-    return _FINISH_REASONS.get(raw, "other")
-
-
-# --------------------------------------------------------------------------- streams
-
-
-class _Fragments:
-    __slots__ = ("arguments", "id", "name")
-
-    def __init__(self) -> None:
-        self.id: str | None = None
-        self.name = ""
-        self.arguments: list[str] = []
-
-
-class ChunkDecoder:
-    """Decodes a ``/ai/run`` stream: native Workers AI frames, OpenAI chunks, Anthropic events.
-
-    The frame shape is detected per event: frames with ``choices`` go to an
-    :class:`openai_chat.ChunkDecoder <cf_gateway_core.wire.openai_chat.ChunkDecoder>`, frames whose
-    ``type`` is an Anthropic stream event to an ``anthropic_messages.ChunkDecoder``, and the rest
-    are native (``response``, ``tool_calls``, ``usage``, ``finish_reason``; ``p`` padding ignored).
-    Only non-zero usage is reported, so the Workers AI usage trailer wins over zero usage frames.
-    At close, a stream that sent no finish reason gets ``Finish("stop")`` (``"tool_calls"`` when
-    tool calls came) if it ended with ``data: [DONE]``, and ``Finish(None)`` if it did not: a
-    stream cut short is not reported as a normal stop.
-    """
-
-    __slots__ = (
-        "_anthropic",
-        "_done",
-        "_finished",
-        "_fragments",
-        "_last_fragment",
-        "_next_tool",
-        "_openai",
-        "_saw_tools",
-        "_text",
-    )
-
-    def __init__(self) -> None:
-        """Start a decoder for one stream."""
-        self._openai: openai_chat.ChunkDecoder | None = None
-        self._anthropic: anthropic_messages.ChunkDecoder | None = None
-        self._fragments: dict[int, _Fragments] = {}
-        self._last_fragment: int | None = None
-        self._next_tool = 0
-        self._text: list[str] = []
-        self._saw_tools = False
-        self._finished = False
-        self._done = False
-
-    def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
-        """Decode one server-sent event.
-
-        Raises:
-            StreamError: the event is an error frame or is not valid JSON.
-        """
-        data = event.data.strip()
-        if data == "[DONE]":
-            self._done = True
-        if not data or self._done:
-            return []
-        try:
-            frame = json.loads(data)
-        except ValueError as exc:
-            raise StreamError(
-                f"the stream sent a frame that is not JSON: {data[:200]!r}",
-                partial_text="".join(self._text),
-            ) from exc
-        if event.event == "error" or (
-            isinstance(frame, Mapping) and (frame.get("error") or frame.get("errors"))
-        ):
-            self._raise_error(data)
-        if not isinstance(frame, Mapping):
-            return []
-        events = self._dispatch(event, frame)
-        self._note(events)
-        return events
-
-    def close(self) -> list[StreamEvent]:
-        """End of stream: close delegated decoders, give id-less tool calls a stable id, finish."""
-        events: list[StreamEvent] = []
-        for decoder in (self._openai, self._anthropic):
-            if decoder is not None:
-                events.extend(decoder.close())
-        if self._finished:
-            events = [e for e in events if not isinstance(e, Finish)]
-        events.extend(self._close_fragments())
-        self._note(events)
-        if not self._finished:
-            # Native streams carry no finish reason; [DONE] is their only "complete" signal
-            # (cloudflare-api.md §5.1 [C]; reliability.md §6 #23).
-            reason: FinishReason = "tool_calls" if self._saw_tools else "stop"
-            events.append(Finish(reason if self._done else None))
-            self._finished = True
-        return events
-
-    def _dispatch(self, event: ServerSentEvent, frame: Mapping[str, Any]) -> list[StreamEvent]:
-        if "choices" in frame:
-            # OpenAI chunks on the run path (newer models, universal OpenAI inner) — §5.2 [O].
-            if self._openai is None:
-                self._openai = openai_chat.ChunkDecoder()
-            return self._openai.feed(event)
-        if frame.get("type") in _ANTHROPIC_EVENTS:
-            if self._anthropic is None:
-                self._anthropic = anthropic_messages.ChunkDecoder()
-            return self._anthropic.feed(event)
-        return self._native(frame)
-
-    def _native(self, frame: Mapping[str, Any]) -> list[StreamEvent]:
-        # {"response": "tok", "p": "…"}, {"tool_calls": […]}, {"finish_reason": …} and the
-        # {"response": "", "usage": {…}} trailer — cloudflare-api.md §5.1 [C]/[O].
-        events: list[StreamEvent] = []
-        text = _map_text(frame.get("response"))
-        if text:
-            events.append(TextDelta(text))
-        for raw in _tool_call_list(frame.get("tool_calls")):
-            events.extend(self._tool_call(raw))
-        usage = _map_usage(frame.get("usage"))
-        if usage is not None and not usage.is_zero:
-            events.append(UsageUpdate(usage))
-        raw_finish = frame.get("finish_reason")
-        if isinstance(raw_finish, str) and raw_finish:
-            events.append(Finish(_map_finish_reason(raw_finish), raw_finish))
-        return events
-
-    def _tool_call(self, raw: Mapping[str, Any]) -> list[StreamEvent]:
-        function = raw.get("function")
-        if isinstance(function, Mapping):
-            return self._tool_fragment(raw, function)
-        # A complete {"name", "arguments": {…}} call (older models, CF-LC-CHAT) — §5.1 [C].
-        position = self._next_tool
-        self._next_tool += 1
-        name = _as_str(raw.get("name"))
-        text = _arguments_text(raw.get("arguments"))
-        call_id = _as_str(raw.get("id")) or _stable_tool_call_id(position, name, text)
-        return [ToolCallDelta(position, call_id, name, text)]
-
-    def _tool_fragment(
-        self, raw: Mapping[str, Any], function: Mapping[str, Any]
-    ) -> list[StreamEvent]:
-        # {index, id, type, function: {name, arguments}} fragments ending with a null
-        # finalisation {id: null, type: null, function: {name: null}} — §5.1 [C] (CFAI-STREAM).
-        call_id = _as_str(raw.get("id"))
-        name = _as_str(function.get("name"))
-        text = _arguments_text(function.get("arguments"))
-        index = raw.get("index")
-        if not isinstance(index, int) or isinstance(index, bool):
-            # No index: a fragment naming a call starts one, a bare one continues the last.
-            last = self._last_fragment
-            index = last if last is not None and not (call_id or name) else self._next_tool
-        self._last_fragment = index
-        self._next_tool = max(self._next_tool, index + 1)
-        state = self._fragments.setdefault(index, _Fragments())
-        state.id = call_id or state.id
-        state.name = name or state.name
-        if not (call_id or name or text):
-            return []
-        state.arguments.append(text)
-        return [ToolCallDelta(index, call_id or None, name or None, text)]
-
-    def _close_fragments(self) -> list[StreamEvent]:
-        return [
-            ToolCallDelta(index, _stable_tool_call_id(index, state.name, "".join(state.arguments)))
-            for index, state in sorted(self._fragments.items())
-            if state.id is None
-        ]
-
-    def _note(self, events: list[StreamEvent]) -> None:
-        for item in events:
-            if isinstance(item, TextDelta):
-                self._text.append(item.text)
-            elif isinstance(item, ToolCallDelta):
-                self._saw_tools = True
-            elif isinstance(item, Finish):
-                self._finished = True
-
-    def _raise_error(self, data: str) -> NoReturn:
-        _, code, message = parse_error_body(data.encode())
-        code_text = f" (code {code})" if code is not None else ""
-        raise StreamError(
-            f"the stream reported an error{code_text}: {message}",
-            partial_text="".join(self._text),
-            body=data,
-        )
 
 
 FORMAT = WireFormat(

@@ -1,0 +1,135 @@
+"""Helpers the wire modules share: envelope levels, JSON scalars, tool calls and results, errors.
+
+Only logic that is the same in every module that uses it lives here; a dialect's own readers
+(usage, finish reasons, text) and its error wording stay in that dialect's modules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from cf_gateway_core.errors import GatewayConfigError, StreamError, parse_error_body
+from cf_gateway_core.events import parse_tool_arguments
+from cf_gateway_core.messages import TextPart, ToolCallPart, ToolResultPart
+
+__all__ = [
+    "accumulator_call_id",
+    "call_function",
+    "compact_json",
+    "int_or_zero",
+    "mappings",
+    "result_levels",
+    "str_or_none",
+    "stream_error",
+    "tool_call_part",
+    "tool_result_text",
+]
+
+
+def result_levels(body: Any) -> Iterator[Mapping[str, Any]]:
+    """The body and the objects nested under ``result``, outermost first (three at most).
+
+    A reply comes bare, as ``{"result": body}``, or as ``{"result": {"result": body,
+    "gatewayMetadata": …}}`` — cloudflare-api.md §4.1 [C]/[O]. Stops at the first level that is
+    not a JSON object.
+    """
+    node = body
+    for _ in range(3):
+        if not isinstance(node, Mapping):
+            return
+        yield node
+        node = node.get("result")
+
+
+def mappings(value: Any) -> list[Mapping[str, Any]]:
+    """The objects in a JSON array (anything else reads as empty)."""
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def str_or_none(value: Any) -> str | None:
+    """A non-empty string, or ``None``."""
+    return value if isinstance(value, str) and value else None
+
+
+def int_or_zero(value: Any) -> int:
+    """A JSON number as an ``int`` (booleans and anything else read as 0)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    return 0
+
+
+def compact_json(value: Any) -> str:
+    """JSON text without spaces, non-ASCII kept as is (tool-call arguments)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def call_function(call: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The object holding a tool call's ``name`` and ``arguments``.
+
+    OpenAI nests them in ``function``; Workers AI also sends the flat ``{"name", "arguments"}``
+    form — cloudflare-api.md §6.1 [C].
+    """
+    function = call.get("function")
+    return function if isinstance(function, Mapping) else call
+
+
+def accumulator_call_id(index: int) -> str:
+    """The id :class:`~cf_gateway_core.events.StreamAccumulator` gives a call that came without one.
+
+    Non-stream parsers use it too, so a streamed and a non-streamed reply carry the same id.
+    """
+    return f"call_{index}"
+
+
+def tool_call_part(call_id: str, name: str, arguments_text: str) -> ToolCallPart:
+    """A tool call from its arguments text, parsed as the stream accumulator parses it.
+
+    Arguments that are not a JSON object leave ``arguments`` empty, keep the text in
+    ``raw_arguments`` and say why in ``error``.
+    """
+    arguments, error = parse_tool_arguments(arguments_text)
+    return ToolCallPart(
+        id=call_id,
+        name=name,
+        arguments=arguments,
+        raw_arguments=arguments_text if error else None,
+        error=error,
+    )
+
+
+def tool_result_text(part: ToolResultPart, image_error: str) -> str:
+    """A tool result's content as one string, for APIs whose tool output is text only.
+
+    Args:
+        part: the tool result; text parts are joined with ``""``.
+        image_error: the rest of the error message after ``tool result '<id>'``, saying what to
+            do instead on this API.
+
+    Raises:
+        GatewayConfigError: the content holds an image.
+    """
+    if isinstance(part.content, str):
+        return part.content
+    texts: list[str] = []
+    for item in part.content:
+        if not isinstance(item, TextPart):
+            raise GatewayConfigError(f"tool result {part.tool_call_id!r} {image_error}")
+        texts.append(item.text)
+    return "".join(texts)
+
+
+def stream_error(data: str, *, body: object, partial_text: str = "") -> StreamError:
+    """The :class:`StreamError` for an error frame, read with the shapes ``errors.py`` knows.
+
+    ``{"error": {...}}``, ``{"error": "…"}`` and the v4 ``errors`` list all give a message (and a
+    code when there is one).
+    """
+    _, code, message = parse_error_body(data.encode())
+    code_text = f" (code {code})" if code is not None else ""
+    return StreamError(
+        f"the stream reported an error{code_text}: {message}",
+        partial_text=partial_text,
+        body=body,
+    )

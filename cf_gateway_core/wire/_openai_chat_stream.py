@@ -1,0 +1,190 @@
+"""Decoding OpenAI Chat Completions streams (and Workers AI native frames) into neutral events.
+
+The public name is :class:`cf_gateway_core.wire.openai_chat.ChunkDecoder`; values are read with
+the same readers :func:`~cf_gateway_core.wire.openai_chat.parse_response` uses.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cf_gateway_core.errors import StreamError
+from cf_gateway_core.events import (
+    Finish,
+    ReasoningDelta,
+    ResponseStart,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    UsageUpdate,
+)
+from cf_gateway_core.sse import ServerSentEvent
+from cf_gateway_core.wire._common import call_function, str_or_none, stream_error
+from cf_gateway_core.wire._openai_chat_reply import (
+    map_arguments_text,
+    map_finish_reason,
+    map_reasoning,
+    map_text,
+    map_usage,
+)
+
+__all__ = ["ChunkDecoder"]
+
+
+class ChunkDecoder:
+    """Decodes one Chat Completions stream into neutral events.
+
+    Reads OpenAI ``chat.completion.chunk`` frames (``choices[0].delta``) and Workers AI native
+    frames (top-level ``response`` / ``tool_calls`` / ``finish_reason`` and the
+    ``{"response": "", "usage": …}`` trailer). ``ResponseStart`` and ``Finish`` are emitted once;
+    only non-zero usage is reported, so the Workers AI trailer wins over the zero-usage frame
+    before it (cloudflare-api.md §5.2 [O]). Events after ``data: [DONE]`` are ignored. No
+    ``Finish`` is invented when the stream sent no ``finish_reason``.
+    """
+
+    __slots__ = ("_current_tool", "_done", "_finished", "_started", "_tool_slots")
+
+    def __init__(self) -> None:
+        """Start a decoder for one stream."""
+        self._started = False
+        self._finished = False
+        self._done = False
+        self._tool_slots: set[int] = set()
+        self._current_tool = 0
+
+    def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
+        """Decode one server-sent event.
+
+        Raises:
+            StreamError: an error frame (``{"error": …}`` or ``event: error``) or data that is
+                not a JSON object.
+        """
+        if self._done:
+            return []
+        data = event.data
+        if data == "[DONE]":
+            self._done = True
+            return []
+        chunk = self._load(event)
+        if chunk is None:
+            return []
+        events: list[StreamEvent] = []
+        if not self._started:
+            self._map_start(chunk, events)
+        choices = chunk.get("choices")
+        if choices is None:
+            raw_finish = self._map_native(chunk, events)
+        elif isinstance(choices, list) and choices:
+            raw_finish = self._map_choice(choices[0], events)
+        else:
+            raw_finish = None  # "choices": [] — OpenAI's usage chunk, §5.3 [C]
+        usage = chunk.get("usage")
+        if usage:
+            mapped = map_usage(usage)
+            if mapped is not None and not mapped.is_zero:
+                events.append(UsageUpdate(mapped))
+        if raw_finish and not self._finished:
+            finish, raw = map_finish_reason(raw_finish)
+            if raw is not None:
+                self._finished = True
+                events.append(Finish(finish, raw))
+        return events
+
+    def close(self) -> list[StreamEvent]:
+        """End of stream; tool-call fragments are emitted as they come, so nothing is pending."""
+        return []
+
+    def _load(self, event: ServerSentEvent) -> dict[str, Any] | None:
+        data = event.data
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            chunk = None
+        if event.event == "error" or (isinstance(chunk, dict) and chunk.get("error")):
+            # {"error": {...}} / {"error": "…"} / v4 "errors" — the shapes errors.py reads.
+            raise stream_error(data, body=chunk)
+        if isinstance(chunk, dict):
+            return chunk
+        stripped = data.strip()
+        if stripped == "[DONE]":
+            self._done = True
+        elif stripped:  # an empty data line carries nothing
+            raise StreamError(
+                f"the stream sent data that is not a JSON object: {stripped[:200]!r}", body=data
+            )
+        return None
+
+    def _map_start(self, chunk: dict[str, Any], events: list[StreamEvent]) -> None:
+        response_id = str_or_none(chunk.get("id"))
+        model = str_or_none(chunk.get("model"))
+        if response_id or model:
+            self._started = True
+            events.append(ResponseStart(response_id, model))
+
+    def _map_choice(self, choice: Any, events: list[StreamEvent]) -> Any:
+        if not isinstance(choice, dict) or choice.get("index", 0) not in (0, None):
+            return None  # n > 1: only the first choice is read, like parse_response
+        delta = choice.get("delta")
+        if isinstance(delta, dict) and delta:
+            reasoning = map_reasoning(delta)
+            if reasoning:
+                events.append(ReasoningDelta(reasoning))
+            self._map_text_delta(delta.get("content"), events)
+            refusal = delta.get("refusal")
+            if refusal and isinstance(refusal, str):
+                events.append(TextDelta(refusal))  # kept as text, like parse_response
+            calls = delta.get("tool_calls")
+            if calls:
+                self._map_tool_deltas(calls, events)
+        return choice.get("finish_reason")
+
+    def _map_native(self, chunk: dict[str, Any], events: list[StreamEvent]) -> Any:
+        # {"response": "tok", "p": "…"}, {"tool_calls": […]}, {"finish_reason": …} and the
+        # {"response": "", "usage": {…}} trailer — cloudflare-api.md §5.1 [C]/[O], §5.2 [O], A10.
+        self._map_text_delta(chunk.get("response"), events)
+        calls = chunk.get("tool_calls")
+        if calls:
+            self._map_tool_deltas(calls, events)
+        return chunk.get("finish_reason")
+
+    @staticmethod
+    def _map_text_delta(content: Any, events: list[StreamEvent]) -> None:
+        if content is None:
+            return
+        text = content if type(content) is str else map_text(content)
+        if text:
+            events.append(TextDelta(text))
+
+    def _map_tool_deltas(self, calls: Any, events: list[StreamEvent]) -> None:
+        # OpenAI fragments {index, id, type, function: {name, arguments}}; later fragments may
+        # carry "id": null, "name": null (GLM, A9 [O]); a null finalisation frame carries nothing
+        # (§5.1 [C]); older Workers AI models send complete {"name", "arguments": {…}} objects.
+        if not isinstance(calls, list):
+            return
+        for position, call in enumerate(calls):
+            if not isinstance(call, dict):
+                continue
+            function = call_function(call)
+            name = str_or_none(function.get("name"))
+            call_id = str_or_none(call.get("id"))
+            arguments = map_arguments_text(function.get("arguments"))
+            if not (name or call_id or arguments):
+                continue
+            index = self._map_tool_index(call.get("index"), position, name)
+            events.append(ToolCallDelta(index, call_id, name, arguments))
+
+    def _map_tool_index(self, raw_index: Any, position: int, name: str | None) -> int:
+        index: int
+        if isinstance(raw_index, int) and not isinstance(raw_index, bool):
+            index = raw_index
+        else:
+            if name:  # a new call without an index takes the next free slot
+                slots = self._tool_slots
+                index = position if position not in slots else max(slots) + 1
+            else:  # a continuation without an index belongs to the latest call
+                index = self._current_tool
+        if name:
+            self._tool_slots.add(index)
+        self._current_tool = index
+        return index
