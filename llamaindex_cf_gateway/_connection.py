@@ -1,0 +1,164 @@
+"""The connection settings both LlamaIndex classes share, and the clients built from them.
+
+:class:`GatewayFields` declares the api.md configuration fields once (a pydantic mixin);
+:class:`Connection` resolves them with the core's ``GatewayConfig.resolve`` at construction and
+holds the core clients: the async one is event-loop safe by itself, the sync one is built on first
+use (an ``httpx.Client`` costs ~30 ms to create, and async-only users never need it).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    SecretStr,
+    field_serializer,
+    field_validator,
+)
+
+from cf_gateway_core import (
+    AsyncGatewayClient,
+    GatewayClient,
+    GatewayConfig,
+    GatewayOptions,
+)
+
+__all__ = ["Connection", "GatewayFields"]
+
+
+class GatewayFields(BaseModel):
+    """Where and how to reach Cloudflare AI Gateway (the same names in every class)."""
+
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=()
+    )
+
+    account_id: str | None = Field(
+        default=None, description="Cloudflare account id; else env CLOUDFLARE_ACCOUNT_ID."
+    )
+    api_token: SecretStr | None = Field(
+        default=None,
+        alias="api_key",
+        exclude=True,
+        repr=False,
+        description="API token (alias api_key); else env CLOUDFLARE_API_TOKEN. Never serialised.",
+    )
+    gateway_id: str | None = Field(
+        default=None,
+        description="Gateway id, sent as header cf-aig-gateway-id; else env CLOUDFLARE_GATEWAY_ID.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description=(
+            "API base URL; else env CLOUDFLARE_API_BASE_URL, else "
+            "https://api.cloudflare.com/client/v4."
+        ),
+    )
+    timeout: float | None = Field(
+        default=60.0, description="Seconds per request (None disables the timeout)."
+    )
+    max_retries: int = Field(
+        default=2, description="Retries on 429/5xx/connection errors, before any streamed byte."
+    )
+    gateway_options: InstanceOf[GatewayOptions] | dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "GatewayOptions (or a dict of its fields) sent as cf-aig-* headers on every request; "
+            "also accepted per call as gateway_options=."
+        ),
+    )
+    allow_insecure_http: bool = Field(
+        default=False, description="Permit a plain-http base_url to a non-loopback host."
+    )
+    http_client: InstanceOf[httpx.Client] | None = Field(
+        default=None,
+        exclude=True,
+        description="A caller-owned httpx.Client (custom transport, proxies); not closed by us.",
+    )
+    http_async_client: InstanceOf[httpx.AsyncClient] | None = Field(
+        default=None,
+        exclude=True,
+        description="A caller-owned httpx.AsyncClient; not closed by us.",
+    )
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _accept_secrets(cls, value: object) -> object:
+        # cf_gateway_core.Secret (and similar wrappers) as well as str / pydantic SecretStr.
+        reveal = getattr(value, "get_secret_value", None)
+        if callable(reveal) and not isinstance(value, SecretStr):
+            return reveal()
+        return value
+
+    @field_serializer("gateway_options")
+    def _dump_gateway_options(self, value: object) -> dict[str, Any] | None:
+        if isinstance(value, GatewayOptions):
+            return value.as_dict()
+        return value if isinstance(value, dict) else None
+
+    def _connect(self) -> Connection:
+        """Resolve the configuration (explicit > environment > error) and build the clients.
+
+        Raises:
+            GatewayConfigError: a missing account id or token (the message names the keyword and
+                the environment variable), or an invalid value.
+        """
+        options = GatewayOptions.coerce(self.gateway_options)
+        self.gateway_options = options
+        token = self.api_token.get_secret_value() if self.api_token is not None else None
+        config = GatewayConfig.resolve(
+            account_id=self.account_id,
+            api_token=token,
+            gateway_id=self.gateway_id,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+        return Connection(config, options, self.http_client, self.http_async_client)
+
+
+class Connection:
+    """A resolved config with its sync client (built on first use) and async client."""
+
+    __slots__ = ("_client", "_http", "_lock", "_options", "aclient", "config")
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        options: GatewayOptions | None,
+        http_client: httpx.Client | None,
+        http_async_client: httpx.AsyncClient | None,
+    ) -> None:
+        """Hold the config; the async client keeps one ``httpx.AsyncClient`` per event loop."""
+        self.config = config
+        self._options = options
+        self._http = http_client
+        self._client: GatewayClient | None = None
+        self._lock = threading.Lock()
+        self.aclient = AsyncGatewayClient(config, http_client=http_async_client, options=options)
+
+    def __repr__(self) -> str:
+        """The account and base URL, never the token."""
+        return (
+            f"Connection(account_id={self.config.account_id!r}, base_url={self.config.base_url!r})"
+        )
+
+    @property
+    def client(self) -> GatewayClient:
+        """The sync client, created once on first use."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                client = self._client
+                if client is None:
+                    client = self._client = GatewayClient(
+                        self.config, http_client=self._http, options=self._options
+                    )
+        return client

@@ -1,0 +1,508 @@
+"""Pure conversions between LlamaIndex values and the core's neutral values.
+
+One direction per function: ``ChatMessage`` / content blocks / tools -> neutral request values
+(``to_messages``, ``to_tool_specs``, ``to_tool_choice``), and neutral replies / stream events ->
+LlamaIndex ``ChatResponse`` (``to_chat_response``, :class:`ChatStream`), plus ``ToolSelection``s
+read back from a response (``to_tool_selections``). No I/O, no wire JSON: the core owns that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse as LIChatResponse,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+from cf_gateway_core import (
+    ChatResponse,
+    GatewayConfigError,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningDelta,
+    ReasoningPart,
+    StreamEvent,
+    TextDelta,
+    TextPart,
+    ToolCallDelta,
+    ToolCallPart,
+    ToolChoice,
+    ToolResultPart,
+    ToolSpec,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = [
+    "SIGNATURE_KEY",
+    "ChatStream",
+    "keep_first_tool_call",
+    "to_chat_response",
+    "to_messages",
+    "to_tool_choice",
+    "to_tool_selections",
+    "to_tool_specs",
+]
+
+SIGNATURE_KEY = "signature"
+"""``ThinkingBlock.additional_information`` key of a provider's reasoning signature (Anthropic's
+must be sent back unchanged in multi-turn tool use); the key llama-index-llms-anthropic uses."""
+_REDACTED_KEY = "redacted_data"
+"""``ThinkingBlock.additional_information`` key of Anthropic ``redacted_thinking`` data."""
+
+_Role = Literal["system", "user", "assistant", "tool"]
+_Mode = Literal["auto", "none", "required"]
+
+_ROLES: dict[MessageRole, _Role] = {
+    MessageRole.SYSTEM: "system",
+    MessageRole.DEVELOPER: "system",
+    MessageRole.USER: "user",
+    MessageRole.ASSISTANT: "assistant",
+    MessageRole.CHATBOT: "assistant",
+    MessageRole.MODEL: "assistant",
+    MessageRole.TOOL: "tool",
+    MessageRole.FUNCTION: "tool",
+}
+
+_CHOICE_MODES: dict[str, _Mode] = {
+    "auto": "auto",
+    "none": "none",
+    "required": "required",
+    "any": "required",
+}
+
+# ----------------------------------------------------------------------------- request side
+
+
+def _text_part(block: Any) -> Part:
+    return TextPart(block.text)
+
+
+def _image_part(block: Any) -> Part:
+    image = cast(ImageBlock, block)
+    if image.url is not None and image.image is None:
+        return ImagePart(url=str(image.url), detail=image.detail)
+    if not image.image_mimetype:
+        raise GatewayConfigError(
+            "an ImageBlock without a known media type cannot be sent: set "
+            "ImageBlock(image_mimetype='image/png', ...) (or jpeg, gif, webp)."
+        )
+    # ImageBlock stores bytes as base64 once validated; a path is read here.
+    data = image.resolve_image(as_base64=True).read().decode("ascii")
+    return ImagePart(url=f"data:{image.image_mimetype};base64,{data}", detail=image.detail)
+
+
+def _reasoning_part(block: Any) -> Part:
+    info = block.additional_information
+    return ReasoningPart(
+        text=block.content or "",
+        signature=info.get(SIGNATURE_KEY),
+        redacted_data=info.get(_REDACTED_KEY),
+    )
+
+
+def _tool_call_part(block: Any) -> Part:
+    call_id, name, kwargs = block.tool_call_id or "", block.tool_name, block.tool_kwargs
+    if not isinstance(kwargs, str):
+        return ToolCallPart(id=call_id, name=name, arguments=kwargs)
+    try:
+        parsed = json.loads(kwargs) if kwargs.strip() else {}
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        return ToolCallPart(id=call_id, name=name, arguments=parsed)
+    # Kept as written so the model sees its own call again (the wire sends raw_arguments back).
+    return ToolCallPart(
+        id=call_id,
+        name=name,
+        arguments={},
+        raw_arguments=kwargs,
+        error="arguments are not a JSON object",
+    )
+
+
+_BLOCK_PARTS: dict[type, Callable[[Any], Part]] = {
+    TextBlock: _text_part,
+    ImageBlock: _image_part,
+    ThinkingBlock: _reasoning_part,
+    ToolCallBlock: _tool_call_part,
+}
+
+
+def _unsupported(block: object) -> GatewayConfigError:
+    return GatewayConfigError(
+        f"{type(block).__name__} cannot be sent through Cloudflare AI Gateway: messages may hold "
+        "TextBlock, ImageBlock, ThinkingBlock and ToolCallBlock. Convert other content (audio, "
+        "video, documents, citations, cache points) to text or images first."
+    )
+
+
+def _to_parts(blocks: Sequence[object]) -> list[Part]:
+    parts: list[Part] = []
+    for block in blocks:
+        convert = _BLOCK_PARTS.get(type(block))
+        if convert is None:
+            raise _unsupported(block)
+        parts.append(convert(block))
+    return parts
+
+
+def _legacy_tool_call(call: Any) -> ToolCallPart:
+    """A tool call from ``additional_kwargs["tool_calls"]`` (pre-0.14 LlamaIndex integrations)."""
+    if isinstance(call, ToolCallBlock):
+        return cast(ToolCallPart, _tool_call_part(call))
+    data = call.model_dump() if hasattr(call, "model_dump") else call
+    if not isinstance(data, Mapping):
+        raise GatewayConfigError(
+            f"additional_kwargs['tool_calls'] holds a {type(call).__name__}; use ToolCallBlock "
+            "blocks in ChatMessage.blocks instead."
+        )
+    function = data.get("function")
+    source = function if isinstance(function, Mapping) else data
+    arguments = source.get("arguments", source.get("input", {}))
+    block = ToolCallBlock(
+        tool_call_id=data.get("id"), tool_name=source.get("name") or "", tool_kwargs=arguments
+    )
+    return cast(ToolCallPart, _tool_call_part(block))
+
+
+def _tool_result(message: ChatMessage, parts: list[Part]) -> ToolResultPart:
+    call_id = message.additional_kwargs.get("tool_call_id")
+    if not call_id:
+        raise GatewayConfigError(
+            "a tool message needs the id of the call it answers: "
+            "ChatMessage(role='tool', content=..., additional_kwargs={'tool_call_id': ...})."
+        )
+    content: str | tuple[TextPart | ImagePart, ...]
+    if all(isinstance(p, TextPart) for p in parts):
+        content = "".join(cast(TextPart, p).text for p in parts)
+    else:
+        content = tuple(_result_item(p) for p in parts)
+    name = message.additional_kwargs.get("name")
+    return ToolResultPart(
+        tool_call_id=str(call_id), content=content, name=name if isinstance(name, str) else None
+    )
+
+
+def _result_item(part: Part) -> TextPart | ImagePart:
+    if isinstance(part, (TextPart, ImagePart)):
+        return part
+    raise GatewayConfigError(
+        f"a tool result may hold text and images only, got {type(part).__name__}."
+    )
+
+
+def _to_message(message: ChatMessage) -> Message:
+    role = _ROLES.get(message.role)
+    if role is None:
+        raise GatewayConfigError(f"message role {message.role!r} is not supported.")
+    parts = _to_parts(message.blocks)
+    if role == "tool":
+        return Message(role="tool", parts=(_tool_result(message, parts),))
+    legacy = message.additional_kwargs.get("tool_calls")
+    if legacy and not any(isinstance(p, ToolCallPart) for p in parts):
+        parts.extend(_legacy_tool_call(call) for call in legacy)
+    return Message(role=role, parts=tuple(parts))
+
+
+def to_messages(messages: Sequence[ChatMessage]) -> tuple[Message, ...]:
+    """Convert LlamaIndex chat messages to neutral messages.
+
+    Tool results are ``role="tool"`` messages with ``additional_kwargs["tool_call_id"]`` (the
+    convention of LlamaIndex agents); tool calls are ``ToolCallBlock`` blocks (or, from older
+    integrations, ``additional_kwargs["tool_calls"]``); reasoning is ``ThinkingBlock`` with the
+    provider's signature in ``additional_information["signature"]``.
+
+    Raises:
+        GatewayConfigError: a block type the gateway cannot take, an image without a media type,
+            or a tool message without ``tool_call_id``.
+    """
+    return tuple(_to_message(m) for m in messages)
+
+
+def to_tool_specs(tools: Sequence[BaseTool | ToolSpec]) -> tuple[ToolSpec, ...]:
+    """Describe LlamaIndex tools (``FunctionTool``, ``QueryEngineTool``…) as neutral specs."""
+    specs: list[ToolSpec] = []
+    for tool in tools:
+        if isinstance(tool, ToolSpec):
+            specs.append(tool)
+            continue
+        meta = tool.metadata
+        specs.append(
+            ToolSpec(
+                name=meta.get_name(),
+                description=meta.description or "",
+                parameters=meta.get_parameters_dict(),
+            )
+        )
+    return tuple(specs)
+
+
+def _choice_from_mapping(value: Mapping[str, Any]) -> ToolChoice:
+    # The two dict forms LlamaIndex users pass: OpenAI's {"type": "function", "function":
+    # {"name": ...}} and Anthropic's {"type": "tool", "name": ...} / {"type": "any"}.
+    function = value.get("function")
+    name = function.get("name") if isinstance(function, Mapping) else value.get("name")
+    if isinstance(name, str) and name:
+        return ToolChoice(mode="tool", name=name)
+    mode = _CHOICE_MODES.get(str(value.get("type")))
+    if mode is None:
+        raise GatewayConfigError(f"tool_choice {dict(value)!r} is not understood.")
+    return ToolChoice(mode=mode)
+
+
+def to_tool_choice(value: object, *, tool_required: bool = False) -> ToolChoice | None:
+    """Normalise a LlamaIndex ``tool_choice`` (``"auto"``, ``"none"``, ``"required"``/``"any"``,
+    a tool name, an OpenAI/Anthropic dict or a :class:`ToolChoice`).
+
+    With no ``tool_choice``, ``tool_required=True`` means "must call some tool"; otherwise nothing
+    is sent and the model decides.
+
+    Raises:
+        GatewayConfigError: a value that names no mode and no tool.
+    """
+    if value is None:
+        return ToolChoice(mode="required") if tool_required else None
+    if isinstance(value, ToolChoice):
+        return value
+    if isinstance(value, str):
+        mode = _CHOICE_MODES.get(value)
+        return ToolChoice(mode="tool", name=value) if mode is None else ToolChoice(mode=mode)
+    if isinstance(value, Mapping):
+        return _choice_from_mapping(value)
+    raise GatewayConfigError(
+        f"tool_choice must be a string, a dict or a ToolChoice, got {type(value).__name__}."
+    )
+
+
+# ----------------------------------------------------------------------------- response side
+
+_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "reasoning_tokens",
+)
+
+
+def usage_dict(usage: Usage | None) -> dict[str, int] | None:
+    """Token counts as a plain dict (optional details only when reported)."""
+    if usage is None:
+        return None
+    return {name: value for name in _USAGE_FIELDS if (value := getattr(usage, name)) is not None}
+
+
+def _response_info(response: ChatResponse) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(raw, additional_kwargs)`` for a LlamaIndex response."""
+    usage = usage_dict(response.usage)
+    gateway = response.gateway.as_dict() if response.gateway is not None else {}
+    raw: dict[str, Any] = {
+        "id": response.id,
+        "model": response.model,
+        "finish_reason": response.finish_reason,
+        "raw_finish_reason": response.raw_finish_reason,
+        "usage": usage,
+        "gateway": gateway,
+    }
+    if response.provider_details:
+        raw["provider_details"] = dict(response.provider_details)
+    extra: dict[str, Any] = {
+        "gateway": gateway,
+        "model": response.model,
+        "finish_reason": response.finish_reason,
+    }
+    if usage is not None:
+        # LlamaIndex's usual flat token counts (llama-index-llms-openai), plus the full dict.
+        extra["prompt_tokens"] = usage["input_tokens"]
+        extra["completion_tokens"] = usage["output_tokens"]
+        extra["total_tokens"] = usage["total_tokens"]
+        extra["usage"] = usage
+    return raw, extra
+
+
+def _thinking_block(text: str, signature: str | None, redacted: str | None) -> ThinkingBlock:
+    info: dict[str, Any] = {}
+    if signature:
+        info[SIGNATURE_KEY] = signature
+    if redacted:
+        info[_REDACTED_KEY] = redacted
+    return ThinkingBlock(content=text, additional_information=info)
+
+
+def _block_from_part(part: TextPart | ReasoningPart | ToolCallPart) -> Any:
+    if isinstance(part, TextPart):
+        return TextBlock(text=part.text)
+    if isinstance(part, ReasoningPart):
+        return _thinking_block(part.text, part.signature, part.redacted_data)
+    kwargs: dict[str, Any] | str = dict(part.arguments)
+    if part.error is not None and part.raw_arguments is not None:
+        kwargs = part.raw_arguments
+    return ToolCallBlock(tool_call_id=part.id, tool_name=part.name, tool_kwargs=kwargs)
+
+
+def _tool_call_dict(block: ToolCallBlock) -> dict[str, Any]:
+    kwargs = block.tool_kwargs
+    arguments = kwargs if isinstance(kwargs, str) else json.dumps(kwargs, ensure_ascii=False)
+    function = {"name": block.tool_name, "arguments": arguments}
+    return {"id": block.tool_call_id, "type": "function", "function": function}
+
+
+def _assistant_message(blocks: list[Any]) -> ChatMessage:
+    """An assistant message; tool calls are mirrored in ``additional_kwargs["tool_calls"]``
+    (OpenAI-shaped dicts), where parts of llama-index-core still look for them (streaming
+    structured output, ``chat_engine.types.is_function``)."""
+    calls = [_tool_call_dict(b) for b in blocks if type(b) is ToolCallBlock]
+    extra: dict[str, Any] = {"tool_calls": calls} if calls else {}
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+
+
+def keep_first_tool_call(message: ChatMessage) -> None:
+    """Drop every tool call but the first (LlamaIndex's rule without parallel tool calls)."""
+    calls = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
+    if len(calls) > 1:
+        first = calls[0]
+        message.blocks = [b for b in message.blocks if b is first or b not in calls]
+        message.additional_kwargs["tool_calls"] = [_tool_call_dict(first)]
+
+
+def to_chat_response(response: ChatResponse, *, delta: str | None = None) -> LIChatResponse:
+    """A complete neutral reply as a LlamaIndex ``ChatResponse``.
+
+    The message holds ``ThinkingBlock``s, one ``TextBlock`` and ``ToolCallBlock``s (canonical
+    order); ``raw`` is a plain dict (id, model, finish reason, usage, gateway metadata) and
+    ``additional_kwargs`` holds ``gateway``, ``usage`` and LlamaIndex's flat token counts.
+    """
+    blocks = [_block_from_part(p) for p in response.parts]
+    raw, extra = _response_info(response)
+    return LIChatResponse(
+        message=_assistant_message(blocks),
+        raw=raw,
+        delta=delta,
+        additional_kwargs=extra,
+    )
+
+
+class ChatStream:
+    """Stream events in, cumulative LlamaIndex ``ChatResponse``s out (one stream each).
+
+    Text deltas yield ``delta=<piece>``; reasoning deltas yield ``delta=""`` with
+    ``additional_kwargs["thinking_delta"]`` (what LlamaIndex agents read); tool-call fragments
+    yield a message whose ``ToolCallBlock.tool_kwargs`` is the argument JSON received so far.
+    The last response (:meth:`final`) is built from the core's accumulated reply, so it equals
+    what a non-streaming call returns.
+    """
+
+    __slots__ = ("_reasoning", "_text", "_tools")
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._text = ""
+        self._reasoning: dict[int, list[Any]] = {}
+        self._tools: dict[int, list[str]] = {}
+
+    def on_event(self, event: StreamEvent) -> LIChatResponse | None:
+        """Fold one event; return the response to yield, or ``None`` for bookkeeping events."""
+        handler = _STREAM_HANDLERS.get(type(event))
+        return None if handler is None else handler(self, event)
+
+    def _on_text(self, event: TextDelta) -> LIChatResponse:
+        self._text += event.text
+        return self._response(event, event.text, {})
+
+    def _on_tool(self, event: ToolCallDelta) -> LIChatResponse:
+        call = self._tools.get(event.index)
+        if call is None:
+            call = self._tools[event.index] = ["", "", ""]
+        if event.id:
+            call[0] = event.id
+        if event.name:
+            call[1] = event.name
+        call[2] += event.arguments
+        return self._response(event, "", {})
+
+    def _on_reasoning(self, event: ReasoningDelta) -> LIChatResponse | None:
+        item = self._reasoning.get(event.index)
+        if item is None:
+            item = self._reasoning[event.index] = ["", None, None]
+        item[0] += event.text
+        item[1] = event.signature or item[1]
+        item[2] = event.redacted_data or item[2]
+        # A signature-only delta changes nothing a reader sees; the final response carries it.
+        return self._response(event, "", {"thinking_delta": event.text}) if event.text else None
+
+    def final(self, response: ChatResponse) -> LIChatResponse:
+        """The closing response: the complete reply, usage and gateway metadata, ``delta=""``."""
+        return to_chat_response(response, delta="")
+
+    def _response(self, event: StreamEvent, delta: str, extra: dict[str, Any]) -> LIChatResponse:
+        blocks: list[Any] = []
+        if self._reasoning:
+            blocks.extend(_thinking_block(*r) for _, r in sorted(self._reasoning.items()))
+        if self._text or not (self._reasoning or self._tools):
+            blocks.append(TextBlock(text=self._text))
+        if self._tools:
+            blocks.extend(
+                ToolCallBlock(tool_call_id=c[0] or None, tool_name=c[1], tool_kwargs=c[2])
+                for _, c in sorted(self._tools.items())
+            )
+        message = _assistant_message(blocks)
+        return LIChatResponse(message=message, delta=delta, raw=event, additional_kwargs=extra)
+
+
+_STREAM_HANDLERS: dict[type, Callable[[ChatStream, Any], LIChatResponse | None]] = {
+    TextDelta: ChatStream._on_text,
+    ToolCallDelta: ChatStream._on_tool,
+    ReasoningDelta: ChatStream._on_reasoning,
+}
+
+
+def _parse_arguments(raw: str) -> dict[str, Any]:
+    """Complete or partial JSON arguments as a dict (``{}`` when nothing parses)."""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        try:
+            value = parse_partial_json(raw)
+        except (ValueError, TypeError, RecursionError):
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _selection(block: ToolCallBlock) -> ToolSelection:
+    kwargs = block.tool_kwargs
+    arguments = kwargs if isinstance(kwargs, dict) else _parse_arguments(kwargs)
+    return ToolSelection(
+        tool_id=block.tool_call_id or "", tool_name=block.tool_name, tool_kwargs=arguments
+    )
+
+
+def to_tool_selections(
+    response: LIChatResponse, *, error_on_no_tool_call: bool = True
+) -> list[ToolSelection]:
+    """The tool calls in a response's ``ToolCallBlock``s as ``ToolSelection``s.
+
+    Raises:
+        ValueError: no tool call while ``error_on_no_tool_call`` is true (LlamaIndex's contract).
+    """
+    blocks = response.message.blocks
+    selections = [_selection(b) for b in blocks if isinstance(b, ToolCallBlock)]
+    if not selections and error_on_no_tool_call:
+        raise ValueError("Expected at least one tool call, but got 0 tool calls.")
+    return selections

@@ -1,0 +1,130 @@
+"""``CloudflareAIGatewayEmbedding``: Cloudflare AI Gateway embeddings as a LlamaIndex
+``BaseEmbedding``.
+
+Texts go to the core client's ``embed`` (``/ai/v1/embeddings``, or Workers AI's native
+``/ai/run/{model}`` with ``endpoint="run"``), which sends at most 100 texts per request and keeps
+input order; this class only maps LlamaIndex's embedding hooks onto it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
+from pydantic import Field, PrivateAttr
+
+from cf_gateway_core import EmbeddingRequest, GatewayConfigError, resolve_route
+from llamaindex_cf_gateway._connection import Connection, GatewayFields
+
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "CloudflareAIGatewayEmbedding"]
+
+DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
+_MAX_BATCH = 100
+"""Texts per request — the core client's batch size (Workers AI takes at most 100 texts)."""
+_ENDPOINTS = ("auto", "embeddings", "run")
+
+
+def _check_endpoint(model: str, endpoint: str) -> None:
+    """Reject a model/endpoint pair embeddings cannot use, before any request."""
+    route = resolve_route(model, "run" if endpoint == "run" else "auto")
+    if endpoint not in _ENDPOINTS or (endpoint == "run" and not route.native):
+        raise GatewayConfigError(
+            f"embeddings cannot use endpoint {endpoint!r} with model {model!r}; pass "
+            "endpoint='auto' (/ai/v1/embeddings) or endpoint='run' with an '@cf/' embedding model."
+        )
+
+
+class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
+    """Embeddings through Cloudflare AI Gateway, for ``VectorStoreIndex(embed_model=...)``.
+
+    Configuration as for :class:`~llamaindex_cf_gateway.CloudflareAIGateway` (``account_id``,
+    ``api_token``, ``gateway_id``, ``base_url``, ``gateway_options``, ``http_client``…, with
+    the same environment variables); the token never appears in ``repr`` or serialized output.
+
+    Example:
+        ```python
+        from llamaindex_cf_gateway import CloudflareAIGatewayEmbedding
+
+        embed_model = CloudflareAIGatewayEmbedding()  # @cf/baai/bge-base-en-v1.5
+        vector = embed_model.get_text_embedding("Cloudflare AI Gateway")
+        ```
+    """
+
+    model: str = Field(default=DEFAULT_EMBEDDING_MODEL, description="Embedding model id.")
+    endpoint: str = Field(
+        default="auto",
+        description="auto (/ai/v1/embeddings) or run (Workers AI /ai/run/{model}).",
+    )
+    dimensions: int | None = Field(
+        default=None, description="Output dimensions, for models that support shortening."
+    )
+    model_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra JSON fields merged into every request body."
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra JSON fields merged into every request body (after model_kwargs).",
+    )
+    embed_batch_size: int = Field(
+        default=_MAX_BATCH,
+        gt=0,
+        le=2048,
+        description="Texts LlamaIndex hands over at once (the client sends 100 per request).",
+    )
+
+    _conn: Connection = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        """Validate, resolve the configuration, check the model and endpoint, build the clients.
+
+        ``model_name`` (LlamaIndex's usual name) is accepted for ``model``.
+
+        Raises:
+            GatewayConfigError: missing account id or token, an invalid value, or an endpoint
+                embeddings cannot use.
+        """
+        if "model" not in data and data.get("model_name") not in (None, "unknown"):
+            data["model"] = data["model_name"]
+        super().__init__(**data)
+        self.model_name = self.model
+        _check_endpoint(self.model, self.endpoint)
+        self._conn = self._connect()
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The serialisation id of this class."""
+        return "CloudflareAIGatewayEmbedding"
+
+    def _request(self, texts: list[str]) -> EmbeddingRequest:
+        return EmbeddingRequest(
+            model=self.model,
+            texts=texts,
+            dimensions=self.dimensions,
+            extra_body={**self.model_kwargs, **self.extra_body},
+        )
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        """Embed texts (the core client splits them into requests of at most 100)."""
+        reply = self._conn.client.embed(self._request(texts), endpoint=self.endpoint)
+        return reply.vectors
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        """Async twin of :meth:`_get_text_embeddings` (safe across event loops)."""
+        reply = await self._conn.aclient.embed(self._request(texts), endpoint=self.endpoint)
+        return reply.vectors
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        """Embed a query."""
+        return self._get_text_embeddings([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        """Async twin of :meth:`_get_query_embedding`."""
+        return (await self._aget_text_embeddings([query]))[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        """Embed one text."""
+        return self._get_text_embeddings([text])[0]
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        """Async twin of :meth:`_get_text_embedding`."""
+        return (await self._aget_text_embeddings([text]))[0]

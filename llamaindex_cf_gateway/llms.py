@@ -1,0 +1,437 @@
+"""``CloudflareAIGateway``: Cloudflare AI Gateway as a LlamaIndex ``FunctionCallingLLM``.
+
+The class turns LlamaIndex calls into a neutral ``ChatRequest`` (through ``_convert``), sends it
+with the core's ``GatewayClient`` / ``AsyncGatewayClient`` and turns the neutral reply or stream
+events back into LlamaIndex responses. Routing, wire JSON, retries and errors are the core's:
+errors raised here are the core's ``cf_gateway_core`` error classes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from pydantic import Field, PrivateAttr
+
+from cf_gateway_core import (
+    AsyncEventStream,
+    ChatRequest,
+    EventStream,
+    GatewayConfigError,
+    GatewayOptions,
+    ResponseFormat,
+    resolve_route,
+)
+from llamaindex_cf_gateway._connection import Connection, GatewayFields
+from llamaindex_cf_gateway._convert import (
+    ChatStream,
+    keep_first_tool_call,
+    to_chat_response,
+    to_messages,
+    to_tool_choice,
+    to_tool_selections,
+    to_tool_specs,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["CloudflareAIGateway"]
+
+# (model id prefix, context window, max output tokens): published limits of common models; the
+# longest matching prefix wins. Unknown models get _DEFAULT_LIMITS.
+_MODEL_LIMITS: tuple[tuple[str, int, int], ...] = (
+    ("anthropic/claude-opus-4", 200_000, 32_000),
+    ("anthropic/claude-sonnet-4", 200_000, 64_000),
+    ("anthropic/claude-haiku-4", 200_000, 64_000),
+    ("anthropic/claude-3-7-sonnet", 200_000, 64_000),
+    ("anthropic/claude-3-5", 200_000, 8_192),
+    ("anthropic/", 200_000, 4_096),
+    ("openai/gpt-5", 400_000, 128_000),
+    ("openai/gpt-4.1", 1_047_576, 32_768),
+    ("openai/gpt-4o", 128_000, 16_384),
+    ("openai/o3", 200_000, 100_000),
+    ("openai/o4-mini", 200_000, 100_000),
+    ("google/gemini-", 1_048_576, 65_536),
+    ("deepseek/", 128_000, 8_192),
+    ("@cf/meta/llama-3.1-8b-instruct", 7_968, 2_048),
+    ("@cf/meta/llama-3.3-70b-instruct-fp8-fast", 24_000, 2_048),
+    ("@cf/meta/llama-4-scout-17b-16e-instruct", 131_000, 4_096),
+    ("@cf/openai/gpt-oss-", 128_000, 32_768),
+    ("@cf/qwen/qwen3-", 32_768, 8_192),
+    ("@cf/moonshotai/kimi-k2", 256_000, 16_384),
+)
+_DEFAULT_LIMITS = (32_768, 4_096)
+
+# Prefix-cache affinity is a Workers AI request header — cloudflare-api.md §1.2 [C].
+_SESSION_AFFINITY_HEADER = "x-session-affinity"
+# Fail fast when busy: top-level body {"options": {"rejectIfBusy": true}} — cloudflare-api.md
+# §1.2 [C] (CF-REJECT); the core has no neutral field for it yet, so it rides in extra_body.
+_REJECT_IF_BUSY = {"rejectIfBusy": True}
+
+# Per-call keyword arguments that set ChatRequest fields; other call kwargs (LlamaIndex's
+# convention, as in llama-index-llms-openai) are extra JSON fields merged into the body.
+_REQUEST_KWARGS = frozenset(
+    {
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "stop",
+        "reasoning_effort",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+    }
+)
+_CALL_KWARGS = frozenset(
+    {"model", "endpoint", "gateway_options", "session_affinity", "extra_headers"}
+)
+_SECRET_KWARGS = frozenset({"api_key", "api_token", "authorization", "account_id"})
+
+
+@functools.lru_cache(maxsize=256)
+def _model_limits(model: str) -> tuple[int, int]:
+    best: tuple[str, int, int] | None = None
+    for entry in _MODEL_LIMITS:
+        if model.startswith(entry[0]) and (best is None or len(entry[0]) > len(best[0])):
+            best = entry
+    return (best[1], best[2]) if best is not None else _DEFAULT_LIMITS
+
+
+class _Call(NamedTuple):
+    """One call's neutral request and how to send it."""
+
+    request: ChatRequest
+    endpoint: str
+    options: GatewayOptions | Mapping[str, Any] | None
+    headers: dict[str, str] | None
+
+
+def _stop_tuple(stop: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if stop is None:
+        return None
+    return (stop,) if isinstance(stop, str) else tuple(stop)
+
+
+def _response_format(value: object) -> ResponseFormat | None:
+    if value is None or isinstance(value, ResponseFormat):
+        return value
+    raise GatewayConfigError(
+        "response_format must be a cf_gateway_core.ResponseFormat, e.g. "
+        "ResponseFormat(type='json_schema', name='Answer', schema={...}); for pydantic output "
+        "use llm.structured_predict(...) or llm.as_structured_llm(...)."
+    )
+
+
+def _stream(events: EventStream) -> ChatResponseGen:
+    state = ChatStream()
+    with events:
+        for event in events:
+            response = state.on_event(event)
+            if response is not None:
+                yield response
+    yield state.final(events.result())
+
+
+async def _astream(events: AsyncEventStream) -> ChatResponseAsyncGen:
+    state = ChatStream()
+    async with events:
+        async for event in events:
+            response = state.on_event(event)
+            if response is not None:
+                yield response
+    yield state.final(events.result())
+
+
+class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
+    """Cloudflare AI Gateway as a LlamaIndex LLM with tool calling, streaming and reasoning.
+
+    One class for every model the gateway serves: ``openai/…``, ``anthropic/…`` (Anthropic
+    Messages), ``google/…``, Workers AI ``@cf/…`` and more; ``endpoint`` picks the REST API
+    (``auto`` routes by model prefix). Configuration comes from the arguments, else the
+    environment (``CLOUDFLARE_ACCOUNT_ID``, ``CLOUDFLARE_API_TOKEN``, ``CLOUDFLARE_GATEWAY_ID``,
+    ``CLOUDFLARE_API_BASE_URL``); the token never appears in ``repr``, ``to_dict`` or ``to_json``.
+
+    Example:
+        ```python
+        from llamaindex_cf_gateway import CloudflareAIGateway
+
+        llm = CloudflareAIGateway(model="anthropic/claude-sonnet-4.5")
+        print(llm.complete("What is Cloudflare?").text)
+        ```
+
+    Replies carry usage and gateway metadata: ``ChatResponse.raw`` (a dict with ``id``,
+    ``model``, ``finish_reason``, ``usage``, ``gateway``) and
+    ``ChatResponse.additional_kwargs["gateway"]`` (``log_id``, ``cache_status``, …). Per call,
+    ``model``, ``endpoint``, ``temperature``, ``max_tokens``, ``top_p``, ``stop``,
+    ``reasoning_effort``, ``gateway_options`` and ``session_affinity`` override the instance's
+    values; any other keyword is sent as an extra JSON field (credentials are refused). The
+    connection is resolved at construction: changing connection fields afterwards has no effect.
+    """
+
+    model: str = Field(
+        description="Model id: openai/gpt-5.5, anthropic/claude-sonnet-4.5, @cf/meta/…, …"
+    )
+    endpoint: str = Field(
+        default="auto",
+        description="REST API: auto, chat_completions, messages, responses or run.",
+    )
+    temperature: float | None = Field(default=None, description="Sampling temperature.")
+    max_tokens: int | None = Field(
+        default=None,
+        description="Max output tokens (unset: not sent, except the Anthropic default).",
+    )
+    stop: list[str] | str | None = Field(default=None, description="Stop sequences.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling.")
+    reasoning_effort: str | None = Field(
+        default=None, description="Reasoning effort (low, medium, high) where supported."
+    )
+    model_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra JSON fields merged into every request body."
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra JSON fields merged into every request body (after model_kwargs).",
+    )
+    session_affinity: str | None = Field(
+        default=None,
+        description="Workers AI prefix-cache session id, sent as header x-session-affinity.",
+    )
+    reject_if_busy: bool = Field(
+        default=False,
+        description="Ask Workers AI to fail fast with 429 when busy (body options.rejectIfBusy).",
+    )
+    context_window: int | None = Field(
+        default=None,
+        description="Override the context window reported in metadata (else a known-model table).",
+    )
+
+    _conn: Connection = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        """Validate the fields, resolve the configuration and the route, build the clients.
+
+        Raises:
+            GatewayConfigError: missing account id or token, an invalid value, or a model that
+                cannot use ``endpoint`` (an ``@cf/`` model on ``messages``).
+        """
+        super().__init__(**data)
+        resolve_route(self.model, self.endpoint)
+        self._conn = self._connect()
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The serialisation id of this class."""
+        return "CloudflareAIGateway_LLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Chat and function calling; context window and output size from a known-model table."""
+        window, output = _model_limits(self.model)
+        return LLMMetadata(
+            context_window=self.context_window or window,
+            num_output=self.max_tokens or output,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.model,
+        )
+
+    # ------------------------------------------------------------------------- request building
+
+    def _extra_body(self, unknown: Mapping[str, Any]) -> dict[str, Any]:
+        body = {**self.model_kwargs, **self.extra_body, **unknown}
+        if self.reject_if_busy:
+            options = body.get("options")
+            body["options"] = {**(options if isinstance(options, dict) else {}), **_REJECT_IF_BUSY}
+        return body
+
+    def _call(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Call:
+        """The neutral request, endpoint, per-call gateway options and headers for one call."""
+        fields: dict[str, Any] = {}
+        unknown: dict[str, Any] = {}
+        for name, value in kwargs.items():
+            if name in _REQUEST_KWARGS:
+                fields[name] = value
+            elif name in _SECRET_KWARGS:
+                raise GatewayConfigError(
+                    f"{name} cannot be passed per call (it would be sent in the request body); "
+                    "pass it to CloudflareAIGateway(...) or set the environment variable."
+                )
+            elif name not in _CALL_KWARGS and value is not None:
+                unknown[name] = value
+        get = fields.get
+        request = ChatRequest(
+            model=kwargs.get("model") or self.model,
+            messages=to_messages(messages),
+            tools=to_tool_specs(get("tools") or ()),
+            tool_choice=to_tool_choice(get("tool_choice")),
+            parallel_tool_calls=get("parallel_tool_calls"),
+            response_format=_response_format(get("response_format")),
+            temperature=get("temperature", self.temperature),
+            max_tokens=get("max_tokens", self.max_tokens),
+            top_p=get("top_p", self.top_p),
+            stop=_stop_tuple(get("stop", self.stop)),
+            reasoning_effort=get("reasoning_effort", self.reasoning_effort),
+            extra_body=self._extra_body(unknown),
+        )
+        endpoint = kwargs.get("endpoint") or self.endpoint
+        return _Call(request, endpoint, kwargs.get("gateway_options"), self._headers(kwargs))
+
+    def _headers(self, kwargs: Mapping[str, Any]) -> dict[str, str] | None:
+        affinity = kwargs.get("session_affinity", self.session_affinity)
+        extra = kwargs.get("extra_headers")
+        if affinity is None and not extra:
+            return None
+        headers = dict(extra or {})
+        if affinity is not None:
+            headers[_SESSION_AFFINITY_HEADER] = affinity
+        return headers
+
+    # ------------------------------------------------------------------------------------ chat
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send the conversation and return the complete reply."""
+        call = self._call(messages, kwargs)
+        reply = self._conn.client.chat(
+            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
+        )
+        return to_chat_response(reply)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Async twin of :meth:`chat` (safe across event loops)."""
+        call = self._call(messages, kwargs)
+        reply = await self._conn.aclient.chat(
+            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
+        )
+        return to_chat_response(reply)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream the reply: each response holds the whole message so far and this ``delta``.
+
+        Tool-call fragments and reasoning stream too; the last response (``delta=""``) is the
+        complete reply with usage and gateway metadata, equal to what :meth:`chat` returns.
+        """
+        call = self._call(messages, kwargs)
+        events = self._conn.client.stream(
+            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
+        )
+        return _stream(events)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Async twin of :meth:`stream_chat`."""
+        call = self._call(messages, kwargs)
+        events = self._conn.aclient.stream(
+            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
+        )
+        return _astream(events)
+
+    # ------------------------------------------------------------------------------ completion
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Complete ``prompt`` (sent as one user message)."""
+        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Async twin of :meth:`complete`."""
+        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Stream a completion of ``prompt``."""
+        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Async twin of :meth:`stream_complete`."""
+        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
+
+    # ------------------------------------------------------------------------- function calling
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: Any = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments for a tool-calling turn (the caller's history is not changed).
+
+        ``tool_choice`` may be ``"auto"``, ``"none"``, ``"required"``, a tool name or an
+        OpenAI/Anthropic-style dict; ``tool_required=True`` without it means "call some tool".
+        """
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+        elif user_msg is not None:
+            messages.append(user_msg)
+        specs = to_tool_specs(tools)
+        prepared: dict[str, Any] = {"messages": messages, **kwargs}
+        if specs:
+            prepared["tools"] = specs
+            prepared["tool_choice"] = to_tool_choice(tool_choice, tool_required=tool_required)
+        return prepared
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls are allowed (LlamaIndex's rule)."""
+        if not allow_parallel_tool_calls:
+            keep_first_tool_call(response.message)
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The tool calls in ``response`` (its ``ToolCallBlock``s) as ``ToolSelection``s.
+
+        Raises:
+            ValueError: no tool call while ``error_on_no_tool_call`` is true.
+        """
+        return to_tool_selections(response, error_on_no_tool_call=error_on_no_tool_call)
