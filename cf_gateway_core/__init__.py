@@ -33,6 +33,7 @@ from cf_gateway_core.events import (
     TextDelta,
     ToolCallDelta,
     UsageUpdate,
+    parse_tool_arguments,
 )
 from cf_gateway_core.messages import (
     ChatRequest,
@@ -53,9 +54,16 @@ from cf_gateway_core.messages import (
     ToolSpec,
     Usage,
 )
-from cf_gateway_core.options import GatewayOptions
+from cf_gateway_core.options import GatewayOptions, workers_ai_extras
 from cf_gateway_core.retry import RetryPolicy
-from cf_gateway_core.routing import Endpoint, ModelKind, ModelRef, Route, resolve_route
+from cf_gateway_core.routing import (
+    Endpoint,
+    ModelKind,
+    ModelRef,
+    Route,
+    embeddings_route,
+    resolve_route,
+)
 
 __all__ = [
     "APIConnectionError",
@@ -112,5 +120,8 @@ __all__ = [
     "Usage",
     "UsageUpdate",
     "__version__",
+    "embeddings_route",
+    "parse_tool_arguments",
     "resolve_route",
+    "workers_ai_extras",
 ]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from cf_gateway_core.errors import GatewayConfigError
 
-__all__ = ["GatewayOptions", "OptionsInput"]
+__all__ = ["GatewayOptions", "OptionsInput", "workers_ai_extras"]
 
 Backoff = Literal["constant", "linear", "exponential"]
 
@@ -216,3 +216,43 @@ class GatewayOptions:
 
 
 OptionsInput = GatewayOptions | Mapping[str, Any] | None
+
+
+# Workers AI opt-ins that are not cf-aig-* headers — cloudflare-api.md §1.2 [C]:
+# prefix-cache affinity is a request header; fail-fast is a top-level body field.
+_SESSION_AFFINITY_HEADER = "x-session-affinity"
+
+
+def workers_ai_extras(
+    *, session_affinity: str | None = None, reject_if_busy: bool = False
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Request headers and body fields for Workers AI's opt-ins.
+
+    Args:
+        session_affinity: a session id; requests with the same id reach the same model instance,
+            so Workers AI can reuse its prompt cache (header ``x-session-affinity``).
+        reject_if_busy: ask Workers AI to answer 429 / code 3040 at once when it is at capacity
+            instead of queueing (body ``options.rejectIfBusy``).
+
+    Returns:
+        ``(extra_headers, extra_body)`` to pass to the client call and merge into the payload.
+
+    Raises:
+        GatewayConfigError: ``session_affinity`` is empty or not printable ASCII.
+    """
+    headers: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    if session_affinity is not None:
+        if (
+            not session_affinity
+            or not session_affinity.isprintable()
+            or not session_affinity.isascii()
+        ):
+            raise GatewayConfigError(
+                "session_affinity must be a non-empty printable ASCII string (it is sent as the "
+                "x-session-affinity header)."
+            )
+        headers[_SESSION_AFFINITY_HEADER] = session_affinity
+    if reject_if_busy:
+        body["options"] = {"rejectIfBusy": True}
+    return headers, body
