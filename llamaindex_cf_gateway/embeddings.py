@@ -13,7 +13,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import Field, PrivateAttr
 
-from cf_gateway_core import EmbeddingRequest, GatewayConfigError, resolve_route
+from cf_gateway_core import EmbeddingRequest, embeddings_route
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "CloudflareAIGatewayEmbedding"]
@@ -21,17 +21,11 @@ __all__ = ["DEFAULT_EMBEDDING_MODEL", "CloudflareAIGatewayEmbedding"]
 DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
 _MAX_BATCH = 100
 """Texts per request — the core client's batch size (Workers AI takes at most 100 texts)."""
-_ENDPOINTS = ("auto", "embeddings", "run")
 
 
 def _check_endpoint(model: str, endpoint: str) -> None:
     """Reject a model/endpoint pair embeddings cannot use, before any request."""
-    route = resolve_route(model, "run" if endpoint == "run" else "auto")
-    if endpoint not in _ENDPOINTS or (endpoint == "run" and not route.native):
-        raise GatewayConfigError(
-            f"embeddings cannot use endpoint {endpoint!r} with model {model!r}; pass "
-            "endpoint='auto' (/ai/v1/embeddings) or endpoint='run' with an '@cf/' embedding model."
-        )
+    embeddings_route(model, endpoint)
 
 
 class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):

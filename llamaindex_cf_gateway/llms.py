@@ -42,6 +42,7 @@ from cf_gateway_core import (
     GatewayOptions,
     ResponseFormat,
     resolve_route,
+    workers_ai_extras,
 )
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
 from llamaindex_cf_gateway._convert import (
@@ -83,12 +84,6 @@ _MODEL_LIMITS: tuple[tuple[str, int, int], ...] = (
     ("@cf/moonshotai/kimi-k2", 256_000, 16_384),
 )
 _DEFAULT_LIMITS = (32_768, 4_096)
-
-# Prefix-cache affinity is a Workers AI request header — cloudflare-api.md §1.2 [C].
-_SESSION_AFFINITY_HEADER = "x-session-affinity"
-# Fail fast when busy: top-level body {"options": {"rejectIfBusy": true}} — cloudflare-api.md
-# §1.2 [C] (CF-REJECT); the core has no neutral field for it yet, so it rides in extra_body.
-_REJECT_IF_BUSY = {"rejectIfBusy": True}
 
 # Per-call keyword arguments that set ChatRequest fields; other call kwargs (LlamaIndex's
 # convention, as in llama-index-llms-openai) are extra JSON fields merged into the body.
@@ -263,8 +258,9 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     def _extra_body(self, unknown: Mapping[str, Any]) -> dict[str, Any]:
         body = {**self.model_kwargs, **self.extra_body, **unknown}
         if self.reject_if_busy:
+            _, busy = workers_ai_extras(reject_if_busy=True)
             options = body.get("options")
-            body["options"] = {**(options if isinstance(options, dict) else {}), **_REJECT_IF_BUSY}
+            body["options"] = {**(options if isinstance(options, dict) else {}), **busy["options"]}
         return body
 
     def _call(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Call:
@@ -305,8 +301,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         if affinity is None and not extra:
             return None
         headers = dict(extra or {})
-        if affinity is not None:
-            headers[_SESSION_AFFINITY_HEADER] = affinity
+        headers.update(workers_ai_extras(session_affinity=affinity)[0])
         return headers
 
     # ------------------------------------------------------------------------------------ chat
