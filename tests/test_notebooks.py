@@ -1,0 +1,93 @@
+"""The tutorial notebooks: stored without outputs, in sync with ``notebooks/_build.py``, and
+running top to bottom offline (each starts the local emulator itself when no credentials are set).
+
+The kernel inherits ``os.environ``, which the autouse ``clean_environ`` fixture has already
+scrubbed of ``CLOUDFLARE_*`` variables, so these runs never reach the real gateway.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+EXPECTED = [
+    "01_langchain_quickstart.ipynb",
+    "02_llamaindex_quickstart.ipynb",
+    "03_gateway_features.ipynb",
+]
+CELL_TIMEOUT = 60
+# Cell metadata that front-ends add when a notebook is run or viewed; none belongs in the repo.
+RUNTIME_METADATA = frozenset({"execution", "collapsed", "scrolled", "jupyter", "tags"})
+
+
+def _ids(path: Path) -> str:
+    return path.stem
+
+
+def _load_builder() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "_build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _stream_text(cell: nbformat.NotebookNode, name: str) -> str:
+    return "".join(
+        out.get("text", "")
+        for out in cell.get("outputs", [])
+        if out.output_type == "stream" and out.name == name
+    )
+
+
+def test_notebooks_all_present() -> None:
+    assert [path.name for path in PATHS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", PATHS, ids=_ids)
+def test_notebook_stored_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert set(nb.metadata) <= {"kernelspec", "language_info"}, "no widget state or other extras"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for number, cell in enumerate(nb.cells):
+        where = f"{path.name} cell {number}"
+        assert not RUNTIME_METADATA & set(cell.metadata), where
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{where} has outputs: run notebooks/_build.py"
+            assert cell.execution_count is None, where
+
+
+def test_notebooks_match_their_generator() -> None:
+    built = _load_builder().build()
+    assert sorted(built) == EXPECTED
+    for name, text in built.items():
+        stored = (NOTEBOOKS / name).read_text(encoding="utf-8")
+        assert stored == text, f"{name} differs from notebooks/_build.py: run it and commit both"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PATHS, ids=_ids)
+def test_notebook_runs_offline_top_to_bottom(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+
+    client.execute()  # raises CellExecutionError on the first failing cell
+
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert "running offline" in _stream_text(code_cells[0], "stdout")
+    for number, cell in enumerate(code_cells):
+        # A warning or traceback printed at the reader is a bug, even when the cell succeeds.
+        assert _stream_text(cell, "stderr") == "", f"{path.name} code cell {number}"
