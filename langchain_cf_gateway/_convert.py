@@ -1,0 +1,408 @@
+"""Pure conversions from LangChain values to the neutral :mod:`cf_gateway_core` request values.
+
+The one job of this module: LangChain messages, tools, ``tool_choice`` and ``response_format``
+in; :class:`~cf_gateway_core.Message`, :class:`~cf_gateway_core.ToolSpec`,
+:class:`~cf_gateway_core.ToolChoice` and :class:`~cf_gateway_core.ResponseFormat` out (the other
+direction is :mod:`langchain_cf_gateway._results`). No I/O and no wire knowledge: JSON field names
+live in ``cf_gateway_core.wire``.
+
+AI messages in the history give their reasoning back from ``additional_kwargs["reasoning_blocks"]``
+(signed, as :mod:`langchain_cf_gateway._results` stores them), else from
+``additional_kwargs["reasoning_content"]``, else from ``reasoning`` / ``thinking`` content blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    InvalidToolCall,
+    ToolCall,
+)
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from cf_gateway_core import (
+    GatewayConfigError,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    ResponseFormat,
+    TextPart,
+    ToolCallPart,
+    ToolChoice,
+    ToolResultPart,
+    ToolSpec,
+)
+
+__all__ = ["to_messages", "to_response_format", "to_tool_choice", "to_tool_spec"]
+
+_Block = Mapping[str, Any]
+_BlockReader = Callable[[_Block], Part | None]
+
+# --------------------------------------------------------------------------- content blocks
+
+
+def _bad_block(block: _Block, role: str, hint: str) -> GatewayConfigError:
+    return GatewayConfigError(
+        f"content block of type {block.get('type')!r} cannot be sent in a {role} message: {hint}"
+    )
+
+
+def _text_block(block: _Block) -> Part | None:
+    text = block.get("text")
+    if not isinstance(text, str):
+        raise GatewayConfigError(f"a text content block needs a string 'text', got {block!r}.")
+    return TextPart(text) if text else None
+
+
+def _image_url_block(block: _Block) -> Part:
+    # OpenAI Chat style: {"type": "image_url", "image_url": {"url", "detail"?} | "<url>"}.
+    value = block.get("image_url")
+    url, detail = (
+        (value.get("url"), value.get("detail")) if isinstance(value, Mapping) else (value, None)
+    )
+    if not isinstance(url, str) or not url:
+        raise GatewayConfigError(
+            "an image_url content block needs image_url.url (http(s) or data:)."
+        )
+    return ImagePart(url=url, detail=detail if isinstance(detail, str) else None)
+
+
+def _image_block(block: _Block) -> Part:
+    # LangChain v1 ({"url"} | {"base64", "mime_type"}), v0 ({"source_type", "url" | "data"}) and
+    # Anthropic ({"source": {"type": "base64" | "url", …}}) image blocks.
+    source = block.get("source")
+    if isinstance(source, Mapping):
+        block = {
+            "url": source.get("url"),
+            "base64": source.get("data"),
+            "mime_type": source.get("media_type"),
+        }
+    url = block.get("url")
+    if isinstance(url, str) and url:
+        return ImagePart(url=url)
+    data = block.get("base64") or block.get("data")
+    mime = block.get("mime_type")
+    if isinstance(data, str) and data and isinstance(mime, str) and mime:
+        return ImagePart(url=f"data:{mime};base64,{data}")
+    raise GatewayConfigError(
+        "an image content block needs 'url', or 'base64' with 'mime_type' (e.g. 'image/png'); "
+        "file ids are not supported by the gateway."
+    )
+
+
+def _reasoning_block(block: _Block) -> Part:
+    # LangChain v1 {"type": "reasoning", "reasoning", "extras": {"signature"}}.
+    extras = block.get("extras")
+    signature = extras.get("signature") if isinstance(extras, Mapping) else None
+    return ReasoningPart(text=str(block.get("reasoning") or ""), signature=signature or None)
+
+
+def _thinking_block(block: _Block) -> Part:
+    # Anthropic {"type": "thinking", "thinking", "signature"} (also our reasoning_blocks).
+    return ReasoningPart(
+        text=str(block.get("thinking") or ""), signature=block.get("signature") or None
+    )
+
+
+def _redacted_block(block: _Block) -> Part:
+    return ReasoningPart(text="", redacted_data=str(block.get("data") or ""))
+
+
+def _skip(block: _Block) -> None:
+    # Tool-call blocks in AI content duplicate AIMessage.tool_calls, which is authoritative.
+    return None
+
+
+_USER_BLOCKS: dict[str, _BlockReader] = {
+    "text": _text_block,
+    "image_url": _image_url_block,
+    "image": _image_block,
+}
+_SYSTEM_BLOCKS: dict[str, _BlockReader] = {"text": _text_block}
+_AI_BLOCKS: dict[str, _BlockReader] = {
+    "text": _text_block,
+    "reasoning": _reasoning_block,
+    "thinking": _thinking_block,
+    "redacted_thinking": _redacted_block,
+    "tool_use": _skip,
+    "tool_call": _skip,
+    "tool_call_chunk": _skip,
+    "invalid_tool_call": _skip,
+}
+_REASONING_BLOCKS: dict[str, _BlockReader] = {
+    "thinking": _thinking_block,
+    "redacted_thinking": _redacted_block,
+    "reasoning": _reasoning_block,
+}
+_BLOCK_HINTS: dict[str, str] = {
+    "user": "send text and images (image_url, or image with url / base64 + mime_type).",
+    "system": "system messages hold text only; put images in a human message.",
+    "assistant": "AI messages hold text, reasoning and tool calls.",
+    "tool": "tool results hold text and images.",
+}
+
+
+def _content_parts(
+    content: str | list[Any], readers: dict[str, _BlockReader], role: str
+) -> list[Part]:
+    if isinstance(content, str):
+        return [TextPart(content)] if content else []
+    parts: list[Part] = []
+    for item in content:
+        if isinstance(item, str):
+            if item:
+                parts.append(TextPart(item))
+            continue
+        reader = readers.get(str(item.get("type"))) if isinstance(item, Mapping) else None
+        if reader is None:
+            block = item if isinstance(item, Mapping) else {"type": type(item).__name__}
+            raise _bad_block(block, role, _BLOCK_HINTS[role])
+        part = reader(item)
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _system_message(message: BaseMessage) -> Message:
+    parts = _content_parts(message.content, _SYSTEM_BLOCKS, "system")
+    return Message(role="system", parts=tuple(parts), name=message.name)
+
+
+def _human_message(message: BaseMessage) -> Message:
+    parts = _content_parts(message.content, _USER_BLOCKS, "user")
+    return Message(role="user", parts=tuple(parts), name=message.name)
+
+
+def _reasoning_item(block: Any) -> Part:
+    reader = _REASONING_BLOCKS.get(str(block.get("type"))) if isinstance(block, Mapping) else None
+    if reader is None:
+        raise GatewayConfigError(
+            f"additional_kwargs['reasoning_blocks'] holds {block!r}; it takes the 'thinking' and "
+            "'redacted_thinking' blocks this package put there."
+        )
+    part = reader(block)
+    assert part is not None
+    return part
+
+
+def _reasoning_from_kwargs(kwargs: Mapping[str, Any]) -> list[Part]:
+    blocks = kwargs.get("reasoning_blocks")
+    if isinstance(blocks, list) and blocks:
+        return [_reasoning_item(block) for block in blocks]
+    text = kwargs.get("reasoning_content")
+    return [ReasoningPart(text=text)] if isinstance(text, str) and text else []
+
+
+def _tool_call_part(call: ToolCall) -> ToolCallPart:
+    return ToolCallPart(id=_call_id(call), name=call["name"], arguments=call["args"])
+
+
+def _invalid_call_part(call: InvalidToolCall) -> ToolCallPart:
+    # Sent back as the model wrote it (the wire keeps raw_arguments), never dropped.
+    return ToolCallPart(
+        id=_call_id(call),
+        name=call.get("name") or "",
+        arguments={},
+        raw_arguments=call.get("args") or "",
+        error=call.get("error") or "invalid tool call",
+    )
+
+
+def _call_id(call: ToolCall | InvalidToolCall) -> str:
+    call_id = call.get("id")
+    if not call_id:
+        raise GatewayConfigError(
+            f"tool call {call.get('name')!r} in an AIMessage has no id; give every tool call an id "
+            "so the matching ToolMessage(tool_call_id=…) can refer to it."
+        )
+    return call_id
+
+
+def _ai_message(message: BaseMessage) -> Message:
+    assert isinstance(message, AIMessage)
+    content = _content_parts(message.content, _AI_BLOCKS, "assistant")
+    reasoning = _reasoning_from_kwargs(message.additional_kwargs)
+    if reasoning:
+        # additional_kwargs holds the signed originals; v1 content may repeat them unsigned.
+        content = [p for p in content if not isinstance(p, ReasoningPart)]
+    else:
+        reasoning = [p for p in content if isinstance(p, ReasoningPart)]
+        content = [p for p in content if not isinstance(p, ReasoningPart)]
+    parts: list[Part] = [*reasoning, *content]
+    parts.extend(_tool_call_part(call) for call in message.tool_calls)
+    parts.extend(_invalid_call_part(call) for call in message.invalid_tool_calls)
+    return Message(role="assistant", parts=tuple(parts), name=message.name)
+
+
+def _tool_message(message: BaseMessage) -> Message:
+    content = message.content
+    result: str | tuple[TextPart | ImagePart, ...]
+    if isinstance(content, str):
+        result = content
+    else:
+        parts = _content_parts(content, _USER_BLOCKS, "tool")
+        result = tuple(p for p in parts if isinstance(p, (TextPart, ImagePart)))
+    part = ToolResultPart(
+        tool_call_id=getattr(message, "tool_call_id", ""),
+        content=result,
+        name=message.name,
+        is_error=getattr(message, "status", "success") == "error",
+    )
+    return Message(role="tool", parts=(part,))
+
+
+# ChatMessage roles -> the converter of the matching message type.
+_CHAT_ROLES: dict[str, Callable[[BaseMessage], Message]] = {
+    "system": _system_message,
+    "developer": _system_message,
+    "user": _human_message,
+    "human": _human_message,
+}
+
+
+def _chat_message(message: BaseMessage) -> Message:
+    role = getattr(message, "role", "")
+    converter = _CHAT_ROLES.get(role)
+    if converter is None:
+        raise GatewayConfigError(
+            f"ChatMessage role {role!r} is not supported; use one of {sorted(_CHAT_ROLES)}, or "
+            "AIMessage / ToolMessage for assistant turns and tool results."
+        )
+    return converter(message)
+
+
+# BaseMessage.type (chunks report their class name) -> converter.
+_MESSAGES: dict[str, Callable[[BaseMessage], Message]] = {
+    "system": _system_message,
+    "SystemMessageChunk": _system_message,
+    "human": _human_message,
+    "HumanMessageChunk": _human_message,
+    "ai": _ai_message,
+    "AIMessageChunk": _ai_message,
+    "tool": _tool_message,
+    "ToolMessageChunk": _tool_message,
+    "chat": _chat_message,
+    "ChatMessageChunk": _chat_message,
+}
+
+
+def to_messages(messages: Sequence[BaseMessage]) -> tuple[Message, ...]:
+    """Convert LangChain messages to neutral messages, in order.
+
+    Raises:
+        GatewayConfigError: a message type or content block the gateway cannot carry (the message
+            says what to send instead); nothing is dropped silently.
+    """
+    out: list[Message] = []
+    for message in messages:
+        converter = _MESSAGES.get(message.type)
+        if converter is None:
+            raise GatewayConfigError(
+                f"{type(message).__name__} is not supported; use SystemMessage, HumanMessage, "
+                "AIMessage or ToolMessage."
+            )
+        out.append(converter(message))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- tools, formats
+
+_EMPTY_PARAMETERS: Mapping[str, Any] = {"type": "object", "properties": {}}
+
+# LangChain tool_choice strings -> neutral modes ("any" is LangChain's word for "required").
+_TOOL_CHOICE_MODES: dict[str, Literal["auto", "none", "required"]] = {
+    "auto": "auto",
+    "none": "none",
+    "any": "required",
+    "required": "required",
+}
+
+
+def to_tool_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec:
+    """Convert a LangChain tool, pydantic class, function or dict schema to a :class:`ToolSpec`.
+
+    OpenAI-format dicts (what ``bind_tools`` binds) are read directly; anything else goes through
+    ``langchain_core``'s ``convert_to_openai_tool``.
+
+    Raises:
+        GatewayConfigError: the tool is not a function tool (built-in provider tools are not
+            supported through the gateway's unified API).
+    """
+    if isinstance(tool, ToolSpec):
+        return tool
+    is_openai = isinstance(tool, Mapping) and tool.get("type") == "function" and "function" in tool
+    spec = tool if is_openai and strict is None else convert_to_openai_tool(tool, strict=strict)
+    function = spec.get("function") if isinstance(spec, Mapping) else None
+    if not isinstance(function, Mapping) or not function.get("name"):
+        raise GatewayConfigError(
+            f"tool {tool!r} is not a function tool; pass LangChain tools, pydantic classes, "
+            "functions or JSON-schema dicts (built-in provider tools are not supported)."
+        )
+    return ToolSpec(
+        name=function["name"],
+        description=function.get("description") or "",
+        parameters=function.get("parameters") or _EMPTY_PARAMETERS,
+        strict=function.get("strict"),
+    )
+
+
+def to_tool_choice(choice: Any) -> ToolChoice | None:
+    """Convert LangChain's ``tool_choice`` (``auto`` / ``any`` / ``required`` / ``none`` / a tool
+    name / ``True`` / an OpenAI or Anthropic dict) to a :class:`ToolChoice`.
+
+    Raises:
+        GatewayConfigError: the value has none of these shapes.
+    """
+    if choice is None or choice is False:
+        return None
+    if isinstance(choice, ToolChoice):
+        return choice
+    if choice is True:
+        return ToolChoice(mode="required")
+    if isinstance(choice, Mapping):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
+        if name:
+            return ToolChoice(mode="tool", name=name)
+        choice = choice.get("type")
+    if isinstance(choice, str) and choice:
+        mode = _TOOL_CHOICE_MODES.get(choice)
+        return ToolChoice(mode=mode) if mode else ToolChoice(mode="tool", name=choice)
+    raise GatewayConfigError(
+        f"tool_choice {choice!r} is not understood; use 'auto', 'any', 'required', 'none' or a "
+        "tool name."
+    )
+
+
+def to_response_format(value: Any) -> ResponseFormat | None:
+    """Convert an OpenAI-style ``response_format`` dict (or a :class:`ResponseFormat`).
+
+    Raises:
+        GatewayConfigError: not ``{"type": "json_object"}`` nor ``{"type": "json_schema",
+            "json_schema": {"name", "schema", "strict"?}}``.
+    """
+    if value is None or isinstance(value, ResponseFormat):
+        return value
+    kind = value.get("type") if isinstance(value, Mapping) else None
+    if kind == "json_object":
+        return ResponseFormat(type="json_object")
+    spec = value.get("json_schema") if kind == "json_schema" else None
+    if isinstance(spec, Mapping) and isinstance(spec.get("schema"), Mapping):
+        return ResponseFormat(
+            type="json_schema",
+            name=spec.get("name"),
+            schema=spec["schema"],
+            strict=spec.get("strict"),
+        )
+    raise GatewayConfigError(
+        f"response_format {value!r} is not understood; pass {{'type': 'json_object'}} or "
+        "{'type': 'json_schema', 'json_schema': {'name': …, 'schema': {…}}}."
+    )

@@ -1,0 +1,222 @@
+"""Pure conversions from neutral :mod:`cf_gateway_core` replies to LangChain messages.
+
+The one job of this module: a :class:`~cf_gateway_core.ChatResponse` out as an ``AIMessage``,
+stream events out as ``ChatGenerationChunk`` values whose merge equals that ``AIMessage``.
+
+Reasoning follows langchain-core 1.x: the reasoning text is
+``additional_kwargs["reasoning_content"]`` (``AIMessage.content_blocks`` turns it into a leading
+``reasoning`` block) and ``content`` stays the answer text. When the provider signs its reasoning
+(Anthropic thinking), the blocks are also kept verbatim as ``additional_kwargs["reasoning_blocks"]``
+(``thinking`` / ``redacted_thinking`` dicts), which :mod:`langchain_cf_gateway._convert` reads back,
+so a multi-turn tool loop returns the signatures unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    InputTokenDetails,
+    InvalidToolCall,
+    OutputTokenDetails,
+    ToolCall,
+    ToolCallChunk,
+    UsageMetadata,
+)
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
+
+from cf_gateway_core import (
+    ChatResponse,
+    Part,
+    ReasoningDelta,
+    ReasoningPart,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+
+__all__ = [
+    "StreamConverter",
+    "reasoning_blocks",
+    "response_metadata",
+    "to_ai_message",
+    "to_usage_metadata",
+]
+
+
+def to_usage_metadata(usage: Usage | None) -> UsageMetadata | None:
+    """Usage as LangChain's ``UsageMetadata`` (cache and reasoning details when reported)."""
+    if usage is None:
+        return None
+    # A cast, not a literal: langchain-core marks the detail keys typing.NotRequired, which mypy
+    # targeting Python 3.10 reads as required.
+    meta = cast(
+        "UsageMetadata",
+        {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+    )
+    input_details = InputTokenDetails()
+    if usage.cache_read_tokens is not None:
+        input_details["cache_read"] = usage.cache_read_tokens
+    if usage.cache_creation_tokens is not None:
+        input_details["cache_creation"] = usage.cache_creation_tokens
+    if input_details:
+        meta["input_token_details"] = input_details
+    if usage.reasoning_tokens is not None:
+        meta["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
+    return meta
+
+
+def response_metadata(response: ChatResponse, model_name: str) -> dict[str, Any]:
+    """``model_name`` (the model id requested), ``finish_reason`` (normalised), the raw reason
+    when it differs, ``served_model`` (the id the provider reported) and ``gateway``."""
+    meta: dict[str, Any] = {
+        "model_name": model_name,
+        "gateway": response.gateway.as_dict() if response.gateway is not None else {},
+    }
+    if response.finish_reason is not None:
+        meta["finish_reason"] = response.finish_reason
+    if response.raw_finish_reason not in (None, response.finish_reason):
+        meta["raw_finish_reason"] = response.raw_finish_reason
+    if response.model:
+        meta["served_model"] = response.model
+    return meta
+
+
+def reasoning_blocks(parts: Sequence[Part]) -> list[dict[str, Any]] | None:
+    """The reasoning parts as Anthropic-style blocks, when any carries a signature or redacted
+    data (otherwise there is nothing to round-trip beyond ``reasoning_content``)."""
+    reasoning = [p for p in parts if isinstance(p, ReasoningPart)]
+    if not any(p.signature or p.redacted_data for p in reasoning):
+        return None
+    blocks: list[dict[str, Any]] = []
+    for part in reasoning:
+        if part.redacted_data is not None:
+            blocks.append({"type": "redacted_thinking", "data": part.redacted_data})
+        else:
+            block: dict[str, Any] = {"type": "thinking", "thinking": part.text}
+            if part.signature:
+                block["signature"] = part.signature
+            blocks.append(block)
+    return blocks
+
+
+def _reasoning_kwargs(parts: Sequence[Part]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    text = "".join(p.text for p in parts if isinstance(p, ReasoningPart))
+    if text:
+        kwargs["reasoning_content"] = text
+    blocks = reasoning_blocks(parts)
+    if blocks:
+        kwargs["reasoning_blocks"] = blocks
+    return kwargs
+
+
+def to_ai_message(response: ChatResponse, model_name: str) -> AIMessage:
+    """A complete reply as an ``AIMessage`` (``model_name``: the model id requested)."""
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for part in response.tool_calls:
+        if part.error is None:
+            calls.append(tool_call(name=part.name, args=dict(part.arguments), id=part.id))
+        else:
+            invalid.append(
+                invalid_tool_call(
+                    name=part.name, args=part.raw_arguments, id=part.id, error=part.error
+                )
+            )
+    return AIMessage(
+        content=response.text,
+        additional_kwargs=_reasoning_kwargs(response.parts),
+        tool_calls=calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=to_usage_metadata(response.usage),
+        response_metadata=response_metadata(response, model_name),
+        id=response.id,
+    )
+
+
+# --------------------------------------------------------------------------- streams
+
+
+class StreamConverter:
+    """Per-stream state that turns neutral events into ``ChatGenerationChunk`` values.
+
+    Text, reasoning text and tool-call fragments become chunks as they arrive; usage, finish
+    reason, gateway metadata and signed reasoning blocks come once, in the ``last`` chunk built
+    from the folded reply — so merging the chunks gives the message :func:`to_ai_message` builds.
+    A tool call's ``id`` and ``name`` are sent once per call index: LangChain concatenates repeated
+    strings when it merges chunks.
+    """
+
+    __slots__ = ("_ids", "_model_name", "_names")
+
+    def __init__(self, model_name: str) -> None:
+        """Start a stream for ``model_name`` (the model id requested)."""
+        self._model_name = model_name
+        self._ids: dict[int, bool] = {}
+        self._names: set[int] = set()
+
+    def chunk(self, event: StreamEvent) -> ChatGenerationChunk | None:
+        """The chunk for one event, or ``None`` for events folded into the last chunk."""
+        handler = _EVENT_HANDLERS.get(type(event))
+        return handler(self, event) if handler is not None else None
+
+    def _text(self, event: TextDelta) -> ChatGenerationChunk | None:
+        if not event.text:
+            return None
+        return ChatGenerationChunk(message=AIMessageChunk(content=event.text))
+
+    def _reasoning(self, event: ReasoningDelta) -> ChatGenerationChunk | None:
+        if not event.text:
+            return None
+        message = AIMessageChunk(content="", additional_kwargs={"reasoning_content": event.text})
+        return ChatGenerationChunk(message=message)
+
+    def _tool(self, event: ToolCallDelta) -> ChatGenerationChunk:
+        index = event.index
+        call_id = event.id if event.id and not self._ids.get(index) else None
+        self._ids[index] = self._ids.get(index, False) or call_id is not None
+        name = event.name if event.name and index not in self._names else None
+        if name is not None:
+            self._names.add(index)
+        fragment = tool_call_chunk(name=name, args=event.arguments, id=call_id, index=index)
+        return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[fragment]))
+
+    def last(self, response: ChatResponse) -> ChatGenerationChunk:
+        """The closing chunk (``chunk_position="last"``), built from the folded reply."""
+        blocks = reasoning_blocks(response.parts)
+        message = AIMessageChunk(
+            content="",
+            additional_kwargs={"reasoning_blocks": blocks} if blocks else {},
+            tool_call_chunks=self._missing_ids(response),
+            usage_metadata=to_usage_metadata(response.usage),
+            response_metadata=response_metadata(response, self._model_name),
+            id=response.id,
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(message=message)
+
+    def _missing_ids(self, response: ChatResponse) -> list[ToolCallChunk]:
+        # The core names calls the wire left without an id (folded calls are in index order).
+        calls = response.tool_calls
+        return [
+            tool_call_chunk(id=calls[position].id, index=index)
+            for position, index in enumerate(sorted(self._ids))
+            if not self._ids[index] and position < len(calls)
+        ]
+
+
+_EVENT_HANDLERS: dict[type, Callable[[StreamConverter, Any], ChatGenerationChunk | None]] = {
+    TextDelta: StreamConverter._text,
+    ReasoningDelta: StreamConverter._reasoning,
+    ToolCallDelta: StreamConverter._tool,
+}

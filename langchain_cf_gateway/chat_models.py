@@ -1,0 +1,522 @@
+"""``ChatCloudflareAIGateway``: Cloudflare AI Gateway as a LangChain chat model.
+
+A thin shell: configuration and LangChain plumbing here; value conversion in
+:mod:`langchain_cf_gateway._convert` (requests) and :mod:`langchain_cf_gateway._results` (replies,
+streams); structured output in :mod:`langchain_cf_gateway._structured`; routing, wire formats,
+retries and I/O in :mod:`cf_gateway_core`. Sync and async share everything but the ``await``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, Literal
+
+import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    SkipValidation,
+    ValidationError,
+    model_validator,
+)
+from typing_extensions import Self
+
+from cf_gateway_core import (
+    AsyncGatewayClient,
+    ChatRequest,
+    Endpoint,
+    GatewayClient,
+    GatewayConfig,
+    GatewayConfigError,
+    GatewayOptions,
+    ModelKind,
+    Route,
+    resolve_route,
+)
+from langchain_cf_gateway._convert import (
+    to_messages,
+    to_response_format,
+    to_tool_choice,
+    to_tool_spec,
+)
+from langchain_cf_gateway._errors import TRANSLATED_ERRORS, to_langchain_error
+from langchain_cf_gateway._results import StreamConverter, to_ai_message
+from langchain_cf_gateway._structured import StructuredMethod, structured_runnable
+
+__all__ = ["ChatCloudflareAIGateway"]
+
+EndpointName = Literal["auto", "chat_completions", "messages", "responses", "run"]
+
+
+def _stop(value: Sequence[str] | None) -> tuple[str, ...] | None:
+    return tuple(value) if value else None
+
+
+def _tools(value: Sequence[Any] | None) -> tuple[Any, ...]:
+    return tuple(to_tool_spec(tool) for tool in value or ())
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# Per-call keyword -> (ChatRequest field, converter). Anything not listed here, "extra_body" and
+# "gateway_options" is merged into the JSON body, like langchain-openai's per-call kwargs.
+_CALL_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "model": ("model", _same),
+    "tools": ("tools", _tools),
+    "tool_choice": ("tool_choice", to_tool_choice),
+    "parallel_tool_calls": ("parallel_tool_calls", _same),
+    "response_format": ("response_format", to_response_format),
+    "temperature": ("temperature", _same),
+    "max_tokens": ("max_tokens", _same),
+    "top_p": ("top_p", _same),
+    "stop": ("stop", _stop),
+    "reasoning_effort": ("reasoning_effort", _same),
+}
+# Keywords LangChain itself may pass through to _generate/_stream; never sent.
+_IGNORED_CALL_KEYS = frozenset({"stream"})
+# Connection settings are fixed at construction; per call they would land in the JSON body
+# (a stray api_key= sent to the server is a peer bug: peers.md (e) #5).
+_CONSTRUCTION_ONLY = frozenset(
+    {
+        "api_key",
+        "api_token",
+        "account_id",
+        "gateway_id",
+        "base_url",
+        "endpoint",
+        "timeout",
+        "max_retries",
+        "http_client",
+        "http_async_client",
+    }
+)
+
+_client_lock = threading.Lock()
+
+# (model kind, endpoint) whose request body takes no response_format: Anthropic Messages bodies,
+# i.e. every model on /ai/v1/messages and anthropic/ models nested in /ai/run (the core raises
+# GatewayConfigError for them; test_chat_models.py checks this table against the core).
+_NO_RESPONSE_FORMAT = frozenset(
+    {(kind, Endpoint.MESSAGES) for kind in ModelKind} | {(ModelKind.ANTHROPIC, Endpoint.RUN)}
+)
+
+
+def _unwrap_config_error(exc: ValidationError) -> GatewayConfigError | None:
+    # pydantic wraps a ValueError raised in a validator; the contract promises the
+    # GatewayConfigError itself (it names the keyword and the environment variable).
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, GatewayConfigError):
+            return cause
+    return None
+
+
+class ChatCloudflareAIGateway(BaseChatModel):
+    """Chat models behind Cloudflare AI Gateway's REST API.
+
+    One class for every model the gateway serves: ``openai/…``, ``anthropic/…``,
+    ``google/…``, Workers AI ``@cf/…`` and ``@hf/…``. With ``endpoint="auto"`` Anthropic models use
+    the Anthropic Messages API (``/ai/v1/messages``) and all others OpenAI Chat Completions
+    (``/ai/v1/chat/completions``); ``endpoint="responses"`` and ``endpoint="run"`` select the
+    OpenAI Responses API and the Workers AI run API.
+
+    Setup: set ``CLOUDFLARE_ACCOUNT_ID`` and ``CLOUDFLARE_API_TOKEN`` (and optionally
+    ``CLOUDFLARE_GATEWAY_ID``), or pass ``account_id=``, ``api_token=`` (alias ``api_key``),
+    ``gateway_id=``. Missing credentials or an impossible model/endpoint pair raise
+    :class:`cf_gateway_core.GatewayConfigError` at construction.
+
+    Example:
+        .. code-block:: python
+
+            from langchain_cf_gateway import ChatCloudflareAIGateway
+
+            llm = ChatCloudflareAIGateway(model="anthropic/claude-sonnet-4.5")
+            llm.invoke("What is Cloudflare?")
+            for chunk in llm.stream("Tell me a joke"):
+                print(chunk.text, end="")
+
+    Tools and structured output: ``bind_tools`` takes LangChain tools, pydantic classes, functions
+    and dict schemas with ``tool_choice`` ``"auto"``, ``"any"``/``"required"``, ``"none"`` or a tool
+    name; streamed tool-call fragments merge into ``tool_calls``. ``with_structured_output``
+    supports ``method="function_calling"`` (the default), ``"json_schema"`` and ``"json_mode"``.
+    Where the endpoint takes no ``response_format`` (Anthropic Messages bodies), ``json_schema`` and
+    ``json_mode`` fall back to function calling with the same schema; ``json_mode`` without a schema
+    raises there.
+
+    Results: ``response_metadata`` holds ``model_name`` (the model id requested), ``finish_reason``
+    (``stop``, ``length``, ``tool_calls``, ``content_filter``…), ``raw_finish_reason``,
+    ``served_model`` and ``gateway`` (``log_id``, ``cache_status``, ``event_id``, ``step``,
+    ``key_source``… from the ``cf-aig-*`` headers). ``usage_metadata`` includes cache-read and
+    reasoning token details when reported. Reasoning text is
+    ``additional_kwargs["reasoning_content"]`` (a ``reasoning`` block in ``content_blocks``);
+    signed Anthropic thinking is kept in ``additional_kwargs["reasoning_blocks"]`` and sent back
+    unchanged in later turns.
+
+    Per call: ``stop``, ``temperature``, ``max_tokens``, ``top_p``, ``reasoning_effort``,
+    ``model``, ``gateway_options`` (merged over the instance's) and ``extra_body``; other keyword
+    arguments are merged into the request body.
+
+    Errors are :mod:`cf_gateway_core` errors that are also the matching
+    ``langchain_core.exceptions`` class, e.g. ``CloudflareRateLimitError`` is both a
+    ``cf_gateway_core.RateLimitError`` and a ``ModelRateLimitError``.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
+
+    model: str = Field(alias="model_name")
+    """Model id, e.g. ``openai/gpt-5.5``, ``anthropic/claude-sonnet-4.5``,
+    ``@cf/meta/llama-3.1-8b-instruct``."""
+    account_id: str | None = None
+    """Cloudflare account id; default ``CLOUDFLARE_ACCOUNT_ID``."""
+    api_token: SecretStr | None = Field(default=None, alias="api_key")
+    """API token; default ``CLOUDFLARE_API_TOKEN``. Never shown in ``repr`` or serialized."""
+    gateway_id: str | None = None
+    """Gateway id (header ``cf-aig-gateway-id``); default ``CLOUDFLARE_GATEWAY_ID``, else none."""
+    base_url: str | None = None
+    """API base; default ``CLOUDFLARE_API_BASE_URL``, else ``https://api.cloudflare.com/client/v4``."""
+    endpoint: EndpointName = "auto"
+    """``auto`` (from the model prefix), ``chat_completions``, ``messages``, ``responses`` or
+    ``run``."""
+    timeout: float | None = 60.0
+    """Seconds per request; ``None`` for no timeout."""
+    max_retries: int = 2
+    """Retries of failed requests (429, 5xx, connection errors), before a stream's first byte."""
+    temperature: float | None = None
+    """Sampling temperature; unset is not sent."""
+    max_tokens: int | None = None
+    """Maximum output tokens; unset is not sent (``messages`` uses a per-model default)."""
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences."""
+    top_p: float | None = None
+    """Nucleus sampling; unset is not sent."""
+    reasoning_effort: str | None = None
+    """``minimal``/``low``/``medium``/``high`` where the model reasons; unset is not sent."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra JSON fields merged into every request body."""
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    """Extra JSON fields merged into every request body (after ``model_kwargs``)."""
+    gateway_options: SkipValidation[GatewayOptions | dict[str, Any] | None] = None
+    """Gateway features as ``cf-aig-*`` headers (cache, logging, retries…); stored as a dict."""
+    session_affinity: str | None = None
+    """Sent as header ``x-session-affinity`` (Workers AI prompt caching across requests)."""
+    reject_if_busy: bool = False
+    """Send ``options.rejectIfBusy: true`` (Workers AI answers 429 instead of queueing)."""
+    streaming: bool = False
+    """Stream under ``invoke`` too (the result is the same message)."""
+    allow_insecure_http: bool = False
+    """Permit a plain ``http://`` base URL to a non-loopback host."""
+    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
+    """A caller-owned ``httpx.Client`` (custom transport, proxies); not closed by this object."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    """A caller-owned ``httpx.AsyncClient``."""
+
+    _config: GatewayConfig = PrivateAttr()
+    _options: GatewayOptions | None = PrivateAttr(default=None)
+    _route: Route = PrivateAttr()
+    _sync_client: GatewayClient | None = PrivateAttr(default=None)
+    _async_client: AsyncGatewayClient = PrivateAttr()
+    _extra_body: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _extra_headers: dict[str, str] | None = PrivateAttr(default=None)
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Validate and resolve the configuration (see the class docstring).
+
+        Raises:
+            GatewayConfigError: missing credentials, a bad value or an impossible model/endpoint
+                pair.
+        """
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:
+            cause = _unwrap_config_error(exc)
+            if cause is None:
+                raise
+            raise cause from None
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Self:
+        config = GatewayConfig.resolve(
+            account_id=self.account_id,
+            api_token=None if self.api_token is None else self.api_token.get_secret_value(),
+            gateway_id=self.gateway_id,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+        self._route = resolve_route(self.model, self.endpoint)
+        self._options = GatewayOptions.coerce(self.gateway_options)
+        self.gateway_options = self._options.as_dict() if self._options is not None else None
+        self.account_id, self.gateway_id = config.account_id, config.gateway_id
+        self.base_url = config.base_url
+        self.api_token = SecretStr(config.api_token.get_secret_value())
+        self._config = config
+        self._async_client = AsyncGatewayClient(
+            config, http_client=self.http_async_client, options=self._options
+        )
+        extra = {**self.model_kwargs, **self.extra_body}
+        if self.reject_if_busy:
+            extra["options"] = {**extra.get("options", {}), "rejectIfBusy": True}
+        self._extra_body = extra
+        if self.session_affinity:
+            self._extra_headers = {"x-session-affinity": self.session_affinity}
+        return self
+
+    @property
+    def _client(self) -> GatewayClient:
+        # Built on first sync use: a default httpx.Client costs ~20 ms (TLS context), which async
+        # users and short-lived instances should not pay at construction.
+        client = self._sync_client
+        if client is None:
+            with _client_lock:
+                client = self._sync_client
+                if client is None:
+                    client = self._sync_client = GatewayClient(
+                        self._config, http_client=self.http_client, options=self._options
+                    )
+        return client
+
+    # -- LangChain metadata ---------------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "cloudflare-ai-gateway"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The token is serialized as a reference to ``CLOUDFLARE_API_TOKEN``."""
+        return {"api_token": "CLOUDFLARE_API_TOKEN"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serializable with ``dumpd``/``load`` (without the token)."""
+        return True
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "endpoint": self.endpoint,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "stop": self.stop,
+            "reasoning_effort": self.reasoning_effort,
+            "extra_body": self._extra_body,
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="cloudflare",
+            ls_model_name=kwargs.get("model") or self.model,
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stop = stop or kwargs.get("stop") or self.stop
+        if stop:
+            params["ls_stop"] = list(stop)
+        return params
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def _prepare(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[ChatRequest, dict[str, Any]]:
+        """The neutral request and the client's keyword arguments for one call."""
+        fields: dict[str, Any] = {
+            "model": self.model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "stop": _stop(stop if stop is not None else self.stop),
+            "reasoning_effort": self.reasoning_effort,
+        }
+        extra = self._extra_body
+        options = None
+        for key, value in kwargs.items():
+            target = _CALL_FIELDS.get(key)
+            if target is not None:
+                fields[target[0]] = target[1](value)
+            elif key == "gateway_options":
+                options = value
+            elif key == "extra_body":
+                extra = {**extra, **value}
+            elif key in _CONSTRUCTION_ONLY:
+                raise GatewayConfigError(
+                    f"{key} is set when the model is created, not per call; create another "
+                    f"ChatCloudflareAIGateway for a different {key}."
+                )
+            elif key not in _IGNORED_CALL_KEYS:
+                extra = {**extra, key: value}
+        request = ChatRequest(messages=to_messages(messages), extra_body=extra, **fields)
+        call = {"endpoint": self.endpoint, "options": options, "extra_headers": self._extra_headers}
+        return request, call
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, call = self._prepare(messages, stop, kwargs)
+        try:
+            response = self._client.chat(request, **call)
+        except TRANSLATED_ERRORS as exc:
+            raise to_langchain_error(exc) from exc
+        message = to_ai_message(response, request.model)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, call = self._prepare(messages, stop, kwargs)
+        try:
+            response = await self._async_client.chat(request, **call)
+        except TRANSLATED_ERRORS as exc:
+            raise to_langchain_error(exc) from exc
+        message = to_ai_message(response, request.model)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request, call = self._prepare(messages, stop, kwargs)
+        converter = StreamConverter(request.model)
+        try:
+            with self._client.stream(request, **call) as events:
+                for event in events:
+                    chunk = converter.chunk(event)
+                    if chunk is not None:
+                        if run_manager is not None:
+                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+                yield converter.last(events.result())
+        except TRANSLATED_ERRORS as exc:
+            raise to_langchain_error(exc) from exc
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, call = self._prepare(messages, stop, kwargs)
+        converter = StreamConverter(request.model)
+        try:
+            async with self._async_client.stream(request, **call) as events:
+                async for event in events:
+                    chunk = converter.chunk(event)
+                    if chunk is not None:
+                        if run_manager is not None:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+                yield converter.last(events.result())
+        except TRANSLATED_ERRORS as exc:
+            raise to_langchain_error(exc) from exc
+
+    # -- tools and structured output ------------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (LangChain tools, pydantic classes, functions, dict schemas) to the model.
+
+        Args:
+            tools: the tools; converted once to OpenAI-format schemas.
+            tool_choice: ``"auto"``, ``"any"``/``"required"`` (must call a tool), ``"none"``, a
+                tool name (must call that tool), ``True`` or a provider-style dict.
+            parallel_tool_calls: allow (or forbid) several tool calls in one reply.
+            strict: ask for strict schema adherence where the provider supports it.
+            **kwargs: further per-call arguments to bind.
+
+        Raises:
+            GatewayConfigError: ``tool_choice`` names a tool that is not bound, or a tool is not
+                a function tool.
+        """
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        specs = [to_tool_spec(tool) for tool in formatted]
+        if tool_choice is not None and tool_choice is not False:
+            choice = to_tool_choice(tool_choice)
+            names = [spec.name for spec in specs]
+            if choice is not None and choice.mode == "tool" and choice.name not in names:
+                raise GatewayConfigError(
+                    f"tool_choice {choice.name!r} is not one of the bound tools {names}."
+                )
+            kwargs["tool_choice"] = tool_choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        method: StructuredMethod = "function_calling",
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """A runnable that returns output shaped like ``schema``.
+
+        Args:
+            schema: a pydantic class, a TypedDict, a JSON schema or an OpenAI tool schema.
+                ``json_mode`` also accepts ``None`` (any JSON object) where supported.
+            include_raw: return ``{"raw", "parsed", "parsing_error"}`` instead of raising on a
+                parsing error.
+            method: ``function_calling`` (default: a forced tool call), ``json_schema``
+                (``response_format`` with the schema) or ``json_mode`` (``response_format``
+                ``json_object``; say what to return in the prompt). Where the endpoint takes no
+                ``response_format`` (Anthropic Messages bodies) the last two use function calling.
+            strict: strict schema adherence where the provider supports it.
+            **kwargs: not accepted (raises ``ValueError``).
+
+        Returns:
+            A runnable producing pydantic instances for pydantic schemas, dicts otherwise.
+        """
+        if kwargs:
+            raise ValueError(f"Received unsupported arguments {kwargs}")
+        if method in ("json_schema", "json_mode") and not self._takes_format():
+            if schema is None:
+                raise GatewayConfigError(
+                    f"method={method!r} without a schema needs response_format, which endpoint "
+                    f"{self._route.endpoint.value!r} does not take; pass a schema (it is then "
+                    "used as a forced tool call) or use another endpoint."
+                )
+            method = "function_calling"
+        return structured_runnable(self, schema, method, strict, include_raw=include_raw)
+
+    def _takes_format(self) -> bool:
+        return (self._route.model.kind, self._route.endpoint) not in _NO_RESPONSE_FORMAT

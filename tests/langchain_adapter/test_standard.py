@@ -1,0 +1,63 @@
+"""langchain-tests standard unit suites for the chat model and the embeddings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
+from syrupy.assertion import SnapshotAssertion
+
+from langchain_cf_gateway import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
+
+_ENV = {
+    "CLOUDFLARE_ACCOUNT_ID": "acct-from-env",
+    "CLOUDFLARE_API_TOKEN": "token-from-env",
+    "CLOUDFLARE_GATEWAY_ID": "gw-from-env",
+}
+_EXPECTED = {
+    "account_id": "acct-from-env",
+    "api_token": "token-from-env",
+    "gateway_id": "gw-from-env",
+}
+
+
+class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
+    @property
+    def chat_model_class(self) -> type[ChatCloudflareAIGateway]:
+        return ChatCloudflareAIGateway
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"model": "openai/gpt-5.5", "account_id": "acct", "api_key": "test"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+        return _ENV, {"model": "anthropic/claude-sonnet-4.5"}, _EXPECTED
+
+    @pytest.mark.xfail(
+        reason=(
+            "langchain-core 1.8 load(allowed_objects='all') admits only classes listed in its own "
+            "serialization mappings; dumpd() output still matches the snapshot (no token), and "
+            "test_chat_models.py round-trips it with allowed_objects=[ChatCloudflareAIGateway]."
+        ),
+        raises=ValueError,
+        strict=True,
+    )
+    def test_serdes(self, model: BaseChatModel, snapshot: SnapshotAssertion) -> None:
+        super().test_serdes(model, snapshot)
+
+
+class TestCloudflareAIGatewayEmbeddingsUnit(EmbeddingsUnitTests):
+    @property
+    def embeddings_class(self) -> type[CloudflareAIGatewayEmbeddings]:
+        return CloudflareAIGatewayEmbeddings
+
+    @property
+    def embedding_model_params(self) -> dict[str, Any]:
+        return {"account_id": "acct", "api_key": "test"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+        return _ENV, {}, _EXPECTED
