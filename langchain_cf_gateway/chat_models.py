@@ -42,6 +42,7 @@ from cf_gateway_core import (
     ModelKind,
     Route,
     resolve_route,
+    workers_ai_extras,
 )
 from langchain_cf_gateway._convert import (
     to_messages,
@@ -266,12 +267,14 @@ class ChatCloudflareAIGateway(BaseChatModel):
         self._async_client = AsyncGatewayClient(
             config, http_client=self.http_async_client, options=self._options
         )
+        headers, busy = workers_ai_extras(
+            session_affinity=self.session_affinity or None, reject_if_busy=self.reject_if_busy
+        )
         extra = {**self.model_kwargs, **self.extra_body}
-        if self.reject_if_busy:
-            extra["options"] = {**extra.get("options", {}), "rejectIfBusy": True}
+        if busy:
+            extra["options"] = {**extra.get("options", {}), **busy["options"]}
         self._extra_body = extra
-        if self.session_affinity:
-            self._extra_headers = {"x-session-affinity": self.session_affinity}
+        self._extra_headers = headers or None
         return self
 
     @property
@@ -350,12 +353,15 @@ class ChatCloudflareAIGateway(BaseChatModel):
         }
         extra = self._extra_body
         options = None
+        headers = self._extra_headers
         for key, value in kwargs.items():
             target = _CALL_FIELDS.get(key)
             if target is not None:
                 fields[target[0]] = target[1](value)
             elif key == "gateway_options":
                 options = value
+            elif key == "extra_headers":
+                headers = {**(headers or {}), **value}
             elif key == "extra_body":
                 extra = {**extra, **value}
             elif key in _CONSTRUCTION_ONLY:
@@ -366,7 +372,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
             elif key not in _IGNORED_CALL_KEYS:
                 extra = {**extra, key: value}
         request = ChatRequest(messages=to_messages(messages), extra_body=extra, **fields)
-        call = {"endpoint": self.endpoint, "options": options, "extra_headers": self._extra_headers}
+        call = {"endpoint": self.endpoint, "options": options, "extra_headers": headers}
         return request, call
 
     def _generate(

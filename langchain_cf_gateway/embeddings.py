@@ -29,7 +29,7 @@ from cf_gateway_core import (
     GatewayClient,
     GatewayConfig,
     GatewayOptions,
-    resolve_route,
+    embeddings_route,
 )
 from langchain_cf_gateway._errors import TRANSLATED_ERRORS, to_langchain_error
 from langchain_cf_gateway.chat_models import _unwrap_config_error
@@ -127,9 +127,7 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
             max_retries=self.max_retries,
             allow_insecure_http=self.allow_insecure_http,
         )
-        # Validates the model id; an unusable model/endpoint pair raises on the first call (the
-        # core's embeddings_route is not public).
-        resolve_route(self.model)
+        embeddings_route(self.model, self.endpoint)  # a bad model/endpoint pair raises here
         self._options = GatewayOptions.coerce(self.gateway_options)
         self.gateway_options = self._options.as_dict() if self._options is not None else None
         self.account_id, self.gateway_id = config.account_id, config.gateway_id

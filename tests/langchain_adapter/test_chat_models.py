@@ -735,3 +735,35 @@ def test_tool_message_error_status_reaches_anthropic() -> None:
     result = fake.last_request.json["messages"][2]["content"][0]
     assert result["tool_use_id"] == "t1"
     assert result["is_error"] is True
+
+
+def test_per_call_extra_headers_and_workers_ai_opt_ins_reach_the_wire() -> None:
+    from cf_gateway_core.testing import FakeGateway
+    from langchain_cf_gateway import ChatCloudflareAIGateway
+
+    fake = FakeGateway()
+    llm = ChatCloudflareAIGateway(
+        model="@cf/meta/llama-3.1-8b-instruct",
+        account_id="acct",
+        api_token="tok",
+        session_affinity="session-1",
+        reject_if_busy=True,
+        http_client=fake.client(),
+    )
+    llm.invoke("hi", extra_headers={"X-Trace": "t-1"})
+    sent = fake.last_request
+    assert sent.headers["x-session-affinity"] == "session-1"
+    assert sent.headers["x-trace"] == "t-1"
+    assert sent.json["options"] == {"rejectIfBusy": True}
+
+
+def test_embeddings_reject_run_endpoint_for_third_party_model_at_construction() -> None:
+    import pytest
+
+    from cf_gateway_core import GatewayConfigError
+    from langchain_cf_gateway import CloudflareAIGatewayEmbeddings
+
+    with pytest.raises(GatewayConfigError, match="endpoint"):
+        CloudflareAIGatewayEmbeddings(
+            model="openai/text-embedding-3-small", endpoint="run", account_id="a", api_token="t"
+        )

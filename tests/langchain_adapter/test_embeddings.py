@@ -93,9 +93,8 @@ def test_embeddings_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(GatewayConfigError, match="no author prefix"):
         CloudflareAIGatewayEmbeddings(model="bge", account_id="a", api_token="t")
     fake = ScriptedGateway()
-    embeddings = _embeddings(fake, model="openai/text-embedding-3-small", endpoint="run")
     with pytest.raises(GatewayConfigError, match="embeddings cannot use endpoint"):
-        embeddings.embed_query("hi")
+        _embeddings(fake, model="openai/text-embedding-3-small", endpoint="run")
     assert fake.requests == []
 
 
