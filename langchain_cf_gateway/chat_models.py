@@ -8,7 +8,6 @@ retries and I/O in :mod:`cf_gateway_core`. Sync and async share everything but t
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Literal
 
@@ -20,23 +19,12 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import (
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    SecretStr,
-    SkipValidation,
-    ValidationError,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, SkipValidation, model_validator
 from typing_extensions import Self
 
 from cf_gateway_core import (
-    AsyncGatewayClient,
     ChatRequest,
     Endpoint,
-    GatewayClient,
-    GatewayConfig,
     GatewayConfigError,
     GatewayOptions,
     ModelKind,
@@ -44,6 +32,7 @@ from cf_gateway_core import (
     resolve_route,
     workers_ai_extras,
 )
+from langchain_cf_gateway._connection import GatewayConnection, unwrapped_config_errors
 from langchain_cf_gateway._convert import (
     to_messages,
     to_response_format,
@@ -104,8 +93,6 @@ _CONSTRUCTION_ONLY = frozenset(
     }
 )
 
-_client_lock = threading.Lock()
-
 # (model kind, endpoint) whose request body takes no response_format: Anthropic Messages bodies,
 # i.e. every model on /ai/v1/messages and anthropic/ models nested in /ai/run (the core raises
 # GatewayConfigError for them; test_chat_models.py checks this table against the core).
@@ -114,17 +101,7 @@ _NO_RESPONSE_FORMAT = frozenset(
 )
 
 
-def _unwrap_config_error(exc: ValidationError) -> GatewayConfigError | None:
-    # pydantic wraps a ValueError raised in a validator; the contract promises the
-    # GatewayConfigError itself (it names the keyword and the environment variable).
-    for error in exc.errors():
-        cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, GatewayConfigError):
-            return cause
-    return None
-
-
-class ChatCloudflareAIGateway(BaseChatModel):
+class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
     """Chat models behind Cloudflare AI Gateway's REST API.
 
     One class for every model the gateway serves: ``openai/…``, ``anthropic/…``,
@@ -223,12 +200,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
     """A caller-owned ``httpx.AsyncClient``."""
 
-    _config: GatewayConfig = PrivateAttr()
-    _options: GatewayOptions | None = PrivateAttr(default=None)
     _route: Route = PrivateAttr()
-    _sync_client: GatewayClient | None = PrivateAttr(default=None)
-    _async_client: AsyncGatewayClient = PrivateAttr()
-    _extra_body: dict[str, Any] = PrivateAttr(default_factory=dict)
     _extra_headers: dict[str, str] | None = PrivateAttr(default=None)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -238,58 +210,22 @@ class ChatCloudflareAIGateway(BaseChatModel):
             GatewayConfigError: missing credentials, a bad value or an impossible model/endpoint
                 pair.
         """
-        try:
+        with unwrapped_config_errors():
             super().__init__(**kwargs)
-        except ValidationError as exc:
-            cause = _unwrap_config_error(exc)
-            if cause is None:
-                raise
-            raise cause from None
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        config = GatewayConfig.resolve(
-            account_id=self.account_id,
-            api_token=None if self.api_token is None else self.api_token.get_secret_value(),
-            gateway_id=self.gateway_id,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            allow_insecure_http=self.allow_insecure_http,
-        )
+        config = self._resolve_config()
         self._route = resolve_route(self.model, self.endpoint)
-        self._options = GatewayOptions.coerce(self.gateway_options)
-        self.gateway_options = self._options.as_dict() if self._options is not None else None
-        self.account_id, self.gateway_id = config.account_id, config.gateway_id
-        self.base_url = config.base_url
-        self.api_token = SecretStr(config.api_token.get_secret_value())
-        self._config = config
-        self._async_client = AsyncGatewayClient(
-            config, http_client=self.http_async_client, options=self._options
-        )
+        self._connect(config)
         headers, busy = workers_ai_extras(
             session_affinity=self.session_affinity or None, reject_if_busy=self.reject_if_busy
         )
-        extra = {**self.model_kwargs, **self.extra_body}
         if busy:
+            extra = self._extra_body
             extra["options"] = {**extra.get("options", {}), **busy["options"]}
-        self._extra_body = extra
         self._extra_headers = headers or None
         return self
-
-    @property
-    def _client(self) -> GatewayClient:
-        # Built on first sync use: a default httpx.Client costs ~20 ms (TLS context), which async
-        # users and short-lived instances should not pay at construction.
-        client = self._sync_client
-        if client is None:
-            with _client_lock:
-                client = self._sync_client
-                if client is None:
-                    client = self._sync_client = GatewayClient(
-                        self._config, http_client=self.http_client, options=self._options
-                    )
-        return client
 
     # -- LangChain metadata ---------------------------------------------------------------------
 

@@ -6,42 +6,23 @@ Texts go to ``/ai/v1/embeddings`` (or, with ``endpoint="run"`` and an ``@cf/`` m
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Literal
 
 import httpx
 from langchain_core.embeddings import Embeddings
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    SecretStr,
-    SkipValidation,
-    ValidationError,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, SecretStr, SkipValidation, model_validator
 from typing_extensions import Self
 
-from cf_gateway_core import (
-    AsyncGatewayClient,
-    EmbeddingRequest,
-    GatewayClient,
-    GatewayConfig,
-    GatewayOptions,
-    embeddings_route,
-)
+from cf_gateway_core import EmbeddingRequest, GatewayOptions, embeddings_route
+from langchain_cf_gateway._connection import GatewayConnection, unwrapped_config_errors
 from langchain_cf_gateway._errors import TRANSLATED_ERRORS, to_langchain_error
-from langchain_cf_gateway.chat_models import _unwrap_config_error
 
 __all__ = ["CloudflareAIGatewayEmbeddings"]
 
 DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
 
-_client_lock = threading.Lock()
 
-
-class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
+class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
     """Embedding models behind Cloudflare AI Gateway (Workers AI ``@cf/…`` and third-party).
 
     Configuration as for :class:`~langchain_cf_gateway.ChatCloudflareAIGateway`: ``account_id``,
@@ -96,62 +77,21 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
     """A caller-owned ``httpx.AsyncClient``."""
 
-    _config: GatewayConfig = PrivateAttr()
-    _options: GatewayOptions | None = PrivateAttr(default=None)
-    _sync_client: GatewayClient | None = PrivateAttr(default=None)
-    _async_client: AsyncGatewayClient = PrivateAttr()
-    _extra_body: dict[str, Any] = PrivateAttr(default_factory=dict)
-
     def __init__(self, **kwargs: Any) -> None:
         """Validate and resolve the configuration.
 
         Raises:
             GatewayConfigError: missing credentials, a bad value or an unusable model/endpoint.
         """
-        try:
+        with unwrapped_config_errors():
             super().__init__(**kwargs)
-        except ValidationError as exc:
-            cause = _unwrap_config_error(exc)
-            if cause is None:
-                raise
-            raise cause from None
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        config = GatewayConfig.resolve(
-            account_id=self.account_id,
-            api_token=None if self.api_token is None else self.api_token.get_secret_value(),
-            gateway_id=self.gateway_id,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            allow_insecure_http=self.allow_insecure_http,
-        )
+        config = self._resolve_config()
         embeddings_route(self.model, self.endpoint)  # a bad model/endpoint pair raises here
-        self._options = GatewayOptions.coerce(self.gateway_options)
-        self.gateway_options = self._options.as_dict() if self._options is not None else None
-        self.account_id, self.gateway_id = config.account_id, config.gateway_id
-        self.base_url = config.base_url
-        self.api_token = SecretStr(config.api_token.get_secret_value())
-        self._config = config
-        self._async_client = AsyncGatewayClient(
-            config, http_client=self.http_async_client, options=self._options
-        )
-        self._extra_body = {**self.model_kwargs, **self.extra_body}
+        self._connect(config)
         return self
-
-    @property
-    def _client(self) -> GatewayClient:
-        # Built on first sync use (a default httpx.Client costs ~20 ms to create).
-        client = self._sync_client
-        if client is None:
-            with _client_lock:
-                client = self._sync_client
-                if client is None:
-                    client = self._sync_client = GatewayClient(
-                        self._config, http_client=self.http_client, options=self._options
-                    )
-        return client
 
     def _request(self, texts: list[str]) -> EmbeddingRequest:
         return EmbeddingRequest(

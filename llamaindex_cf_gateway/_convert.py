@@ -172,10 +172,18 @@ def _legacy_tool_call(call: Any) -> ToolCallPart:
         )
     function = data.get("function")
     source = function if isinstance(function, Mapping) else data
+    call_id, name = data.get("id"), source.get("name") or ""
     arguments = source.get("arguments", source.get("input", {}))
-    block = ToolCallBlock(
-        tool_call_id=data.get("id"), tool_name=source.get("name") or "", tool_kwargs=arguments
-    )
+    if not (
+        isinstance(call_id, (str, type(None)))
+        and isinstance(name, str)
+        and isinstance(arguments, (str, Mapping))
+    ):
+        raise GatewayConfigError(
+            "additional_kwargs['tool_calls'] entries need a string 'id', a string 'name' and "
+            "'arguments' as a JSON string or a dict; use ToolCallBlock blocks instead."
+        )
+    block = ToolCallBlock(tool_call_id=call_id, tool_name=name, tool_kwargs=arguments)
     return cast(ToolCallPart, _tool_call_part(block))
 
 

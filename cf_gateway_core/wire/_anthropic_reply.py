@@ -21,7 +21,7 @@ from cf_gateway_core.messages import (
     ToolCallPart,
     Usage,
 )
-from cf_gateway_core.wire._common import accumulator_call_id, result_levels, tool_call_part
+from cf_gateway_core.wire._common import accumulator_call_id, result_levels, tool_call_part, type_of
 
 __all__ = ["map_finish_reason", "map_usage", "parse_response"]
 
@@ -56,7 +56,7 @@ def parse_response(body: Any) -> ChatResponse:
     parts: list[_ReplyPart] = []
     for index, block in enumerate(message["content"]):
         if isinstance(block, dict):
-            mapper = _BLOCK_MAPPERS.get(block.get("type", ""))
+            mapper = _BLOCK_MAPPERS.get(type_of(block))
             if mapper is not None:
                 parts.append(mapper(block, index))
     raw_reason = message.get("stop_reason")

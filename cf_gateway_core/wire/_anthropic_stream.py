@@ -22,6 +22,7 @@ from cf_gateway_core.events import (
 )
 from cf_gateway_core.sse import ServerSentEvent
 from cf_gateway_core.wire._anthropic_reply import map_finish_reason, map_usage
+from cf_gateway_core.wire._common import type_of
 
 __all__ = ["ChunkDecoder"]
 
@@ -99,7 +100,7 @@ class ChunkDecoder:
             ) from exc
         if not isinstance(frame, dict):
             return []
-        handler = self._handlers.get(frame.get("type") or event.event)
+        handler = self._handlers.get(type_of(frame, event.event))
         if handler is not None:
             return handler(frame)
         return self._on_error(frame) if "error" in frame else []

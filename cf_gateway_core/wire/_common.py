@@ -15,6 +15,7 @@ from cf_gateway_core.events import parse_tool_arguments
 from cf_gateway_core.messages import TextPart, ToolCallPart, ToolResultPart
 
 __all__ = [
+    "type_of",
     "accumulator_call_id",
     "call_function",
     "compact_json",
@@ -46,6 +47,13 @@ def result_levels(body: Any) -> Iterator[Mapping[str, Any]]:
 def mappings(value: Any) -> list[Mapping[str, Any]]:
     """The objects in a JSON array (anything else reads as empty)."""
     return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def type_of(value: Mapping[str, Any], fallback: str = "") -> str:
+    """A JSON object's ``type`` when it is a string, else ``fallback`` (a list or object there
+    would crash a table lookup: lenient on what we read)."""
+    kind = value.get("type")
+    return kind if isinstance(kind, str) and kind else fallback
 
 
 def str_or_none(value: Any) -> str | None:

@@ -24,7 +24,7 @@ from cf_gateway_core.events import (
 )
 from cf_gateway_core.messages import FinishReason, Usage
 from cf_gateway_core.sse import ServerSentEvent
-from cf_gateway_core.wire._common import compact_json, mappings, str_or_none
+from cf_gateway_core.wire._common import compact_json, mappings, str_or_none, type_of
 
 __all__ = ["ChunkDecoder", "final_events", "map_error"]
 
@@ -133,7 +133,7 @@ class ChunkDecoder:
             return []
         if not isinstance(data, dict):
             return []
-        data["type"] = kind = data.get("type") or event.event
+        data["type"] = kind = type_of(data, event.event)
         handler = _EVENT_HANDLERS.get(kind)
         return handler(self, data) if handler is not None else []
 
@@ -201,10 +201,11 @@ class ChunkDecoder:
     # -- whole items (``output_item.done`` and the final response's ``output``)
 
     def _item_events(self, index: int, item: Mapping[str, Any]) -> list[StreamEvent]:
-        if item.get("type") == "function_call":
+        item_type = type_of(item)
+        if item_type == "function_call":
             return self._call_events(index, item, is_delta=False)
         events: list[StreamEvent] = []
-        for field, kind in _ITEM_TEXTS.get(item.get("type"), ()):
+        for field, kind in _ITEM_TEXTS.get(item_type, ()):
             for sub, part in enumerate(mappings(item.get(field))):
                 text = part.get("text", part.get("refusal"))  # output_text | refusal | reasoning
                 events.extend(self._piece_events((index, kind, sub), text, False))

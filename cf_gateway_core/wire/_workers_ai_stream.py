@@ -16,7 +16,7 @@ from cf_gateway_core.events import Finish, StreamEvent, TextDelta, ToolCallDelta
 from cf_gateway_core.messages import FinishReason
 from cf_gateway_core.sse import ServerSentEvent
 from cf_gateway_core.wire import anthropic_messages, openai_chat
-from cf_gateway_core.wire._common import mappings, stream_error
+from cf_gateway_core.wire._common import mappings, stream_error, type_of
 from cf_gateway_core.wire._workers_ai_reply import (
     arguments_text,
     as_str,
@@ -133,7 +133,7 @@ class ChunkDecoder:
             if self._openai is None:
                 self._openai = openai_chat.ChunkDecoder()
             return self._openai.feed(event)
-        if frame.get("type") in _ANTHROPIC_EVENTS:
+        if type_of(frame) in _ANTHROPIC_EVENTS:
             if self._anthropic is None:
                 self._anthropic = anthropic_messages.ChunkDecoder()
             return self._anthropic.feed(event)

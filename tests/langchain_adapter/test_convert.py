@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 import pytest
@@ -29,7 +31,6 @@ from cf_gateway_core import (
     ReasoningPart,
     ResponseFormat,
     ResponseStart,
-    StreamAccumulator,
     StreamEvent,
     TextDelta,
     TextPart,
@@ -48,6 +49,7 @@ from langchain_cf_gateway._convert import (
     to_tool_spec,
 )
 from langchain_cf_gateway._results import StreamConverter, to_ai_message, to_usage_metadata
+from tests._helpers import run_stream
 
 PNG = "iVBORw0KGgo="
 DATA_URL = f"data:image/png;base64,{PNG}"
@@ -522,19 +524,13 @@ STREAMS: dict[str, list[StreamEvent]] = {
 
 def _merge_stream(events: list[StreamEvent], model: str) -> tuple[AIMessageChunk, ChatResponse]:
     converter = StreamConverter(model)
-    accumulator = StreamAccumulator(gateway=_META)
-    full: AIMessageChunk | None = None
-    for event in events:
-        accumulator.add(event)
-        chunk = converter.chunk(event)
-        if chunk is not None:
-            assert isinstance(chunk.message, AIMessageChunk)
-            full = chunk.message if full is None else full + chunk.message
-    last = converter.last(accumulator.result()).message
-    assert isinstance(last, AIMessageChunk)
-    assert last.chunk_position == "last"
-    full = last if full is None else full + last
-    return full, accumulator.result()
+    chunks, folded = run_stream(events, converter.chunk, converter.last, gateway=_META)
+    messages: list[AIMessageChunk] = []
+    for chunk in chunks:
+        assert isinstance(chunk.message, AIMessageChunk)
+        messages.append(chunk.message)
+    assert messages[-1].chunk_position == "last"
+    return functools.reduce(operator.add, messages), folded
 
 
 @pytest.mark.parametrize("name", sorted(STREAMS))

@@ -29,7 +29,7 @@ from cf_gateway_core import (
     ReasoningDelta,
     ReasoningPart,
     ResponseStart,
-    StreamAccumulator,
+    StreamEvent,
     TextDelta,
     TextPart,
     ToolCallDelta,
@@ -49,6 +49,7 @@ from llamaindex_cf_gateway._convert import (
     to_tool_selections,
     to_tool_specs,
 )
+from tests._helpers import run_stream
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -353,7 +354,7 @@ def test_round_trip_reply_to_message_and_back() -> None:
 
 # ---------------------------------------------------------------------------------- ChatStream
 
-EVENTS = [
+EVENTS: list[StreamEvent] = [
     ResponseStart("r1", "m1"),
     ReasoningDelta("thin"),
     ReasoningDelta("king"),
@@ -369,15 +370,8 @@ EVENTS = [
 
 
 def _run_stream() -> tuple[list, ChatResponse]:
-    stream, accumulator = ChatStream(), StreamAccumulator()
-    out = []
-    for event in EVENTS:
-        accumulator.add(event)
-        response = stream.on_event(event)
-        if response is not None:
-            out.append(response)
-    out.append(stream.final(accumulator.result()))
-    return out, accumulator.result()
+    stream = ChatStream()
+    return run_stream(EVENTS, stream.on_event, stream.final)
 
 
 def test_chat_stream_yields_cumulative_content_and_deltas() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -37,7 +35,7 @@ from cf_gateway_core.messages import (
     Usage,
 )
 from cf_gateway_core.routing import Endpoint, resolve_route
-from cf_gateway_core.sse import ServerSentEvent, SSEDecoder
+from cf_gateway_core.sse import SSEDecoder
 from cf_gateway_core.wire import get_format
 from cf_gateway_core.wire.anthropic_messages import (
     FORMAT,
@@ -46,15 +44,24 @@ from cf_gateway_core.wire.anthropic_messages import (
     default_max_tokens,
     parse_response,
 )
+from tests.core.wire._helpers import (
+    built_payload,
+    chunked,
+    decode_bytes,
+    feed,
+    fixture_bytes,
+    fold,
+    load_fixture,
+)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "anthropic_messages"
+API = "anthropic_messages"
 MODEL = "anthropic/claude-sonnet-4.5"
 ROUTE = resolve_route(MODEL)
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
 
 
 def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_fixture(API, name)
 
 
 def request(*messages: Message, **kwargs: Any) -> ChatRequest:
@@ -62,38 +69,16 @@ def request(*messages: Message, **kwargs: Any) -> ChatRequest:
 
 
 def payload_for(*messages: Message, **kwargs: Any) -> dict[str, Any]:
-    req = request(*messages, **kwargs)
-    return build_payload(req, resolve_route(req.model))
+    return built_payload(build_payload, request(*messages, **kwargs))
 
 
 def decode(raw: bytes, chunk_size: int | None = None) -> list[StreamEvent]:
-    sse, decoder = SSEDecoder(), ChunkDecoder()
-    size = chunk_size or len(raw)
-    events: list[StreamEvent] = []
-    for start in range(0, len(raw), size):
-        for event in sse.feed(raw[start : start + size]):
-            events.extend(decoder.feed(event))
-    for event in sse.flush():
-        events.extend(decoder.feed(event))
-    events.extend(decoder.close())
-    return events
-
-
-def accumulate(events: list[StreamEvent]) -> ChatResponse:
-    accumulator = StreamAccumulator()
-    for event in events:
-        accumulator.add(event)
-    return accumulator.result()
+    return decode_bytes(ChunkDecoder(), chunked(raw, chunk_size))
 
 
 def comparable(response: ChatResponse) -> ChatResponse:
     # Streams carry neither gatewayMetadata nor provider details; everything else must match.
     return dataclasses.replace(response, gateway=None, provider_details={})
-
-
-def feed(decoder: ChunkDecoder, data: Any, event: str = "message") -> list[StreamEvent]:
-    text = data if isinstance(data, str) else json.dumps(data)
-    return decoder.feed(ServerSentEvent(data=text, event=event))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,7 +413,7 @@ def test_default_max_tokens_by_family(model: str, expected: int) -> None:
 
 def test_build_payload_uses_default_max_tokens_for_the_route_model() -> None:
     req = request(Message.user("q"), model="anthropic/claude-opus-4.8")
-    assert build_payload(req, resolve_route(req.model))["max_tokens"] == 32_000
+    assert built_payload(build_payload, req)["max_tokens"] == 32_000
     assert payload_for(Message.user("q"), model="anthropic/unknown-model")["max_tokens"] == 4096
 
 
@@ -743,7 +728,7 @@ def test_parse_response_provider_details_keep_vendor_fields() -> None:
 
 
 def test_chunk_decoder_text_stream_events() -> None:
-    events = decode((FIXTURES / "stream_text.sse").read_bytes())
+    events = decode(fixture_bytes(API, "stream_text.sse"))
     start_usage = Usage(
         input_tokens=22,
         output_tokens=3,
@@ -770,7 +755,7 @@ def test_chunk_decoder_text_stream_events() -> None:
 
 
 def test_chunk_decoder_thinking_and_tool_events() -> None:
-    events = decode((FIXTURES / "stream_thinking_tool.sse").read_bytes())
+    events = decode(fixture_bytes(API, "stream_thinking_tool.sse"))
     assert [e for e in events if isinstance(e, (ReasoningDelta, ToolCallDelta))] == [
         ReasoningDelta("", None, 0),
         ReasoningDelta("The user wants the weather in Paris ", index=0),
@@ -798,8 +783,8 @@ PAIRS = [
 def test_chunk_decoder_stream_equals_json_reply(
     sse_name: str, json_name: str, chunk_size: int | None, newline: bytes
 ) -> None:
-    raw = (FIXTURES / sse_name).read_bytes().replace(b"\n", newline)
-    streamed = accumulate(decode(raw, chunk_size))
+    raw = fixture_bytes(API, sse_name).replace(b"\n", newline)
+    streamed = fold(decode(raw, chunk_size))
     assert streamed == comparable(parse_response(load(json_name)))
     assert streamed.usage is not None
     assert streamed.finish_reason is not None
@@ -809,12 +794,12 @@ def test_chunk_decoder_stream_equals_replayed_json_events() -> None:
     from cf_gateway_core.events import events_from_response
 
     reply = parse_response(load("stream_thinking_tool.json"))
-    streamed = accumulate(decode((FIXTURES / "stream_thinking_tool.sse").read_bytes()))
-    assert accumulate(events_from_response(reply)) == streamed
+    streamed = fold(decode(fixture_bytes(API, "stream_thinking_tool.sse")))
+    assert fold(events_from_response(reply)) == streamed
 
 
 def test_chunk_decoder_error_event_raises_stream_error() -> None:
-    raw = (FIXTURES / "stream_error.sse").read_bytes()
+    raw = fixture_bytes(API, "stream_error.sse")
     sse, decoder = SSEDecoder(), ChunkDecoder()
     accumulator = StreamAccumulator()
     *events, error_event = sse.feed(raw)
@@ -908,7 +893,7 @@ def test_chunk_decoder_tool_use_started_with_input_keeps_it() -> None:
         ChunkDecoder(), {"type": "content_block_start", "index": 5, "content_block": block}
     )
     assert events == [ToolCallDelta(5, "toolu_9", "f", '{"a": [1, "x"]}')]
-    assert accumulate(events).tool_calls == (
+    assert fold(events).tool_calls == (
         ToolCallPart(id="toolu_9", name="f", arguments={"a": [1, "x"]}),
     )
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +15,11 @@ from cf_gateway_core.messages import EmbeddingRequest, Usage
 from cf_gateway_core.routing import Endpoint, Route, embeddings_route, parse_model
 from cf_gateway_core.wire import embeddings
 from cf_gateway_core.wire.embeddings import MAX_BATCH, build_payload, parse_response
-
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "embeddings"
+from tests.core.wire._helpers import load_fixture
 
 
 def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
+    return load_fixture("embeddings", name)
 
 
 # --------------------------------------------------------------------------- payloads

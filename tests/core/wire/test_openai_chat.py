@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -13,7 +11,6 @@ from cf_gateway_core.events import (
     Finish,
     ReasoningDelta,
     ResponseStart,
-    StreamAccumulator,
     StreamEvent,
     TextDelta,
     ToolCallDelta,
@@ -39,47 +36,32 @@ from cf_gateway_core.routing import Endpoint, resolve_route
 from cf_gateway_core.sse import ServerSentEvent, SSEDecoder
 from cf_gateway_core.wire import get_format, openai_chat
 from cf_gateway_core.wire.openai_chat import ChunkDecoder, build_payload, parse_response
+from tests.core.wire._helpers import (
+    built_payload,
+    chunked,
+    decode_bytes,
+    feed,
+    fixture_bytes,
+    fold,
+    load_fixture,
+)
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "openai_chat"
+API = "openai_chat"
 
 
 def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def chunked(data: bytes, size: int) -> Iterable[bytes]:
-    return (data[i : i + size] for i in range(0, len(data), size))
+    return load_fixture(API, name)
 
 
 def decode(name: str, size: int | None = None) -> list[StreamEvent]:
     """Feed an .sse fixture through SSEDecoder (in chunks of ``size`` bytes) and ChunkDecoder."""
-    raw = (FIXTURES / name).read_bytes()
-    sse = SSEDecoder()
-    decoder = ChunkDecoder()
-    events: list[StreamEvent] = []
-    for piece in chunked(raw, size or len(raw)):
-        for event in sse.feed(piece):
-            events.extend(decoder.feed(event))
-    for event in sse.flush():
-        events.extend(decoder.feed(event))
-    events.extend(decoder.close())
-    return events
-
-
-def fold(events: Iterable[StreamEvent]) -> ChatResponse:
-    accumulator = StreamAccumulator()
-    for event in events:
-        accumulator.add(event)
-    return accumulator.result()
+    return decode_bytes(ChunkDecoder(), chunked(fixture_bytes(API, name), size))
 
 
 def feed_data(*frames: Any, event: str = "message") -> list[StreamEvent]:
+    """Feed ``frames`` to one fresh ChunkDecoder (not closed); the events they yield."""
     decoder = ChunkDecoder()
-    events: list[StreamEvent] = []
-    for frame in frames:
-        data = frame if isinstance(frame, str) else json.dumps(frame)
-        events.extend(decoder.feed(ServerSentEvent(data=data, event=event)))
-    return events
+    return [item for frame in frames for item in feed(decoder, frame, event)]
 
 
 def request(**kwargs: Any) -> ChatRequest:
@@ -89,7 +71,7 @@ def request(**kwargs: Any) -> ChatRequest:
 
 
 def payload(model: str = "openai/gpt-4.1", **kwargs: Any) -> dict[str, Any]:
-    return build_payload(request(model=model, **kwargs), resolve_route(model))
+    return built_payload(build_payload, request(model=model, **kwargs))
 
 
 WEATHER = ToolSpec(
@@ -755,7 +737,7 @@ def test_decoder_numeric_content_tokens_are_text() -> None:
 
 
 def test_decoder_error_frame_raises_stream_error() -> None:
-    sse_events = SSEDecoder().feed((FIXTURES / "error_stream.sse").read_bytes())
+    sse_events = SSEDecoder().feed(fixture_bytes(API, "error_stream.sse"))
     assert len(sse_events) == 2
     decoder = ChunkDecoder()
     events = decoder.feed(sse_events[0])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from cf_gateway_core.events import (
     Finish,
     ReasoningDelta,
     ResponseStart,
-    StreamAccumulator,
     StreamEvent,
     TextDelta,
     ToolCallDelta,
@@ -23,7 +21,6 @@ from cf_gateway_core.events import (
 )
 from cf_gateway_core.messages import (
     ChatRequest,
-    ChatResponse,
     ImagePart,
     Message,
     ReasoningPart,
@@ -36,7 +33,7 @@ from cf_gateway_core.messages import (
     Usage,
 )
 from cf_gateway_core.routing import Endpoint, resolve_route
-from cf_gateway_core.sse import ServerSentEvent, SSEDecoder
+from cf_gateway_core.sse import ServerSentEvent
 from cf_gateway_core.wire import get_format
 from cf_gateway_core.wire.openai_responses import (
     FORMAT,
@@ -44,8 +41,17 @@ from cf_gateway_core.wire.openai_responses import (
     build_payload,
     parse_response,
 )
+from tests.core.wire._helpers import (
+    chunked,
+    decode_events,
+    fixture_bytes,
+    fold,
+    frame,
+    load_fixture,
+    sse_events,
+)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "openai_responses"
+API = "openai_responses"
 ROUTE = resolve_route("openai/gpt-4.1", "responses")
 STREAMS = ["text", "function_call", "reasoning", "reasoning_text", "incomplete"]
 
@@ -57,38 +63,19 @@ WEATHER = ToolSpec(
 
 
 def load_json(name: str) -> Any:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    return load_fixture(API, f"{name}.json")
 
 
 def sse_bytes(name: str) -> bytes:
-    return (FIXTURES / f"{name}.sse").read_bytes()
-
-
-def sse_events(raw: bytes, chunks: list[bytes] | None = None) -> list[ServerSentEvent]:
-    decoder = SSEDecoder()
-    events: list[ServerSentEvent] = []
-    for chunk in chunks if chunks is not None else [raw]:
-        events.extend(decoder.feed(chunk))
-    return events + decoder.flush()
+    return fixture_bytes(API, f"{name}.sse")
 
 
 def decode(sse: list[ServerSentEvent]) -> list[StreamEvent]:
-    decoder = ChunkDecoder()
-    events: list[StreamEvent] = []
-    for event in sse:
-        events.extend(decoder.feed(event))
-    return events + decoder.close()
-
-
-def fold(events: list[StreamEvent]) -> ChatResponse:
-    accumulator = StreamAccumulator()
-    for event in events:
-        accumulator.add(event)
-    return accumulator.result()
+    return decode_events(ChunkDecoder(), sse)
 
 
 def frames(*payloads: dict[str, Any]) -> list[ServerSentEvent]:
-    return [ServerSentEvent(data=json.dumps(p), event=p.get("type", "message")) for p in payloads]
+    return [frame(p, p.get("type", "message")) for p in payloads]
 
 
 def request(*messages: Message, **fields: Any) -> ChatRequest:
@@ -610,7 +597,7 @@ def test_parse_response_usage_leniency() -> None:
 
 @pytest.mark.parametrize("name", STREAMS)
 def test_stream_folds_to_the_parsed_json_reply(name: str) -> None:
-    streamed = fold(decode(sse_events(sse_bytes(name))))
+    streamed = fold(decode(sse_events([sse_bytes(name)])))
     parsed = parse_response(load_json(name))
     assert streamed == dataclasses.replace(parsed, provider_details={})
     assert streamed.parts  # a fixture that folds to nothing would prove nothing
@@ -619,20 +606,19 @@ def test_stream_folds_to_the_parsed_json_reply(name: str) -> None:
 @pytest.mark.parametrize("name", STREAMS)
 def test_stream_survives_awkward_chunkings(name: str) -> None:
     raw = sse_bytes(name)
-    expected = decode(sse_events(raw))
-    one_byte = [raw[i : i + 1] for i in range(len(raw))]
-    assert decode(sse_events(raw, one_byte)) == expected
+    expected = decode(sse_events([raw]))
+    assert decode(sse_events(chunked(raw, 1))) == expected
     crlf = raw.replace(b"\n", b"\r\n")
-    assert decode(sse_events(crlf, [crlf[i : i + 2] for i in range(0, len(crlf), 2)])) == expected
+    assert decode(sse_events(chunked(crlf, 2))) == expected
     rng = random.Random(name)
     for _ in range(5):
         cuts = sorted(rng.sample(range(1, len(raw)), 40))
         chunks = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=False)]
-        assert decode(sse_events(raw, chunks)) == expected
+        assert decode(sse_events(chunks)) == expected
 
 
 def test_stream_text_events() -> None:
-    events = decode(sse_events(sse_bytes("text")))
+    events = decode(sse_events([sse_bytes("text")]))
     assert events[0] == ResponseStart(
         "resp_68c1f0a1e9c88190b7d2a5f4c3e1d0b90c55d1e2f3a4b5c6", "gpt-4.1-2025-04-14"
     )
@@ -644,7 +630,7 @@ def test_stream_text_events() -> None:
 
 
 def test_stream_function_call_events() -> None:
-    events = decode(sse_events(sse_bytes("function_call")))
+    events = decode(sse_events([sse_bytes("function_call")]))
     calls = [e for e in events if isinstance(e, ToolCallDelta)]
     assert calls[0] == ToolCallDelta(0, "call_kN4tQ2wX8rYb1ZcV5mJ7pL3s", "get_weather", "")
     assert [c.arguments for c in calls if c.index == 0][1:3] == ['{"', "city"]
@@ -656,20 +642,20 @@ def test_stream_function_call_events() -> None:
 
 
 def test_stream_reasoning_summary_parts_are_separated() -> None:
-    events = decode(sse_events(sse_bytes("reasoning")))
+    events = decode(sse_events([sse_bytes("reasoning")]))
     reasoning = [e for e in events if isinstance(e, ReasoningDelta)]
     assert {e.index for e in reasoning} == {0}
     assert reasoning[6] == ReasoningDelta("\n\n**Answering", index=0)
 
 
 def test_stream_incomplete_finishes_with_length() -> None:
-    events = decode(sse_events(sse_bytes("incomplete")))
+    events = decode(sse_events([sse_bytes("incomplete")]))
     assert events[-1] == Finish("length", "max_output_tokens")
 
 
 def test_stream_failed_raises_stream_error_with_partial_text() -> None:
     decoder = ChunkDecoder()
-    *head, last = sse_events(sse_bytes("failed"))
+    *head, last = sse_events([sse_bytes("failed")])
     for event in head:
         decoder.feed(event)
     with pytest.raises(StreamError) as info:
@@ -683,7 +669,7 @@ def test_stream_failed_raises_stream_error_with_partial_text() -> None:
 
 def test_stream_error_event_raises_stream_error() -> None:
     decoder = ChunkDecoder()
-    *head, last = sse_events(sse_bytes("error"))
+    *head, last = sse_events([sse_bytes("error")])
     for event in head:
         decoder.feed(event)
     with pytest.raises(StreamError) as info:

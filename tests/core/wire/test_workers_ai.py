@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from cf_gateway_core.events import (
     Finish,
     ReasoningDelta,
     ResponseStart,
-    StreamAccumulator,
     StreamEvent,
     TextDelta,
     ToolCallDelta,
@@ -29,7 +27,6 @@ from cf_gateway_core.events import (
 )
 from cf_gateway_core.messages import (
     ChatRequest,
-    ChatResponse,
     GatewayMetadata,
     Message,
     ReasoningPart,
@@ -42,11 +39,18 @@ from cf_gateway_core.messages import (
     Usage,
 )
 from cf_gateway_core.routing import Endpoint, resolve_route
-from cf_gateway_core.sse import ServerSentEvent, SSEDecoder
 from cf_gateway_core.wire import get_format, workers_ai
 from cf_gateway_core.wire.workers_ai import ChunkDecoder, build_payload, parse_response
+from tests.core.wire._helpers import (
+    chunked,
+    decode_bytes,
+    feed,
+    fixture_bytes,
+    fold,
+    load_fixture,
+)
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "workers_ai"
+API = "workers_ai"
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 WEATHER = ToolSpec(
     name="get_weather",
@@ -56,41 +60,20 @@ WEATHER = ToolSpec(
 
 
 def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_fixture(API, name)
 
 
 def sse_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return fixture_bytes(API, name)
 
 
 def decode(chunks: Iterable[bytes]) -> list[StreamEvent]:
     """Bytes -> SSEDecoder -> workers_ai.ChunkDecoder, as the client does."""
-    sse = SSEDecoder()
-    decoder = ChunkDecoder()
-    events: list[StreamEvent] = []
-    for chunk in chunks:
-        for event in sse.feed(chunk):
-            events.extend(decoder.feed(event))
-    for event in sse.flush():
-        events.extend(decoder.feed(event))
-    events.extend(decoder.close())
-    return events
+    return decode_bytes(ChunkDecoder(), chunks)
 
 
 def decode_fixture(name: str) -> list[StreamEvent]:
     return decode([sse_bytes(name)])
-
-
-def fold(events: Iterable[StreamEvent]) -> ChatResponse:
-    accumulator = StreamAccumulator()
-    for event in events:
-        accumulator.add(event)
-    return accumulator.result()
-
-
-def feed_data(decoder: ChunkDecoder, data: Any, event: str = "message") -> list[StreamEvent]:
-    text = data if isinstance(data, str) else json.dumps(data)
-    return decoder.feed(ServerSentEvent(data=text, event=event))
 
 
 def request(model: str = LLAMA, **kwargs: Any) -> ChatRequest:
@@ -560,7 +543,7 @@ def test_stream_a2_padding_split_mid_json(bytewise: bool) -> None:
     chunks = [c.encode() for c in load("a2_padding_split.json")]
     if bytewise:
         joined = b"".join(chunks)
-        chunks = [joined[i : i + 1] for i in range(len(joined))]
+        chunks = chunked(joined, 1)
     events = decode(chunks)
     assert events == [TextDelta(" of"), TextDelta(" such"), Finish("stop")]
 
@@ -591,11 +574,11 @@ def test_stream_native_fragments_without_id_get_the_stable_id() -> None:
 
 def test_stream_native_fragments_without_index() -> None:
     decoder = ChunkDecoder()
-    events = feed_data(decoder, {"tool_calls": [{"id": "c1", "function": {"name": "f"}}]})
-    events += feed_data(decoder, {"tool_calls": [{"function": {"arguments": '{"x":'}}]})
-    events += feed_data(decoder, {"tool_calls": [{"function": {"arguments": "1}"}}]})
-    events += feed_data(decoder, {"tool_calls": [{"function": {"name": "g", "arguments": ""}}]})
-    events += feed_data(decoder, "[DONE]")
+    events = feed(decoder, {"tool_calls": [{"id": "c1", "function": {"name": "f"}}]})
+    events += feed(decoder, {"tool_calls": [{"function": {"arguments": '{"x":'}}]})
+    events += feed(decoder, {"tool_calls": [{"function": {"arguments": "1}"}}]})
+    events += feed(decoder, {"tool_calls": [{"function": {"name": "g", "arguments": ""}}]})
+    events += feed(decoder, "[DONE]")
     events += decoder.close()
     response = fold(events)
     assert [(c.id, c.name, dict(c.arguments)) for c in response.tool_calls] == [
@@ -608,7 +591,7 @@ def test_stream_native_fragments_without_index() -> None:
 
 def test_stream_fragment_without_index_as_first_frame_starts_call_zero() -> None:
     decoder = ChunkDecoder()
-    assert feed_data(decoder, {"tool_calls": [{"function": {"arguments": "{}"}}]}) == [
+    assert feed(decoder, {"tool_calls": [{"function": {"arguments": "{}"}}]}) == [
         ToolCallDelta(0, None, None, "{}")
     ]
 
@@ -616,7 +599,7 @@ def test_stream_fragment_without_index_as_first_frame_starts_call_zero() -> None
 @pytest.mark.parametrize("bytewise", [False, True])
 def test_stream_legacy_complete_tool_calls_equal_non_stream(bytewise: bool) -> None:
     raw = sse_bytes("a17_legacy_tool_calls_stream.sse")
-    chunks = [raw[i : i + 1] for i in range(len(raw))] if bytewise else [raw]
+    chunks = chunked(raw, 1 if bytewise else None)
     streamed = fold(decode(chunks))
     assert streamed == parse_response(load("a17_legacy_tool_calls.json"))
     assert streamed.tool_calls[0].id.startswith("call_")
@@ -642,9 +625,9 @@ def test_stream_two_complete_tool_calls_in_separate_frames_equal_non_stream() ->
         {"name": "f", "arguments": {"q": "a"}},
     ]
     decoder = ChunkDecoder()
-    events = feed_data(decoder, {"response": "Calling.", "tool_calls": [calls[0]]})
-    events += feed_data(decoder, {"tool_calls": [calls[1]], "p": "xyz"})
-    events += feed_data(decoder, "[DONE]")
+    events = feed(decoder, {"response": "Calling.", "tool_calls": [calls[0]]})
+    events += feed(decoder, {"tool_calls": [calls[1]], "p": "xyz"})
+    events += feed(decoder, "[DONE]")
     events += decoder.close()
     non_stream = parse_response({"result": {"response": "Calling.", "tool_calls": calls}})
     assert fold(events) == non_stream
@@ -653,20 +636,20 @@ def test_stream_two_complete_tool_calls_in_separate_frames_equal_non_stream() ->
 
 def test_stream_native_non_string_tokens_and_finish_reason() -> None:
     decoder = ChunkDecoder()
-    events = feed_data(decoder, {"response": 1})
-    events += feed_data(decoder, {"response": {"a": 1}})
-    events += feed_data(decoder, {"response": "", "finish_reason": "length"})
+    events = feed(decoder, {"response": 1})
+    events += feed(decoder, {"response": {"a": 1}})
+    events += feed(decoder, {"response": "", "finish_reason": "length"})
     events += decoder.close()
     assert events == [TextDelta("1"), TextDelta('{"a": 1}'), Finish("length", "length")]
 
 
 def test_stream_ignores_empty_and_non_object_frames_and_frames_after_done() -> None:
     decoder = ChunkDecoder()
-    assert feed_data(decoder, "") == []
-    assert feed_data(decoder, "5") == []
-    assert feed_data(decoder, {"p": "padding", "neurons": 0.1}) == []
-    assert feed_data(decoder, "[DONE]") == []
-    assert feed_data(decoder, {"response": "late"}) == []
+    assert feed(decoder, "") == []
+    assert feed(decoder, "5") == []
+    assert feed(decoder, {"p": "padding", "neurons": 0.1}) == []
+    assert feed(decoder, "[DONE]") == []
+    assert feed(decoder, {"response": "late"}) == []
     assert decoder.close() == [Finish("stop")]
 
 
@@ -681,7 +664,7 @@ def test_stream_cut_before_done_finishes_without_a_reason() -> None:
 
 def test_stream_cut_before_done_after_tool_calls_finishes_without_a_reason() -> None:
     decoder = ChunkDecoder()
-    feed_data(decoder, {"tool_calls": [{"name": "f", "arguments": {}}]})
+    feed(decoder, {"tool_calls": [{"name": "f", "arguments": {}}]})
     assert decoder.close() == [Finish(None)]
 
 
@@ -755,17 +738,15 @@ def test_stream_universal_anthropic_events() -> None:
 
 def test_stream_delegated_close_does_not_override_an_earlier_finish() -> None:
     decoder = ChunkDecoder()
-    feed_data(decoder, {"type": "message_start", "message": {"id": "m", "usage": {}}})
-    assert feed_data(decoder, {"finish_reason": "tool_calls"}) == [
-        Finish("tool_calls", "tool_calls")
-    ]
+    feed(decoder, {"type": "message_start", "message": {"id": "m", "usage": {}}})
+    assert feed(decoder, {"finish_reason": "tool_calls"}) == [Finish("tool_calls", "tool_calls")]
     assert decoder.close() == []
 
 
 def test_stream_delegated_close_finish_is_kept_when_none_was_seen() -> None:
     decoder = ChunkDecoder()
-    feed_data(decoder, {"type": "message_start", "message": {"id": "m", "usage": {}}})
-    feed_data(
+    feed(decoder, {"type": "message_start", "message": {"id": "m", "usage": {}}})
+    feed(
         decoder,
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}},
     )
@@ -778,10 +759,10 @@ def test_stream_delegated_close_finish_is_kept_when_none_was_seen() -> None:
 
 def test_stream_error_frame_raises_with_partial_text() -> None:
     decoder = ChunkDecoder()
-    feed_data(decoder, {"response": "Hel"})
+    feed(decoder, {"response": "Hel"})
     frame = {"errors": [{"code": 3040, "message": "Capacity temporarily exceeded"}]}
     with pytest.raises(StreamError, match=r"code 3040.*Capacity") as info:
-        feed_data(decoder, frame)
+        feed(decoder, frame)
     assert info.value.partial_text == "Hel"
 
 
@@ -789,19 +770,19 @@ def test_stream_anthropic_error_event_raises() -> None:
     decoder = ChunkDecoder()
     frame = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     with pytest.raises(StreamError, match="Overloaded"):
-        feed_data(decoder, frame, event="error")
+        feed(decoder, frame, event="error")
 
 
 def test_stream_sse_error_event_raises() -> None:
     with pytest.raises(StreamError, match="reported an error"):
-        feed_data(ChunkDecoder(), {"message": "boom"}, event="error")
+        feed(ChunkDecoder(), {"message": "boom"}, event="error")
 
 
 def test_stream_invalid_json_raises_with_partial_text() -> None:
     decoder = ChunkDecoder()
-    feed_data(decoder, {"response": "ok"})
+    feed(decoder, {"response": "ok"})
     with pytest.raises(StreamError, match="not JSON") as info:
-        feed_data(decoder, '{"response": "tru')
+        feed(decoder, '{"response": "tru')
     assert info.value.partial_text == "ok"
 
 

@@ -1,0 +1,127 @@
+"""The connection plumbing both LangChain classes share: resolve the settings, hold the clients.
+
+:class:`GatewayConnection` is a pydantic mixin with no fields of its own: each class declares the
+connection fields itself (``account_id``, ``api_token``…), because pydantic orders a model's fields
+base class first and that order is the order of ``repr``, ``model_dump`` and ``dumps`` output, where
+the chat model interleaves its own fields. The mixin resolves those fields with the core's
+``GatewayConfig.resolve`` (explicit > environment > error), normalises them to the resolved values
+and holds the core clients: the async one built at construction, the sync one on first use.
+:func:`unwrapped_config_errors` lets a class raise a validator's ``GatewayConfigError`` itself
+instead of pydantic's ``ValidationError`` around it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, PrivateAttr, SecretStr, ValidationError
+
+from cf_gateway_core import (
+    AsyncGatewayClient,
+    GatewayClient,
+    GatewayConfig,
+    GatewayConfigError,
+    GatewayOptions,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["GatewayConnection", "unwrapped_config_errors"]
+
+_client_lock = threading.Lock()
+
+
+@contextmanager
+def unwrapped_config_errors() -> Iterator[None]:
+    """Re-raise a ``GatewayConfigError`` that pydantic wrapped in a ``ValidationError``.
+
+    The contract promises the ``GatewayConfigError`` itself (it names the keyword and the
+    environment variable); other validation errors pass unchanged.
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        for error in exc.errors():
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, GatewayConfigError):
+                raise cause from None
+        raise
+
+
+class GatewayConnection(BaseModel):
+    """Resolved configuration and core clients behind the connection fields a class declares."""
+
+    if TYPE_CHECKING:
+        # Declared, with their docstrings and in their repr order, by each class (module docstring).
+        account_id: str | None
+        api_token: SecretStr | None
+        gateway_id: str | None
+        base_url: str | None
+        timeout: float | None
+        max_retries: int
+        model_kwargs: dict[str, Any]
+        extra_body: dict[str, Any]
+        gateway_options: GatewayOptions | dict[str, Any] | None
+        allow_insecure_http: bool
+        http_client: httpx.Client | None
+        http_async_client: httpx.AsyncClient | None
+
+    _config: GatewayConfig = PrivateAttr()
+    _options: GatewayOptions | None = PrivateAttr(default=None)
+    _sync_client: GatewayClient | None = PrivateAttr(default=None)
+    _async_client: AsyncGatewayClient = PrivateAttr()
+    _extra_body: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def _resolve_config(self) -> GatewayConfig:
+        """The settings resolved against the environment.
+
+        Raises:
+            GatewayConfigError: a missing account id or token, or an invalid value.
+        """
+        return GatewayConfig.resolve(
+            account_id=self.account_id,
+            api_token=None if self.api_token is None else self.api_token.get_secret_value(),
+            gateway_id=self.gateway_id,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+
+    def _connect(self, config: GatewayConfig) -> None:
+        """Keep ``config``, normalise the fields to it and build the async client.
+
+        ``gateway_options`` is stored as a dict; the extra body is ``model_kwargs`` then
+        ``extra_body``.
+
+        Raises:
+            GatewayConfigError: ``gateway_options`` is not a valid ``GatewayOptions`` or dict.
+        """
+        self._options = GatewayOptions.coerce(self.gateway_options)
+        self.gateway_options = self._options.as_dict() if self._options is not None else None
+        self.account_id, self.gateway_id = config.account_id, config.gateway_id
+        self.base_url = config.base_url
+        self.api_token = SecretStr(config.api_token.get_secret_value())
+        self._config = config
+        self._async_client = AsyncGatewayClient(
+            config, http_client=self.http_async_client, options=self._options
+        )
+        self._extra_body = {**self.model_kwargs, **self.extra_body}
+
+    @property
+    def _client(self) -> GatewayClient:
+        # Built on first sync use: a default httpx.Client costs ~20 ms (TLS context), which async
+        # users and short-lived instances should not pay at construction.
+        client = self._sync_client
+        if client is None:
+            with _client_lock:
+                client = self._sync_client
+                if client is None:
+                    client = self._sync_client = GatewayClient(
+                        self._config, http_client=self.http_client, options=self._options
+                    )
+        return client
