@@ -21,6 +21,7 @@ __all__ = ["RetryPolicy"]
 _RETRY_STATUSES = frozenset({408, 409})
 # Never retried although 429: the daily free allocation resets tomorrow, not in seconds (§4.3).
 _FINAL_CODES = frozenset({3036, 4006})
+_MAX_EXPONENT = 64
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -80,5 +81,6 @@ class RetryPolicy:
                 if wanted > self.max_retry_after:
                     return None
                 return max(0.0, wanted)
-        backoff = min(self.initial_delay * (2.0**attempt), self.max_delay)
+        # The exponent is capped so a huge attempt number cannot overflow (reliability.md §6 #5).
+        backoff = min(self.initial_delay * (2.0 ** min(attempt, _MAX_EXPONENT)), self.max_delay)
         return backoff * (1.0 - 0.25 * random.random())

@@ -1,0 +1,394 @@
+"""A fast local fake of Cloudflare AI Gateway for the benchmarks (127.0.0.1 only).
+
+Every reply is precomputed bytes: the server parses the request line and ``Content-Length``,
+looks at the body only for a few byte markers (``"stream": true``, a tool result, tool
+definitions) and writes the prepared response. HTTP/1.1 with keep-alive, on a raw asyncio
+``Protocol`` (no framework), so that it costs a few tens of microseconds of CPU per request and is
+never the bottleneck. It measures its own CPU time: ``GET /__stats`` answers
+``{"requests": n, "cpu_s": …}`` and the runner prints the server's CPU per request beside every
+scenario.
+
+Paths answered (any account id, any gateway id):
+
+- ``POST /client/v4/accounts/{id}/ai/v1/chat/completions``   OpenAI Chat JSON / SSE
+- ``POST /client/v4/accounts/{id}/ai/v1/messages``           Anthropic Messages JSON / SSE
+- ``POST /client/v4/accounts/{id}/ai/run/@cf/...``           Workers AI v4 envelope / native SSE
+- ``POST /client/v4/accounts/{id}/ai/v1/embeddings``         OpenAI embeddings list
+- ``POST /v1/{account}/{gateway}``                           universal endpoint (OpenAI JSON)
+
+A body with ``"stream": true`` gets ``--chunks`` text frames (default 1000); a body with tool
+definitions and no tool result gets one tool call (``get_weather``); otherwise a short text reply.
+
+Run: ``python benchmarks/fake_server.py [--port 0] [--chunks 1000]``; it prints ``PORT <n>`` on
+stdout once listening and stops when its standard input closes (so it never outlives the runner).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import time
+from typing import Any
+
+ANSWER = "Cloudflare AI Gateway sits between your app and the model providers."
+TOOL_ARGS = {"city": "Lisbon", "unit": "celsius"}
+USAGE_OPENAI = {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21}
+# What a real gateway adds to every reply (cloudflare-api.md §3.2); clients read these.
+GATEWAY_HEADERS = (
+    b"cf-aig-log-id: 01JBENCHMARKLOGID0000000000\r\ncf-aig-cache-status: MISS\r\ncf-aig-step: 0\r\n"
+)
+
+_STREAM_RE = re.compile(rb'"stream"\s*:\s*true')
+_TOOL_RESULT_RE = re.compile(rb'"role"\s*:\s*"tool"|"tool_result"')
+_TOOLS_RE = re.compile(rb'"tools"\s*:\s*\[\s*\{')
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _http(body: bytes, content_type: bytes, status: bytes = b"200 OK") -> bytes:
+    return (
+        b"HTTP/1.1 " + status + b"\r\n"
+        b"content-type: " + content_type + b"\r\n"
+        b"content-length: "
+        + str(len(body)).encode()
+        + b"\r\n"
+        + GATEWAY_HEADERS
+        + b"connection: keep-alive\r\n\r\n"
+        + body
+    )
+
+
+def _json(value: Any) -> bytes:
+    return _http(_dumps(value), b"application/json")
+
+
+def _sse(frames: list[bytes]) -> bytes:
+    return _http(b"".join(frames), b"text/event-stream; charset=utf-8")
+
+
+def _token(i: int) -> str:
+    return f"w{i % 100} "
+
+
+# --------------------------------------------------------------------------- OpenAI Chat
+
+
+def _openai_message(message: dict[str, Any], finish: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1764000000,
+        "model": "gpt-5.5",
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+        "usage": USAGE_OPENAI,
+    }
+
+
+def _openai_text() -> dict[str, Any]:
+    return _openai_message({"role": "assistant", "content": ANSWER}, "stop")
+
+
+def _openai_tool() -> dict[str, Any]:
+    call = {
+        "id": "call_bench_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": json.dumps(TOOL_ARGS)},
+    }
+    return _openai_message(
+        {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
+    )
+
+
+def _openai_stream(n: int) -> list[bytes]:
+    def frame(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        chunk = {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion.chunk",
+            "created": 1764000000,
+            "model": "gpt-5.5",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        return b"data: " + _dumps(chunk) + b"\n\n"
+
+    frames = [frame({"role": "assistant", "content": ""})]
+    frames += [frame({"content": _token(i)}) for i in range(n)]
+    frames.append(frame({}, "stop"))
+    usage = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion.chunk",
+        "created": 1764000000,
+        "model": "gpt-5.5",
+        "choices": [],
+        "usage": USAGE_OPENAI,
+    }
+    frames.append(b"data: " + _dumps(usage) + b"\n\n")
+    frames.append(b"data: [DONE]\n\n")
+    return frames
+
+
+# --------------------------------------------------------------------------- Anthropic
+
+
+def _anthropic_message(content: list[dict[str, Any]], stop: str) -> dict[str, Any]:
+    return {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 12, "output_tokens": 9},
+    }
+
+
+def _anthropic_text() -> dict[str, Any]:
+    return _anthropic_message([{"type": "text", "text": ANSWER}], "end_turn")
+
+
+def _anthropic_tool() -> dict[str, Any]:
+    block = {"type": "tool_use", "id": "toolu_bench_1", "name": "get_weather", "input": TOOL_ARGS}
+    return _anthropic_message([block], "tool_use")
+
+
+def _anthropic_stream(n: int) -> list[bytes]:
+    def event(name: str, data: dict[str, Any]) -> bytes:
+        return b"event: " + name.encode() + b"\ndata: " + _dumps(data) + b"\n\n"
+
+    start = _anthropic_message([], "")
+    start["stop_reason"] = None
+    start["usage"] = {"input_tokens": 12, "output_tokens": 1}
+    frames = [
+        event("message_start", {"type": "message_start", "message": start}),
+        event(
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
+    ]
+    frames += [
+        event(
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": _token(i)},
+            },
+        )
+        for i in range(n)
+    ]
+    frames.append(event("content_block_stop", {"type": "content_block_stop", "index": 0}))
+    frames.append(
+        event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": n},
+            },
+        )
+    )
+    frames.append(event("message_stop", {"type": "message_stop"}))
+    return frames
+
+
+# --------------------------------------------------------------------------- Workers AI run
+
+
+def _envelope(result: dict[str, Any]) -> dict[str, Any]:
+    return {"result": result, "success": True, "errors": [], "messages": []}
+
+
+def _run_text() -> dict[str, Any]:
+    return _envelope({"response": ANSWER, "usage": USAGE_OPENAI})
+
+
+def _run_tool() -> dict[str, Any]:
+    call = {"id": "call_bench_1", "name": "get_weather", "arguments": TOOL_ARGS}
+    return _envelope({"response": None, "tool_calls": [call], "usage": USAGE_OPENAI})
+
+
+def _run_stream(n: int) -> list[bytes]:
+    frames = [
+        b"data: " + _dumps({"response": _token(i), "p": "abcdef"}) + b"\n\n" for i in range(n)
+    ]
+    frames.append(b"data: " + _dumps({"response": "", "usage": USAGE_OPENAI}) + b"\n\n")
+    frames.append(b"data: [DONE]\n\n")
+    return frames
+
+
+def _embeddings() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "model": "@cf/baai/bge-base-en-v1.5",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.01] * 768}],
+        "usage": {"prompt_tokens": 4, "total_tokens": 4},
+    }
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class Replies:
+    """All reply bytes, computed once: ``table[api][kind]`` with kind text/tool/stream."""
+
+    def __init__(self, chunks: int) -> None:
+        self.table: dict[str, dict[str, bytes]] = {
+            "openai": {
+                "text": _json(_openai_text()),
+                "tool": _json(_openai_tool()),
+                "stream": _sse(_openai_stream(chunks)),
+            },
+            "anthropic": {
+                "text": _json(_anthropic_text()),
+                "tool": _json(_anthropic_tool()),
+                "stream": _sse(_anthropic_stream(chunks)),
+            },
+            "run": {
+                "text": _json(_run_text()),
+                "tool": _json(_run_tool()),
+                "stream": _sse(_run_stream(chunks)),
+            },
+        }
+        self.embeddings = _json(_embeddings())
+        self.not_found = _http(
+            _dumps({"success": False, "errors": [{"code": 7000, "message": "No route"}]}),
+            b"application/json",
+            b"404 Not Found",
+        )
+        self.started_cpu = time.process_time()
+        self.requests = 0
+
+    def api(self, path: bytes) -> str | None:
+        path = path.split(b"?", 1)[0]
+        if path.endswith(b"/chat/completions"):
+            return "openai"
+        if path.endswith(b"/messages"):
+            return "anthropic"
+        if b"/ai/run" in path:
+            return "run"
+        if path.startswith(b"/v1/") and path.count(b"/") == 3:
+            return "openai"  # the universal endpoint answers with the provider's own body
+        return None
+
+    def reply(self, method: bytes, path: bytes, body: bytes) -> bytes:
+        if method == b"GET" and path.startswith(b"/__stats"):
+            cpu = time.process_time() - self.started_cpu
+            return _json({"requests": self.requests, "cpu_s": cpu})
+        self.requests += 1
+        if path.endswith(b"/embeddings"):
+            return self.embeddings
+        api = self.api(path)
+        if api is None:
+            return self.not_found
+        replies = self.table[api]
+        if _STREAM_RE.search(body):
+            return replies["stream"]
+        if _TOOLS_RE.search(body) and not _TOOL_RESULT_RE.search(body):
+            return replies["tool"]
+        return replies["text"]
+
+
+class HTTPProtocol(asyncio.Protocol):
+    """HTTP/1.1 keep-alive; pipelining-safe; ``Content-Length`` or chunked request bodies."""
+
+    __slots__ = ("buffer", "replies", "transport")
+
+    def __init__(self, replies: Replies) -> None:
+        self.replies = replies
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buffer[:end]).lower()
+            body_start = end + 4
+            if b"\r\ntransfer-encoding: chunked" in head:
+                parsed = _dechunk(buffer, body_start)
+                if parsed is None:
+                    return
+                body, total = parsed
+            else:
+                length = 0
+                at = head.find(b"\r\ncontent-length:")
+                if at >= 0:
+                    stop = head.find(b"\r\n", at + 2)
+                    length = int(head[at + 17 : stop if stop >= 0 else None])
+                total = body_start + length
+                if len(buffer) < total:
+                    return
+                body = bytes(buffer[body_start:total])
+            del buffer[:total]
+            method, path, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
+            transport = self.transport
+            assert transport is not None
+            transport.write(self.replies.reply(method.upper(), path, body))
+            if b"\r\nconnection: close" in head:
+                transport.close()
+                return
+
+
+def _dechunk(buffer: bytearray, at: int) -> tuple[bytes, int] | None:
+    pieces: list[bytes] = []
+    while True:
+        line_end = buffer.find(b"\r\n", at)
+        if line_end < 0:
+            return None
+        size = int(bytes(buffer[at:line_end]).split(b";")[0], 16)
+        start = line_end + 2
+        if size == 0:
+            trailer_end = buffer.find(b"\r\n", start)
+            return (b"".join(pieces), trailer_end + 2) if trailer_end >= 0 else None
+        if len(buffer) < start + size + 2:
+            return None
+        pieces.append(bytes(buffer[start : start + size]))
+        at = start + size + 2
+
+
+async def serve(port: int, chunks: int) -> None:
+    """Listen on 127.0.0.1:port until standard input closes."""
+    loop = asyncio.get_running_loop()
+    replies = Replies(chunks)
+    server = await loop.create_server(
+        lambda: HTTPProtocol(replies), "127.0.0.1", port, backlog=4096, reuse_address=True
+    )
+    bound = server.sockets[0].getsockname()[1]
+    print(f"PORT {bound}", flush=True)
+    stdin_closed = loop.create_future()
+
+    def _watch_stdin() -> None:
+        sys.stdin.buffer.read()  # returns at EOF: the parent has gone
+        loop.call_soon_threadsafe(stdin_closed.set_result, None)
+
+    loop.run_in_executor(None, _watch_stdin)
+    async with server:
+        await stdin_closed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--chunks", type=int, default=1000, help="text frames per stream")
+    args = parser.parse_args()
+    asyncio.run(serve(args.port, args.chunks))
+
+
+if __name__ == "__main__":
+    main()
