@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,9 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     exception: BaseException | None = None
+    chunks: tuple[bytes, ...] = ()
+    """The body split into network reads (SSE replies built from frames: one read per frame,
+    as a server flushing each event delivers them); empty means one read."""
 
     @classmethod
     def json(
@@ -76,17 +79,21 @@ class Reply:
     def sse(
         cls, events: Iterable[SSEItem] | str | bytes, *, headers: Mapping[str, str] | None = None
     ) -> Reply:
-        """An SSE reply from frames (or a raw stream given as text/bytes)."""
+        """An SSE reply from frames, delivered one frame per network read (or a raw stream
+        given as text/bytes, delivered in one read)."""
+        chunks: tuple[bytes, ...] = ()
         if isinstance(events, bytes):
             body = events
         elif isinstance(events, str):
             body = events.encode()
         else:
-            body = "".join(_frame(item) for item in events).encode()
+            chunks = tuple(_frame(item).encode() for item in events)
+            body = b"".join(chunks)
         return cls(
             status=200,
             headers={"content-type": "text/event-stream", **(headers or {})},
             body=body,
+            chunks=chunks,
         )
 
     @classmethod
@@ -113,6 +120,20 @@ def _frame(item: SSEItem) -> str:
         name, data = item
         return f"event: {name}\ndata: {json.dumps(data)}\n\n"
     return f"data: {json.dumps(item)}\n\n"
+
+
+class _ChunkedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that arrives in several reads, for sync and async clients."""
+
+    def __init__(self, chunks: tuple[bytes, ...]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
 
 
 def _has_bearer(headers: Mapping[str, str]) -> bool:
@@ -256,6 +277,10 @@ class FakeGateway:
         reply = self.reply_for(request.method, str(request.url), request.headers, request.read())
         if reply.exception is not None:
             raise reply.exception
+        if len(reply.chunks) > 1:
+            return httpx.Response(
+                reply.status, headers=dict(reply.headers), stream=_ChunkedBody(reply.chunks)
+            )
         return httpx.Response(reply.status, headers=dict(reply.headers), content=reply.body)
 
     def transport(self) -> httpx.MockTransport:

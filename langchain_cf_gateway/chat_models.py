@@ -352,12 +352,15 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         converter = StreamConverter(request.model)
         try:
             with self._client.stream(request, **call) as events:
-                for event in events:
-                    chunk = converter.chunk(event)
-                    if chunk is not None:
-                        if run_manager is not None:
-                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
+                # One chunk per group of events that arrived together (adjacent deltas merged):
+                # the same text, far fewer framework chunks on fast streams.
+                for batch in events.batches():
+                    for event in batch:
+                        chunk = converter.chunk(event)
+                        if chunk is not None:
+                            if run_manager is not None:
+                                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                            yield chunk
                 yield converter.last(events.result())
         except TRANSLATED_ERRORS as exc:
             raise to_langchain_error(exc) from exc
@@ -373,12 +376,13 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         converter = StreamConverter(request.model)
         try:
             async with self._async_client.stream(request, **call) as events:
-                async for event in events:
-                    chunk = converter.chunk(event)
-                    if chunk is not None:
-                        if run_manager is not None:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
+                async for batch in events.batches():
+                    for event in batch:
+                        chunk = converter.chunk(event)
+                        if chunk is not None:
+                            if run_manager is not None:
+                                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                            yield chunk
                 yield converter.last(events.result())
         except TRANSLATED_ERRORS as exc:
             raise to_langchain_error(exc) from exc

@@ -143,20 +143,23 @@ def _response_format(value: object) -> ResponseFormat | None:
 def _stream(events: EventStream) -> ChatResponseGen:
     state = ChatStream()
     with events:
-        for event in events:
-            response = state.on_event(event)
-            if response is not None:
-                yield response
+        # One response per group of events that arrived together (adjacent deltas merged).
+        for batch in events.batches():
+            for event in batch:
+                response = state.on_event(event)
+                if response is not None:
+                    yield response
     yield state.final(events.result())
 
 
 async def _astream(events: AsyncEventStream) -> ChatResponseAsyncGen:
     state = ChatStream()
     async with events:
-        async for event in events:
-            response = state.on_event(event)
-            if response is not None:
-                yield response
+        async for batch in events.batches():
+            for event in batch:
+                response = state.on_event(event)
+                if response is not None:
+                    yield response
     yield state.final(events.result())
 
 

@@ -22,7 +22,7 @@ from cf_gateway_core import (
     ToolCallDelta,
     UsageUpdate,
 )
-from cf_gateway_core.testing import FakeGateway, SSEItem
+from cf_gateway_core.testing import FakeGateway, Reply, SSEItem
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "acct"
@@ -41,6 +41,15 @@ def text_frames(n: int) -> list[SSEItem]:
     return [chunk({"content": f"w{i} "}) for i in range(n)]
 
 
+def one_read(frames: list[SSEItem]) -> bytes:
+    """The frames as one network read (FakeGateway otherwise delivers one read per frame)."""
+    return Reply.sse(frames).body
+
+
+def queue_one_read(fake: FakeGateway, frames: list[SSEItem], endpoint: str | None = None) -> None:
+    fake.queue_sse(one_read(frames), endpoint=endpoint)
+
+
 def request() -> ChatRequest:
     return ChatRequest(model="openai/gpt-5.5", messages=(Message.user("Hi"),))
 
@@ -52,8 +61,8 @@ def sync_client(fake: FakeGateway) -> GatewayClient:
 def test_batches_merge_adjacent_text_and_keep_the_reply() -> None:
     fake = FakeGateway(auto_reply=False)
     frames: list[SSEItem] = [*text_frames(10), chunk({}, "stop"), "[DONE]"]  # < 2 KiB: one slice
-    fake.queue_sse(frames)
-    fake.queue_sse(frames)
+    fake.queue_sse(one_read(frames))
+    fake.queue_sse(one_read(frames))
     client = sync_client(fake)
     with client.stream(request()) as events:
         flat = list(events)
@@ -71,7 +80,8 @@ def test_batches_merge_adjacent_text_and_keep_the_reply() -> None:
 
 def test_batches_keep_reasoning_blocks_tool_calls_and_order_apart() -> None:
     fake = FakeGateway(auto_reply=False)
-    fake.queue_sse(
+    queue_one_read(
+        fake,
         [
             chunk({"reasoning_content": "think "}),
             chunk({"reasoning_content": "more"}),
@@ -96,7 +106,7 @@ def test_batches_keep_reasoning_blocks_tool_calls_and_order_apart() -> None:
             chunk({}, "tool_calls"),
             {"id": "chatcmpl-1", "choices": [], "usage": {"prompt_tokens": 1}},
             "[DONE]",
-        ]
+        ],
     )
     with sync_client(fake).stream(request()) as events:
         merged: list[StreamEvent] = [e for batch in events.batches() for e in batch]
@@ -115,7 +125,8 @@ def test_batches_keep_reasoning_blocks_tool_calls_and_order_apart() -> None:
 
 def test_batches_never_merge_signed_reasoning() -> None:
     fake = FakeGateway(auto_reply=False)
-    fake.queue_sse(
+    queue_one_read(
+        fake,
         [
             ("message_start", {"type": "message_start", "message": {"id": "m", "model": "c"}}),
             (
@@ -157,10 +168,10 @@ def test_batches_never_merge_signed_reasoning() -> None:
 
 
 def test_large_read_is_decoded_in_slices() -> None:
-    # FakeGateway hands the whole body over in one read; the first slice must come out on its
+    # The whole body arrives in one read; the first slice must come out on its
     # own (time to first chunk) instead of after the whole read is parsed.
     fake = FakeGateway(auto_reply=False)
-    fake.queue_sse([*text_frames(2000), chunk({}, "stop"), "[DONE]"])
+    queue_one_read(fake, [*text_frames(2000), chunk({}, "stop"), "[DONE]"])
     with sync_client(fake).stream(request()) as events:
         batches = list(events.batches())
     texts = [e for batch in batches for e in batch if isinstance(e, TextDelta)]

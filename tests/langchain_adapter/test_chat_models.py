@@ -767,3 +767,26 @@ def test_embeddings_reject_run_endpoint_for_third_party_model_at_construction() 
         CloudflareAIGatewayEmbeddings(
             model="openai/text-embedding-3-small", endpoint="run", account_id="a", api_token="t"
         )
+
+
+def test_stream_merges_deltas_that_arrive_in_one_read() -> None:
+    from cf_gateway_core.testing import FakeGateway, Reply
+    from langchain_cf_gateway import ChatCloudflareAIGateway
+
+    frames = [
+        {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"content": w}}]}
+        for w in ("one ", "two ", "three")
+    ]
+    frames.append(
+        {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    )
+    fake = FakeGateway(auto_reply=False)
+    fake.queue_sse(Reply.sse([*frames, "[DONE]"]).body)  # one network read
+    fake.queue_sse([*frames, "[DONE]"])  # one read per frame
+    llm = ChatCloudflareAIGateway(
+        model="openai/gpt-5.5", account_id="a", api_token="t", http_client=fake.client()
+    )
+    together = [c.content for c in llm.stream("hi") if c.content]
+    apart = [c.content for c in llm.stream("hi") if c.content]
+    assert together == ["one two three"]
+    assert apart == ["one ", "two ", "three"]

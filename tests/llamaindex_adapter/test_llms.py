@@ -694,3 +694,26 @@ def test_sync_client_is_built_once(make_llm, fake, wire) -> None:
     first: Any = llm._conn.client
     llm.chat(USER)
     assert llm._conn.client is first
+
+
+def test_stream_chat_merges_deltas_that_arrive_in_one_read() -> None:
+    from llama_index.core.llms import ChatMessage
+
+    from cf_gateway_core.testing import FakeGateway, Reply
+    from llamaindex_cf_gateway import CloudflareAIGateway
+
+    frames = [
+        {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"content": w}}]}
+        for w in ("one ", "two ", "three")
+    ]
+    frames.append(
+        {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    )
+    fake = FakeGateway(auto_reply=False)
+    fake.queue_sse(Reply.sse([*frames, "[DONE]"]).body)
+    llm = CloudflareAIGateway(
+        model="openai/gpt-5.5", account_id="a", api_token="t", http_client=fake.client()
+    )
+    chunks = list(llm.stream_chat([ChatMessage(role="user", content="hi")]))
+    assert [c.delta for c in chunks if c.delta] == ["one two three"]
+    assert chunks[-1].message.content == "one two three"
