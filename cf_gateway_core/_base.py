@@ -1,0 +1,308 @@
+"""What the sync and async clients share: configuration, routes, request preparation, reply
+parsing, error classification and retry decisions — everything but the I/O itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from cf_gateway_core._decoding import load_json
+from cf_gateway_core._lazy import LazyModule
+from cf_gateway_core._version import __version__
+from cf_gateway_core.config import GatewayConfig
+from cf_gateway_core.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    GatewayConfigError,
+    GatewayError,
+    error_from_response,
+)
+from cf_gateway_core.messages import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    GatewayMetadata,
+    Usage,
+)
+from cf_gateway_core.options import GatewayOptions, OptionsInput
+from cf_gateway_core.retry import RetryPolicy
+from cf_gateway_core.routing import Endpoint, Route, resolve_route
+from cf_gateway_core.wire import get_format
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
+else:
+    asyncio = LazyModule("asyncio", globals())
+    httpx = LazyModule("httpx", globals())
+
+__all__ = ["BaseClient", "Prepared", "gateway_metadata", "transport_error"]
+
+logger = logging.getLogger("cf_gateway")
+
+# response header -> GatewayMetadata field — cloudflare-api.md §3.2.
+_METADATA_HEADERS: dict[str, str] = {
+    "cf-aig-log-id": "log_id",
+    "cf-aig-cache-status": "cache_status",
+    "cf-aig-event-id": "event_id",
+    "cf-aig-request-id": "request_id",
+    "cf-aig-step": "step",
+    "cf-aig-model": "model",
+    "cf-aig-provider": "provider",
+}
+
+# Pool size: at most this many connections, all kept alive. (httpx's default keeps 20 of 100 alive
+# and its async pool then closes and reopens connections under load.)
+MAX_CONNECTIONS = 100
+
+
+def default_limits() -> httpx.Limits:
+    return httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+
+
+_URL_CACHE_SIZE = 64  # distinct URLs: one per endpoint (and /ai/run model) in use
+_MASK = "**********"
+_MIN_MASKED_TOKEN = 8
+
+
+def gateway_metadata(headers: Mapping[str, str], body: Any = None) -> GatewayMetadata:
+    """Gateway metadata from response headers and a body's ``gatewayMetadata``."""
+    # One pass over the headers: an httpx.Headers lookup scans every header, so seven lookups
+    # cost more than reading them all once.
+    multi_items = getattr(headers, "multi_items", None)
+    items = multi_items() if multi_items is not None else headers.items()
+    values: dict[str, str] = {}
+    for name, value in items:
+        field = _METADATA_HEADERS.get(name.lower())
+        if field is not None and field not in values:
+            values[field] = value
+    meta = body.get("gatewayMetadata") if isinstance(body, Mapping) else None
+    if isinstance(meta, Mapping) and isinstance(meta.get("keySource"), str):
+        values["key_source"] = meta["keySource"]
+    return GatewayMetadata(**values)
+
+
+def _embedding_model_name(body: Any) -> str | None:
+    return body.get("model") if isinstance(body, Mapping) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A request ready to send: built once, re-sent unchanged on retries."""
+
+    route: Route
+    url: str
+    headers: dict[str, str]
+    content: bytes
+    stream: bool
+
+
+def _add_optional(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+def _sum_usage(a: Usage | None, b: Usage | None) -> Usage | None:
+    if a is None or b is None:
+        return a or b
+    return Usage(
+        input_tokens=a.input_tokens + b.input_tokens,
+        output_tokens=a.output_tokens + b.output_tokens,
+        total_tokens=a.total_tokens + b.total_tokens,
+        cache_read_tokens=_add_optional(a.cache_read_tokens, b.cache_read_tokens),
+        cache_creation_tokens=_add_optional(a.cache_creation_tokens, b.cache_creation_tokens),
+        reasoning_tokens=_add_optional(a.reasoning_tokens, b.reasoning_tokens),
+    )
+
+
+def _dump_payload(payload: Mapping[str, Any]) -> bytes:
+    """The request body; NaN, infinities and non-JSON values fail here, not at the server."""
+    try:
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise GatewayConfigError(
+            f"The request cannot be sent as JSON ({exc}); pass finite numbers and JSON values "
+            "(str, int, float, bool, None, list, dict) in parameters, extra_body and tool "
+            "arguments."
+        ) from exc
+    return text.encode()
+
+
+def transport_error(exc: httpx.TransportError) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"Request timed out ({type(exc).__name__}).")
+    return APIConnectionError(f"Connection error ({type(exc).__name__}: {exc}).")
+
+
+class BaseClient:
+    """Everything but I/O: routes, payloads, headers, parsing."""
+
+    def __init__(
+        self,
+        config: GatewayConfig | None,
+        *,
+        options: OptionsInput,
+        config_kwargs: dict[str, Any],
+    ) -> None:
+        self.config = config or GatewayConfig.resolve(**config_kwargs)
+        self.options = GatewayOptions.coerce(options)
+        self.retry_policy = RetryPolicy(max_retries=self.config.max_retries)
+        token = self.config.api_token.get_secret_value()
+        headers = {
+            "authorization": f"Bearer {token}",
+            "content-type": "application/json",
+            "user-agent": f"cf-gateway/{__version__}",
+        }
+        if self.config.gateway_id:
+            headers["cf-aig-gateway-id"] = self.config.gateway_id
+        if self.options is not None:
+            headers.update(self.options.headers())
+        self._headers = headers
+        self._timeout = httpx.Timeout(self.config.timeout)
+        self._routes: dict[tuple[str, str], Route] = {}
+        self._urls: dict[str, httpx.URL] = {}
+
+    def __repr__(self) -> str:
+        """Account and base URL; never the token."""
+        return (
+            f"{type(self).__name__}(account_id={self.config.account_id!r}, "
+            f"base_url={self.config.base_url!r}, gateway_id={self.config.gateway_id!r})"
+        )
+
+    def route(self, model: str, endpoint: str | Endpoint = "auto") -> Route:
+        """Resolve (and cache) the route for a model and endpoint."""
+        key = (model, endpoint.value if isinstance(endpoint, Endpoint) else endpoint)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = resolve_route(model, endpoint)
+        return route
+
+    def _url(self, url: str) -> httpx.URL:
+        """The parsed URL, cached: parsing costs more than the rest of building the request."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return parsed
+
+    def _request_headers(
+        self, options: OptionsInput, extra_headers: Mapping[str, str] | None
+    ) -> dict[str, str]:
+        if options is None and not extra_headers:
+            return self._headers
+        headers = dict(self._headers)
+        per_call = GatewayOptions.coerce(options)
+        if per_call is not None:
+            merged = self.options.merged(per_call) if self.options else per_call
+            headers.update(merged.headers())
+        if extra_headers:
+            headers.update({k.lower(): v for k, v in extra_headers.items()})
+        return headers
+
+    def _prepare_chat(
+        self,
+        request: ChatRequest,
+        *,
+        endpoint: str | Endpoint,
+        options: OptionsInput,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Prepared:
+        route = self.route(request.model, endpoint)
+        payload = get_format(route.endpoint).build_payload(request, route)
+        return self._prepared(route, payload, options, extra_headers, request.stream)
+
+    def _prepare_embed(
+        self, request: EmbeddingRequest, route: Route, options: OptionsInput
+    ) -> Prepared:
+        from cf_gateway_core.wire import embeddings
+
+        payload = embeddings.build_payload(request, route)
+        return self._prepared(route, payload, options, None, False)
+
+    def _prepared(
+        self,
+        route: Route,
+        payload: Mapping[str, Any],
+        options: OptionsInput,
+        extra_headers: Mapping[str, str] | None,
+        stream: bool,
+    ) -> Prepared:
+        content = _dump_payload(payload)
+        url = self.config.account_url + route.path
+        headers = self._request_headers(options, extra_headers)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("POST %s (%d bytes, stream=%s)", url, len(content), stream)
+        return Prepared(route, url, headers, content, stream)
+
+    def _parse_chat(self, prepared: Prepared, response: httpx.Response) -> ChatResponse:
+        body = load_json(response.content)
+        parsed = get_format(prepared.route.endpoint).parse_response(body)
+        gateway = gateway_metadata(response.headers, body)
+        if gateway.key_source is None:
+            # /ai/run nests gatewayMetadata under "result"; the wire module found it there.
+            nested = gateway_metadata({}, parsed.provider_details)
+            key_source = nested.key_source or (parsed.gateway and parsed.gateway.key_source)
+            if key_source:
+                gateway = replace(gateway, key_source=key_source)
+        return replace(parsed, gateway=gateway)
+
+    def _parse_embeddings(self, response: httpx.Response) -> EmbeddingResponse:
+        from cf_gateway_core.wire import embeddings
+
+        body = load_json(response.content)
+        parsed: EmbeddingResponse = embeddings.parse_response(body)
+        return replace(parsed, gateway=gateway_metadata(response.headers, body))
+
+    def _embed_batches(self, request: EmbeddingRequest) -> list[EmbeddingRequest]:
+        from cf_gateway_core.wire.embeddings import MAX_BATCH
+
+        texts = list(request.texts)
+        if not texts:
+            return []
+        return [
+            replace(request, texts=texts[i : i + MAX_BATCH])
+            for i in range(0, len(texts), MAX_BATCH)
+        ]
+
+    @staticmethod
+    def _merge_embeddings(parts: list[EmbeddingResponse]) -> EmbeddingResponse:
+        vectors: list[list[float]] = []
+        usage: Usage | None = None
+        for part in parts:
+            vectors.extend(part.vectors)
+            usage = _sum_usage(usage, part.usage)
+        last = parts[-1] if parts else None
+        return EmbeddingResponse(
+            vectors=vectors,
+            model=last.model if last else None,
+            usage=usage,
+            gateway=last.gateway if last else None,
+        )
+
+    def _status_error(self, response: httpx.Response, content: bytes) -> APIStatusError:
+        """Classify an error reply; a token the server echoed back is masked first (§6 #33)."""
+        token = self.config.api_token.get_secret_value()
+        headers: Mapping[str, str] = response.headers
+        # Real tokens are 40 characters; masking a toy test token like "t" would mangle messages.
+        if len(token) < _MIN_MASKED_TOKEN:
+            return error_from_response(response.status_code, headers, content)
+        if token.encode() in content or any(token in v for v in headers.values()):
+            content = content.replace(token.encode(), _MASK.encode())
+            headers = {k: v.replace(token, _MASK) for k, v in headers.items()}
+        return error_from_response(response.status_code, headers, content)
+
+    def _give_up_or_wait(
+        self, attempt: int, error: GatewayError, cause: BaseException | None
+    ) -> float:
+        delay = self.retry_policy.next_delay(attempt, error)
+        if delay is None:
+            raise error from cause
+        logger.debug("retrying in %.2fs after %s", delay, type(error).__name__)
+        return delay

@@ -1,0 +1,178 @@
+"""Pure stream decoding shared by the sync and async streams: network reads in, neutral events
+out, in slices; adjacent deltas coalesced into batches. No I/O here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from cf_gateway_core.errors import (
+    GatewayError,
+    StreamError,
+)
+from cf_gateway_core.events import (
+    ReasoningDelta,
+    StreamAccumulator,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    events_from_response,
+)
+from cf_gateway_core.messages import (
+    GatewayMetadata,
+)
+from cf_gateway_core.routing import Route
+from cf_gateway_core.sse import SSEDecoder
+from cf_gateway_core.wire import ChunkDecoder, get_format
+
+__all__ = ["StreamDecoding", "coalesce", "load_json"]
+
+# A network read is decoded in slices of at most this many bytes, so the first events of a large
+# read (a burst, or a fast local server) come out before the rest of it is parsed: the first slice
+# is small for the time to first chunk, the next ones larger to keep per-slice costs low.
+_FIRST_SLICE = 2048
+_SLICE = 8192
+
+
+def _text_run(event: StreamEvent, head: StreamEvent) -> bool:
+    return True
+
+
+def _reasoning_run(event: StreamEvent, head: StreamEvent) -> bool:
+    # Only plain text pieces of one block merge; a signature or redacted data stays on its own.
+    return (
+        isinstance(event, ReasoningDelta)
+        and isinstance(head, ReasoningDelta)
+        and event.index == head.index
+        and event.signature is None
+        and event.redacted_data is None
+        and head.signature is None
+        and head.redacted_data is None
+    )
+
+
+def _tool_run(event: StreamEvent, head: StreamEvent) -> bool:
+    # Argument fragments of the same call (no new id or name) merge into the call's first delta.
+    return (
+        isinstance(event, ToolCallDelta)
+        and isinstance(head, ToolCallDelta)
+        and event.index == head.index
+        and event.id is None
+        and event.name is None
+    )
+
+
+def _merge(head: StreamEvent, run: list[StreamEvent]) -> StreamEvent:
+    if isinstance(head, TextDelta):
+        return TextDelta("".join(e.text for e in run if isinstance(e, TextDelta)))
+    if isinstance(head, ReasoningDelta):
+        text = "".join(e.text for e in run if isinstance(e, ReasoningDelta))
+        return ReasoningDelta(text, index=head.index)
+    assert isinstance(head, ToolCallDelta)
+    arguments = "".join(e.arguments for e in run if isinstance(e, ToolCallDelta))
+    return ToolCallDelta(head.index, head.id, head.name, arguments)
+
+
+# event type -> "does this event continue a run started by that head event?"
+_RUNS = {TextDelta: _text_run, ReasoningDelta: _reasoning_run, ToolCallDelta: _tool_run}
+
+
+def coalesce(events: list[StreamEvent]) -> list[StreamEvent]:
+    """Merge adjacent deltas of the same kind (text, one reasoning block, one tool call's
+    arguments); every other event, and the order, stay as they are."""
+    if len(events) < 2:
+        return events
+    out: list[StreamEvent] = []
+    i, n = 0, len(events)
+    while i < n:
+        head = events[i]
+        continues = _RUNS.get(type(head))
+        j = i + 1
+        if continues is not None:
+            while j < n and type(events[j]) is type(head) and continues(events[j], head):
+                j += 1
+        out.append(head if j - i == 1 else _merge(head, events[i:j]))
+        i = j
+    return out
+
+
+class StreamDecoding:
+    """Pure stream state: bytes or a JSON body in, neutral events out (sync and async share it)."""
+
+    __slots__ = ("accumulator", "decoder", "route", "slice", "sse")
+
+    def __init__(self, route: Route, gateway: GatewayMetadata) -> None:
+        self.route = route
+        self.sse = SSEDecoder()
+        self.decoder: ChunkDecoder = get_format(route.endpoint).new_decoder()
+        self.accumulator = StreamAccumulator(gateway=gateway)
+        self.slice = _FIRST_SLICE
+
+    def feed_read(self, chunk: bytes) -> Iterator[list[StreamEvent]]:
+        """One network read, as batches of events (one per slice; some may be empty)."""
+        size = len(chunk)
+        if size <= self.slice:
+            self.slice = _SLICE
+            yield self.feed(chunk)
+            return
+        view = memoryview(chunk)
+        start = 0
+        while start < size:
+            stop = start + self.slice
+            self.slice = _SLICE
+            yield self.feed(bytes(view[start:stop]))
+            start = stop
+
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        try:
+            for sse_event in self.sse.feed(chunk):
+                out.extend(self.decoder.feed(sse_event))
+        except StreamError as exc:
+            raise self._with_partial_text(exc, out) from exc
+        return self._fold(out)
+
+    def finish(self) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        try:
+            for sse_event in self.sse.flush():
+                out.extend(self.decoder.feed(sse_event))
+            out.extend(self.decoder.close())
+        except StreamError as exc:
+            raise self._with_partial_text(exc, out) from exc
+        return self._fold(out)
+
+    def _with_partial_text(self, exc: StreamError, pending: list[StreamEvent]) -> StreamError:
+        """The decoder's error, carrying all text received before it (events not yet yielded
+        from the same network chunk included)."""
+        self._fold(pending)
+        return StreamError(exc.message, partial_text=self.accumulator.text, body=exc.body)
+
+    def from_json(self, content: bytes) -> list[StreamEvent]:
+        # Cloudflare may answer stream=true with one JSON body — cloudflare-api.md §0.7 [C].
+        body = load_json(content)
+        return self._fold(
+            events_from_response(get_format(self.route.endpoint).parse_response(body))
+        )
+
+    def _fold(self, events: list[StreamEvent]) -> list[StreamEvent]:
+        add = self.accumulator.add
+        for event in events:
+            add(event)
+        return events
+
+    def broken(self, exc: BaseException) -> StreamError:
+        return StreamError(
+            f"The stream broke after it started: {exc}", partial_text=self.accumulator.text
+        )
+
+
+def load_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError as exc:
+        raise GatewayError(
+            f"The gateway returned a body that is not JSON: {content[:200]!r}"
+        ) from exc
