@@ -417,9 +417,7 @@ def _ours_kwargs(root: str, api: str, fast: bool) -> dict[str, Any]:
         "base_url": account_base(root),
     }
     if fast:
-        from cf_gateway_core.transports import fast_async_client
-
-        kwargs["http_async_client"] = fast_async_client()
+        kwargs["fast_transport"] = True  # the aiohttp-backed transport (extra `fast`)
     return kwargs
 
 
@@ -436,7 +434,7 @@ def _ours_lc(api: str, fast: bool = False) -> Client:
         "ours",
         "from langchain_cf_gateway import ChatCloudflareAIGateway",
         build,
-        note="http_async_client=fast_async_client()" if fast else "",
+        note="fast_transport=True" if fast else "",
         scenarios=frozenset({"async"}) if fast else _ALL,
     )
 
@@ -454,108 +452,12 @@ def _ours_li(api: str, fast: bool = False) -> Client:
         "ours",
         "from llamaindex_cf_gateway import CloudflareAIGateway",
         build,
-        note="http_async_client=fast_async_client()" if fast else "",
+        note="fast_transport=True" if fast else "",
         scenarios=frozenset({"async"}) if fast else _ALL,
     )
 
 
 _ALL = frozenset({"invoke", "stream", "async", "tools", "import", "rss"})
-
-# ------------------------------------------------------------------ ours, proposed stream change
-# Not in the adapters yet: the same classes with their stream loop reading
-# EventStream.batches() (adjacent deltas that arrived together become one framework chunk)
-# instead of one chunk per server-sent event. Measured here so the gain shows side by side; drop
-# these rows once the adapters do it themselves.
-
-_PROPOSED = "proposed: stream via EventStream.batches()"
-
-
-def _batched_lc_class() -> Any:
-    # The adapter's own helpers, taken from the module that uses them (their home may move).
-    from langchain_cf_gateway import chat_models as cm
-
-    stream_converter = cm.StreamConverter
-    translated, to_langchain_error = cm.TRANSLATED_ERRORS, cm.to_langchain_error
-
-    class BatchedChat(cm.ChatCloudflareAIGateway):
-        def _stream(
-            self,
-            messages: Any,
-            stop: Any = None,
-            run_manager: Any = None,
-            **kwargs: Any,
-        ) -> Iterator[Any]:
-            request, call = self._prepare(messages, stop, kwargs)
-            converter = stream_converter(request.model)
-            try:
-                with self._client.stream(request, **call) as events:
-                    for batch in events.batches():
-                        for event in batch:
-                            chunk = converter.chunk(event)
-                            if chunk is not None:
-                                if run_manager is not None:
-                                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                                yield chunk
-                    yield converter.last(events.result())
-            except translated as exc:
-                raise to_langchain_error(exc) from exc
-
-    return BatchedChat
-
-
-def _batched_li_class() -> Any:
-    from llama_index.core.llms.callbacks import llm_chat_callback
-
-    from llamaindex_cf_gateway import CloudflareAIGateway, llms
-
-    def batched(events: Any) -> Iterator[Any]:
-        state = llms.ChatStream()
-        with events:
-            for batch in events.batches():
-                for event in batch:
-                    response = state.on_event(event)
-                    if response is not None:
-                        yield response
-        yield state.final(events.result())
-
-    class BatchedLLM(CloudflareAIGateway):
-        @llm_chat_callback()
-        def stream_chat(self, messages: Any, **kwargs: Any) -> Any:
-            call = self._call(messages, kwargs)
-            events = self._conn.client.stream(
-                call.request,
-                endpoint=call.endpoint,
-                options=call.options,
-                extra_headers=call.headers,
-            )
-            return batched(events)
-
-    return BatchedLLM
-
-
-def _proposed_lc(api: str) -> Client:
-    return _lc(
-        f"ours ({_PROPOSED}): ChatCloudflareAIGateway, {api}",
-        api,
-        "proposed",
-        "from langchain_cf_gateway import ChatCloudflareAIGateway",
-        lambda root: _batched_lc_class()(**_ours_kwargs(root, api, False)),
-        note="benchmark-local subclass; the change proposed for ChatCloudflareAIGateway._stream",
-        scenarios=frozenset({"stream"}),
-    )
-
-
-def _proposed_li(api: str) -> Client:
-    return _li(
-        f"ours ({_PROPOSED}): CloudflareAIGateway (LlamaIndex), {api}",
-        api,
-        "proposed",
-        "from llamaindex_cf_gateway import CloudflareAIGateway",
-        lambda root: _batched_li_class()(**_ours_kwargs(root, api, False)),
-        note="benchmark-local subclass; the change proposed for llms._stream",
-        scenarios=frozenset({"stream"}),
-    )
-
 
 # --------------------------------------------------------------------------- peers
 
@@ -679,8 +581,6 @@ def all_clients() -> list[Client]:
         _ours_li("chat_completions", fast=True),
         _ours_li("messages", fast=True),
         _ours_li("run", fast=True),
-        *(_proposed_lc(api) for api in ("chat_completions", "messages", "run")),
-        *(_proposed_li(api) for api in ("chat_completions", "messages", "run")),
         _lc_cloudflare("chat_completions"),
         _lc_cloudflare("run"),
         _chat_openai(),

@@ -237,24 +237,9 @@ def targets_table(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for client in results["clients"]:
-        if client["group"] not in ("ours", "proposed"):
+        if client["group"] != "ours":
             continue
         name = client["name"]
-        if client["group"] == "proposed":
-            st = f.ratio("stream", name)
-            _, tt = f.ttfc(name)
-            cells = [
-                "",
-                f"{_r(st)} {_verdict(_check(st, TARGETS['stream']))}",
-                f"{_r(tt)} {_verdict(_check(tt, TARGETS['ttfc']))}"
-                + ("" if _check(tt, TARGETS["ttfc"]) else f" (≤1.5: {_verdict(_check(tt, 1.5))})"),
-                "",
-                "",
-                "",
-                "",
-            ]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-            continue
         if "invoke" in client["scenarios"]:
             inv = f.ratio("invoke", name)
             inv_ok = _check(inv, TARGETS["invoke"])

@@ -4,10 +4,10 @@ out, in slices; adjacent deltas coalesced into batches. No I/O here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+from cf_gateway_core import _json
 from cf_gateway_core.errors import (
     GatewayError,
     StreamError,
@@ -171,7 +171,7 @@ class StreamDecoding:
 
 def load_json(content: bytes) -> Any:
     try:
-        return json.loads(content)
+        return _json.loads(content)
     except ValueError as exc:
         raise GatewayError(
             f"The gateway returned a body that is not JSON: {content[:200]!r}"

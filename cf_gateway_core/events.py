@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cf_gateway_core import _json
 from cf_gateway_core.messages import (
     ChatResponse,
     FinishReason,
@@ -98,7 +99,7 @@ def parse_tool_arguments(raw: str) -> tuple[dict[str, object], str | None]:
     if not raw.strip():
         return {}, None
     try:
-        value = json.loads(raw)
+        value = _json.loads(raw)
     except ValueError as exc:
         return {}, f"arguments are not valid JSON: {exc}"
     except RecursionError:

@@ -9,19 +9,71 @@ from ``iter_bytes`` / ``aiter_bytes``; nothing here does I/O.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 
 __all__ = ["SSEDecoder", "ServerSentEvent"]
 
 
-@dataclass(frozen=True, slots=True)
 class ServerSentEvent:
-    """One dispatched event."""
+    """One dispatched event (immutable; equal to another event with the same four fields).
+
+    A slotted class rather than a frozen dataclass: a frozen dataclass sets each field through
+    ``object.__setattr__`` and costs ~0.5 µs to build, this ~0.3 µs, once per streamed frame.
+    """
+
+    __slots__ = ("data", "event", "id", "retry")
+    __match_args__ = ("data", "event", "id", "retry")
 
     data: str
-    event: str = "message"
-    id: str | None = None
-    retry: int | None = None
+    event: str
+    id: str | None
+    retry: int | None
+
+    def __init__(
+        self, data: str, event: str = "message", id: str | None = None, retry: int | None = None
+    ) -> None:
+        """An event: ``data`` (its ``data:`` lines joined), type, last event id, retry ms."""
+        _set_data(self, data)
+        _set_event(self, event)
+        _set_id(self, id)
+        _set_retry(self, retry)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, ServerSentEvent)
+        return (self.data, self.event, self.id, self.retry) == (
+            other.data,
+            other.event,
+            other.id,
+            other.retry,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.data, self.event, self.id, self.retry))
+
+    def __reduce__(self) -> tuple[type[ServerSentEvent], tuple[str, str, str | None, int | None]]:
+        return (ServerSentEvent, (self.data, self.event, self.id, self.retry))  # copy, pickle
+
+    def __repr__(self) -> str:
+        return (
+            f"ServerSentEvent(data={self.data!r}, event={self.event!r}, id={self.id!r}, "
+            f"retry={self.retry!r})"
+        )
+
+
+_SLOTS = ServerSentEvent.__dict__
+# The slots' own setters: they store a field without going through the blocked __setattr__.
+_set_data = _SLOTS["data"].__set__
+_set_event = _SLOTS["event"].__set__
+_set_id = _SLOTS["id"].__set__
+_set_retry = _SLOTS["retry"].__set__
 
 
 def _is_retry(value: str) -> bool:
@@ -78,15 +130,23 @@ class SSEDecoder:
         if self._partial:
             self._partial.append(text)
             text = "".join(self._partial)
-        self._pending_cr = text.endswith("\r")
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if "\r" in text:
+            self._pending_cr = text.endswith("\r")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
         tail = lines.pop()
         self._partial = [tail] if tail else []
         events: list[ServerSentEvent] = []
+        data = self._data
         for line in lines:
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
+            if line[:6] == "data: ":  # the usual line, without the general parsing below
+                data.append(line[6:])
+            elif line:
+                self._line(line)
+            else:
+                event = self._dispatch()
+                if event is not None:
+                    events.append(event)
         return events
 
     def flush(self) -> list[ServerSentEvent]:
@@ -127,13 +187,14 @@ class SSEDecoder:
             self._event = ""
             self._retry = None
             return None
+        data = self._data
         event = ServerSentEvent(
-            data="\n".join(self._data),
-            event=self._event or "message",
-            id=self._last_id,
-            retry=self._retry,
+            data[0] if len(data) == 1 else "\n".join(data),
+            self._event or "message",
+            self._last_id,
+            self._retry,
         )
-        self._data = []
+        data.clear()  # the same list: feed() holds it across a chunk's lines
         self._event = ""
         self._retry = None
         return event

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ __all__ = ["AiohttpTransport", "fast_async_client", "require_aiohttp"]
 _SKIP_HEADERS = frozenset({"transfer-encoding"})
 
 _INSTALL_HINT = (
-    "the aiohttp transport needs aiohttp: pip install 'cf-gateway[fast]' (or pip install aiohttp)"
+    'the aiohttp transport needs aiohttp: pip install "cf-gateway[fast]" (or pip install aiohttp)'
 )
 
 
@@ -140,9 +139,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._keepalive_expiry = keepalive_expiry
         self._verify = verify
         self._ssl: ssl.SSLContext | bool | None = None
-        self._sessions: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, aiohttp.ClientSession
-        ] = weakref.WeakKeyDictionary()
+        # A plain dict, not a WeakKeyDictionary: each session's connector references its loop, so
+        # a weak key would never die and every finished loop would keep its session and sockets.
+        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _ssl_context(self) -> ssl.SSLContext | bool:
@@ -159,6 +158,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         session = self._sessions.get(loop)
         if session is None or session.closed:
+            self._forget_closed_loops()
             aiohttp = self._aiohttp
             connector = aiohttp.TCPConnector(
                 limit=self._limit,
@@ -174,6 +174,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
             self._sessions[loop] = session
         return session
+
+    def _forget_closed_loops(self) -> None:
+        # The session of a closed loop (a finished asyncio.run()) can no longer be closed;
+        # dropping it lets garbage collection close its sockets (as AsyncGatewayClient does).
+        for loop in [loop for loop in self._sessions if loop.is_closed()]:
+            del self._sessions[loop]
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         raw: dict[str, float | None] = request.extensions.get("timeout", {})

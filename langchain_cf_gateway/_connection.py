@@ -13,11 +13,11 @@ instead of pydantic's ``ValidationError`` around it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-from pydantic import BaseModel, PrivateAttr, SecretStr, ValidationError
+from pydantic import BaseModel, PlainValidator, PrivateAttr, SecretStr, ValidationError
 
 from cf_gateway_core import (
     AsyncGatewayClient,
@@ -30,7 +30,34 @@ from cf_gateway_core import (
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["GatewayConnection", "unwrapped_config_errors"]
+__all__ = ["AsyncHttpClient", "GatewayConnection", "HttpClient", "unwrapped_config_errors"]
+
+
+def _instance_of(name: str) -> Callable[[object], object]:
+    """A validator accepting ``None`` or an instance of ``httpx.<name>``.
+
+    httpx is imported only when a client is passed (the caller has imported it already), so
+    importing this package does not cost httpx's ~15 ms; a default client is built on first use.
+    """
+
+    def check(value: object) -> object:
+        if value is None:
+            return None
+        import httpx
+
+        if not isinstance(value, getattr(httpx, name)):
+            raise ValueError(f"expected an httpx.{name}, got {type(value).__name__}")
+        return value
+
+    return check
+
+
+if TYPE_CHECKING:
+    HttpClient: TypeAlias = httpx.Client | None
+    AsyncHttpClient: TypeAlias = httpx.AsyncClient | None
+else:  # pydantic resolves these at class creation: no httpx import needed
+    HttpClient = Annotated[Any, PlainValidator(_instance_of("Client"))]
+    AsyncHttpClient = Annotated[Any, PlainValidator(_instance_of("AsyncClient"))]
 
 _client_lock = threading.Lock()
 
@@ -67,6 +94,7 @@ class GatewayConnection(BaseModel):
         extra_body: dict[str, Any]
         gateway_options: GatewayOptions | dict[str, Any] | None
         allow_insecure_http: bool
+        fast_transport: bool
         http_client: httpx.Client | None
         http_async_client: httpx.AsyncClient | None
 
@@ -100,6 +128,8 @@ class GatewayConnection(BaseModel):
 
         Raises:
             GatewayConfigError: ``gateway_options`` is not a valid ``GatewayOptions`` or dict.
+            ImportError: ``fast_transport=True`` without aiohttp (the message says what to
+                install).
         """
         self._options = GatewayOptions.coerce(self.gateway_options)
         self.gateway_options = self._options.as_dict() if self._options is not None else None
@@ -108,7 +138,10 @@ class GatewayConnection(BaseModel):
         self.api_token = SecretStr(config.api_token.get_secret_value())
         self._config = config
         self._async_client = AsyncGatewayClient(
-            config, http_client=self.http_async_client, options=self._options
+            config,
+            http_client=self.http_async_client,
+            options=self._options,
+            fast_transport=self.fast_transport,
         )
         self._extra_body = {**self.model_kwargs, **self.extra_body}
 

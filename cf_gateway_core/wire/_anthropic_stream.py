@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from cf_gateway_core import _json
 from cf_gateway_core.errors import StreamError
 from cf_gateway_core.events import (
     Finish,
@@ -93,7 +94,7 @@ class ChunkDecoder:
         if not data:
             return []
         try:
-            frame = json.loads(data)
+            frame = _json.loads(data)
         except ValueError as exc:
             raise StreamError(
                 f"the Anthropic stream sent an event that is not JSON: {data[:200]!r}", body=data

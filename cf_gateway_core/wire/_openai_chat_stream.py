@@ -6,9 +6,9 @@ the same readers :func:`~cf_gateway_core.wire.openai_chat.parse_response` uses.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from cf_gateway_core import _json
 from cf_gateway_core.errors import StreamError
 from cf_gateway_core.events import (
     Finish,
@@ -98,7 +98,7 @@ class ChunkDecoder:
     def _load(self, event: ServerSentEvent) -> dict[str, Any] | None:
         data = event.data
         try:
-            chunk = json.loads(data)
+            chunk = _json.loads(data)
         except ValueError:
             chunk = None
         if event.event == "error" or (isinstance(chunk, dict) and chunk.get("error")):

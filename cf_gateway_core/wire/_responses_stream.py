@@ -8,10 +8,10 @@ of it give equal replies by construction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cf_gateway_core import _json
 from cf_gateway_core.errors import StreamError
 from cf_gateway_core.events import (
     Finish,
@@ -124,7 +124,7 @@ class ChunkDecoder:
             StreamError: a ``response.failed`` or ``error`` event.
         """
         try:
-            data = json.loads(event.data)
+            data = _json.loads(event.data)
         except ValueError:
             if event.event == "error":
                 raise self._error(

@@ -7,10 +7,10 @@ OpenAI and Anthropic frames go to those formats' decoders.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from cf_gateway_core import _json
 from cf_gateway_core.errors import StreamError
 from cf_gateway_core.events import Finish, StreamEvent, TextDelta, ToolCallDelta, UsageUpdate
 from cf_gateway_core.messages import FinishReason
@@ -93,7 +93,7 @@ class ChunkDecoder:
         if not data or self._done:
             return []
         try:
-            frame = json.loads(data)
+            frame = _json.loads(data)
         except ValueError as exc:
             raise StreamError(
                 f"the stream sent a frame that is not JSON: {data[:200]!r}",

@@ -278,3 +278,24 @@ def test_sse_any_chunking_of_arbitrary_bytes_yields_the_same_events(
 def test_sse_data_lines_round_trip(values: list[str]) -> None:
     stream = "".join(f"data: {v}\n" for v in values) + "\n"
     assert decode(stream.encode()) == [ServerSentEvent("\n".join(values))]
+
+
+def test_sse_event_value_semantics() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    event = ServerSentEvent("x", "ping", "7", 10)
+    assert event == ServerSentEvent(data="x", event="ping", id="7", retry=10)
+    assert event != ServerSentEvent("x", "ping", "7")
+    assert event != ("x", "ping", "7", 10)
+    assert hash(event) == hash(ServerSentEvent("x", "ping", "7", 10))
+    assert ServerSentEvent("y") == ServerSentEvent("y", "message", None, None)
+    assert repr(event) == "ServerSentEvent(data='x', event='ping', id='7', retry=10)"
+    assert copy.copy(event) == event
+    assert pickle.loads(pickle.dumps(event)) == event
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.data = "z"  # type: ignore[misc]
+    match event:
+        case ServerSentEvent(data, kind):
+            assert (data, kind) == ("x", "ping")

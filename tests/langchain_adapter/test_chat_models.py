@@ -790,3 +790,41 @@ def test_stream_merges_deltas_that_arrive_in_one_read() -> None:
     apart = [c.content for c in llm.stream("hi") if c.content]
     assert together == ["one two three"]
     assert apart == ["one ", "two ", "three"]
+
+
+def test_chat_model_http_client_fields_check_their_type() -> None:
+    import httpx
+
+    not_sync = httpx.AsyncClient()
+    with httpx.Client() as sync:
+        llm = ChatCloudflareAIGateway(
+            model="openai/gpt-5.5", account_id="acct", api_token=TOKEN, http_client=sync
+        )
+        assert llm.http_client is sync
+        with pytest.raises(ValidationError, match=r"expected an httpx\.Client, got AsyncClient"):
+            ChatCloudflareAIGateway(
+                model="openai/gpt-5.5", account_id="acct", api_token=TOKEN, http_client=not_sync
+            )
+    with pytest.raises(ValidationError, match=r"expected an httpx\.AsyncClient, got str"):
+        ChatCloudflareAIGateway(
+            model="openai/gpt-5.5", account_id="acct", api_token=TOKEN, http_async_client="x"
+        )
+
+
+def test_chat_model_import_does_not_import_httpx() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from langchain_core.language_models.chat_models import BaseChatModel\n"
+        "before = 'httpx' in sys.modules\n"
+        "import langchain_cf_gateway\n"
+        "print(before, 'httpx' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    if out[0] == "True":
+        pytest.skip("langchain-core itself imports httpx here")
+    assert out == ["False", "False"]

@@ -717,3 +717,34 @@ def test_stream_chat_merges_deltas_that_arrive_in_one_read() -> None:
     chunks = list(llm.stream_chat([ChatMessage(role="user", content="hi")]))
     assert [c.delta for c in chunks if c.delta] == ["one two three"]
     assert chunks[-1].message.content == "one two three"
+
+
+def test_http_client_fields_check_their_type() -> None:
+    import httpx
+    from pydantic import ValidationError
+
+    with httpx.Client() as sync:
+        llm = CloudflareAIGateway(
+            model="openai/gpt-5.5", account_id=ACCOUNT, api_token=TOKEN, http_client=sync
+        )
+        assert llm.http_client is sync
+        with pytest.raises(ValidationError, match=r"expected an httpx\.AsyncClient, got Client"):
+            CloudflareAIGateway(
+                model="openai/gpt-5.5", account_id=ACCOUNT, api_token=TOKEN, http_async_client=sync
+            )
+
+
+def test_import_does_not_import_httpx() -> None:
+    code = (
+        "import sys\n"
+        "from llama_index.core.llms.function_calling import FunctionCallingLLM\n"
+        "before = 'httpx' in sys.modules\n"
+        "import llamaindex_cf_gateway\n"
+        "print(before, 'httpx' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    if out[0] == "True":
+        pytest.skip("llama-index-core itself imports httpx here")
+    assert out == ["False", "False"]

@@ -338,14 +338,6 @@ def test_concurrency_adapter_sync_stream_abandoned_closes_the_response(
     assert server.wait_until(lambda: server.client_disconnects == 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "cf_gateway_core/transports.py AiohttpTransport keeps its per-loop sessions in a "
-        "WeakKeyDictionary whose values (aiohttp sessions) reference their loop, so a finished "
-        "loop's session and socket are never released"
-    ),
-)
 def test_concurrency_fast_transport_across_consecutive_event_loops_does_not_leak(
     server: FaultServer,
 ) -> None:

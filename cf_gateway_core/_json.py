@@ -1,0 +1,64 @@
+"""JSON parsing for replies and stream frames: orjson when installed, else the standard library.
+
+orjson parses a 200-byte stream frame in ~0.6 µs against ``json.loads``'s ~2.2 µs. It comes
+with langsmith, so LangChain users already have it (extra ``fast`` installs it too); it is
+imported on the first parse, not by ``import cf_gateway_core``. Results are always those of
+``json.loads``:
+
+- input orjson rejects (``NaN``/``Infinity`` literals, numbers beyond a double, lone surrogates,
+  other encodings than UTF-8, nesting beyond 1024) is parsed again by ``json.loads``, which
+  accepts it or raises its own error;
+- orjson turns an integer beyond 64 bits into a float, without an error, so input holding a run of
+  19 or more digits (the shortest integer that can overflow) is handed to ``json.loads`` up front.
+
+Call it as ``_json.loads(...)`` (a module attribute): the first call replaces ``loads``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["loads"]
+
+Loads = Callable[[str | bytes], Any]
+
+# Every ASCII digit becomes b"0" and every other byte b".", so a run of digits is a run of b"0".
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+_LONG_RUN = b"0" * 19  # -9223372036854775809 (19 digits) is the shortest that overflows orjson
+
+
+def _loads_stdlib(data: str | bytes) -> Any:
+    """``json.loads``: the parser without orjson, and the fallback for what orjson declines."""
+    return json.loads(data)
+
+
+def _orjson_loader() -> Loads | None:
+    """A parser on orjson with ``json.loads``'s results, or ``None`` when orjson is missing."""
+    try:
+        from orjson import JSONDecodeError as OrjsonError, loads as orjson_loads
+    except ImportError:
+        return None
+
+    def _loads_orjson(data: str | bytes) -> Any:
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        if _LONG_RUN in raw.translate(_DIGITS):
+            return json.loads(data)  # a possible > 64-bit integer: orjson would make it a float
+        try:
+            return orjson_loads(data)
+        except OrjsonError:
+            return json.loads(data)  # NaN, Infinity, 1e400, lone surrogates… or a real error
+
+    return _loads_orjson
+
+
+def _first_loads(data: str | bytes) -> Any:
+    """Choose the parser once (importing orjson if installed), then parse."""
+    global loads
+    loads = _orjson_loader() or _loads_stdlib
+    return loads(data)
+
+
+loads: Loads = _first_loads
+"""Parse JSON text or UTF-8 bytes exactly as ``json.loads`` does (faster with orjson)."""
