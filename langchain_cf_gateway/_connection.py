@@ -13,11 +13,11 @@ instead of pydantic's ``ValidationError`` around it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, PlainValidator, PrivateAttr, SecretStr, ValidationError
+from pydantic import BaseModel, PrivateAttr, SecretStr, ValidationError
 
 from cf_gateway_core import (
     AsyncGatewayClient,
@@ -26,38 +26,13 @@ from cf_gateway_core import (
     GatewayConfigError,
     GatewayOptions,
 )
+from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = ["AsyncHttpClient", "GatewayConnection", "HttpClient", "unwrapped_config_errors"]
 
-
-def _instance_of(name: str) -> Callable[[object], object]:
-    """A validator accepting ``None`` or an instance of ``httpx.<name>``.
-
-    httpx is imported only when a client is passed (the caller has imported it already), so
-    importing this package does not cost httpx's ~15 ms; a default client is built on first use.
-    """
-
-    def check(value: object) -> object:
-        if value is None:
-            return None
-        import httpx
-
-        if not isinstance(value, getattr(httpx, name)):
-            raise ValueError(f"expected an httpx.{name}, got {type(value).__name__}")
-        return value
-
-    return check
-
-
-if TYPE_CHECKING:
-    HttpClient: TypeAlias = httpx.Client | None
-    AsyncHttpClient: TypeAlias = httpx.AsyncClient | None
-else:  # pydantic resolves these at class creation: no httpx import needed
-    HttpClient = Annotated[Any, PlainValidator(_instance_of("Client"))]
-    AsyncHttpClient = Annotated[Any, PlainValidator(_instance_of("AsyncClient"))]
 
 _client_lock = threading.Lock()
 

@@ -9,15 +9,13 @@ use (an ``httpx.Client`` costs ~30 ms to create, and async-only users never need
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     InstanceOf,
-    PlainValidator,
     SecretStr,
     field_serializer,
     field_validator,
@@ -29,38 +27,12 @@ from cf_gateway_core import (
     GatewayConfig,
     GatewayOptions,
 )
+from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = ["Connection", "GatewayFields"]
-
-
-def _instance_of(name: str) -> Callable[[object], object]:
-    """A validator accepting ``None`` or an instance of ``httpx.<name>``.
-
-    httpx is imported only when a client is passed (the caller has imported it already), so
-    importing this package does not cost httpx's ~15 ms; a default client is built on first use.
-    """
-
-    def check(value: object) -> object:
-        if value is None:
-            return None
-        import httpx
-
-        if not isinstance(value, getattr(httpx, name)):
-            raise ValueError(f"expected an httpx.{name}, got {type(value).__name__}")
-        return value
-
-    return check
-
-
-if TYPE_CHECKING:
-    HttpClient: TypeAlias = httpx.Client | None
-    AsyncHttpClient: TypeAlias = httpx.AsyncClient | None
-else:  # pydantic resolves these at class creation: no httpx import needed
-    HttpClient = Annotated[Any, PlainValidator(_instance_of("Client"))]
-    AsyncHttpClient = Annotated[Any, PlainValidator(_instance_of("AsyncClient"))]
 
 
 class GatewayFields(BaseModel):
