@@ -31,8 +31,10 @@ __all__ = [
     "TextDelta",
     "ToolCallDelta",
     "UsageUpdate",
+    "accumulator_call_id",
     "events_from_response",
     "parse_tool_arguments",
+    "tool_call_part",
 ]
 
 
@@ -109,6 +111,30 @@ def parse_tool_arguments(raw: str) -> tuple[dict[str, object], str | None]:
     return value, None
 
 
+def accumulator_call_id(index: int) -> str:
+    """The id :class:`StreamAccumulator` gives a call that came without one.
+
+    Non-stream parsers use it too, so a streamed and a non-streamed reply carry the same id.
+    """
+    return f"call_{index}"
+
+
+def tool_call_part(call_id: str, name: str, arguments_text: str) -> ToolCallPart:
+    """A tool call from its arguments text, parsed as the stream accumulator parses it.
+
+    Arguments that are not a JSON object leave ``arguments`` empty, keep the text in
+    ``raw_arguments`` and say why in ``error``.
+    """
+    arguments, error = parse_tool_arguments(arguments_text)
+    return ToolCallPart(
+        id=call_id,
+        name=name,
+        arguments=arguments,
+        raw_arguments=arguments_text if error else None,
+        error=error,
+    )
+
+
 class _ToolCallBuilder:
     __slots__ = ("arguments", "id", "name")
 
@@ -118,14 +144,8 @@ class _ToolCallBuilder:
         self.arguments: list[str] = []
 
     def build(self, index: int) -> ToolCallPart:
-        raw = "".join(self.arguments)
-        arguments, error = parse_tool_arguments(raw)
-        return ToolCallPart(
-            id=self.id or f"call_{index}",
-            name=self.name or "",
-            arguments=arguments,
-            raw_arguments=raw if error else None,
-            error=error,
+        return tool_call_part(
+            self.id or accumulator_call_id(index), self.name or "", "".join(self.arguments)
         )
 
 

@@ -11,11 +11,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cf_gateway_core.errors import GatewayConfigError, StreamError, parse_error_body
-from cf_gateway_core.events import parse_tool_arguments
-from cf_gateway_core.messages import TextPart, ToolCallPart, ToolResultPart
+from cf_gateway_core.events import accumulator_call_id, tool_call_part
+from cf_gateway_core.messages import TextPart, ToolResultPart
 
 __all__ = [
-    "type_of",
     "accumulator_call_id",
     "call_function",
     "compact_json",
@@ -26,6 +25,7 @@ __all__ = [
     "stream_error",
     "tool_call_part",
     "tool_result_text",
+    "type_of",
 ]
 
 
@@ -81,30 +81,6 @@ def call_function(call: Mapping[str, Any]) -> Mapping[str, Any]:
     """
     function = call.get("function")
     return function if isinstance(function, Mapping) else call
-
-
-def accumulator_call_id(index: int) -> str:
-    """The id :class:`~cf_gateway_core.events.StreamAccumulator` gives a call that came without one.
-
-    Non-stream parsers use it too, so a streamed and a non-streamed reply carry the same id.
-    """
-    return f"call_{index}"
-
-
-def tool_call_part(call_id: str, name: str, arguments_text: str) -> ToolCallPart:
-    """A tool call from its arguments text, parsed as the stream accumulator parses it.
-
-    Arguments that are not a JSON object leave ``arguments`` empty, keep the text in
-    ``raw_arguments`` and say why in ``error``.
-    """
-    arguments, error = parse_tool_arguments(arguments_text)
-    return ToolCallPart(
-        id=call_id,
-        name=name,
-        arguments=arguments,
-        raw_arguments=arguments_text if error else None,
-        error=error,
-    )
 
 
 def tool_result_text(part: ToolResultPart, image_error: str) -> str:
