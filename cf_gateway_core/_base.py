@@ -210,10 +210,14 @@ class BaseClient:
         self,
         request: ChatRequest,
         *,
+        stream: bool,
         endpoint: str | Endpoint,
         options: OptionsInput,
         extra_headers: Mapping[str, str] | None,
     ) -> Prepared:
+        """The request as the calling method sends it: ``stream`` wins over ``request.stream``."""
+        if request.stream is not stream:
+            request = replace(request, stream=stream)
         route = self.route(request.model, endpoint)
         payload = get_format(route.endpoint).build_payload(request, route)
         return self._prepared(route, payload, options, extra_headers, request.stream)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -91,10 +90,8 @@ class GatewayClient(BaseClient):
             APIStatusError: the gateway answered with an error (after retries).
             APIConnectionError: no reply (after retries).
         """
-        if request.stream:
-            request = replace(request, stream=False)
         prepared = self._prepare_chat(
-            request, endpoint=endpoint, options=options, extra_headers=extra_headers
+            request, stream=False, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
         response = self._send(prepared)
         try:
@@ -112,10 +109,8 @@ class GatewayClient(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
     ) -> EventStream:
         """Send a streaming chat request; iterate the returned :class:`EventStream`."""
-        if not request.stream:
-            request = replace(request, stream=True)
         prepared = self._prepare_chat(
-            request, endpoint=endpoint, options=options, extra_headers=extra_headers
+            request, stream=True, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
         return EventStream(self, prepared)
 
@@ -261,10 +256,8 @@ class AsyncGatewayClient(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
     ) -> ChatResponse:
         """Async twin of :meth:`GatewayClient.chat`."""
-        if request.stream:
-            request = replace(request, stream=False)
         prepared = self._prepare_chat(
-            request, endpoint=endpoint, options=options, extra_headers=extra_headers
+            request, stream=False, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
         response = await self._send(prepared)
         try:
@@ -282,10 +275,8 @@ class AsyncGatewayClient(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncEventStream:
         """Async twin of :meth:`GatewayClient.stream` (iterate with ``async for``)."""
-        if not request.stream:
-            request = replace(request, stream=True)
         prepared = self._prepare_chat(
-            request, endpoint=endpoint, options=options, extra_headers=extra_headers
+            request, stream=True, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
         return AsyncEventStream(self, prepared)
 
