@@ -11,6 +11,7 @@ out; a client that fails at run time is reported with its error by the runner.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -421,36 +422,26 @@ def _ours_kwargs(root: str, api: str, fast: bool) -> dict[str, Any]:
     return kwargs
 
 
-def _ours_lc(api: str, fast: bool = False) -> Client:
-    def build(root: str) -> Any:
-        from langchain_cf_gateway import ChatCloudflareAIGateway
+# framework -> (row label, package, class, the client wrapper for that framework's calls)
+_OURS: dict[str, tuple[str, str, str, Callable[..., Client]]] = {
+    "lc": ("ChatCloudflareAIGateway", "langchain_cf_gateway", "ChatCloudflareAIGateway", _lc),
+    "li": ("CloudflareAIGateway (LlamaIndex)", "llamaindex_cf_gateway", "CloudflareAIGateway", _li),
+}
 
-        return ChatCloudflareAIGateway(**_ours_kwargs(root, api, fast))
+
+def _ours(framework: str, api: str, fast: bool = False) -> Client:
+    label, package, class_name, wrap = _OURS[framework]
+
+    def build(root: str) -> Any:
+        cls = getattr(importlib.import_module(package), class_name)
+        return cls(**_ours_kwargs(root, api, fast))
 
     suffix = " + aiohttp transport" if fast else ""
-    return _lc(
-        f"ours: ChatCloudflareAIGateway, {api}{suffix}",
+    return wrap(
+        f"ours: {label}, {api}{suffix}",
         api,
         "ours",
-        "from langchain_cf_gateway import ChatCloudflareAIGateway",
-        build,
-        note="fast_transport=True" if fast else "",
-        scenarios=frozenset({"async"}) if fast else _ALL,
-    )
-
-
-def _ours_li(api: str, fast: bool = False) -> Client:
-    def build(root: str) -> Any:
-        from llamaindex_cf_gateway import CloudflareAIGateway
-
-        return CloudflareAIGateway(**_ours_kwargs(root, api, fast))
-
-    suffix = " + aiohttp transport" if fast else ""
-    return _li(
-        f"ours: CloudflareAIGateway (LlamaIndex), {api}{suffix}",
-        api,
-        "ours",
-        "from llamaindex_cf_gateway import CloudflareAIGateway",
+        f"from {package} import {class_name}",
         build,
         note="fast_transport=True" if fast else "",
         scenarios=frozenset({"async"}) if fast else _ALL,
@@ -569,18 +560,12 @@ def all_clients() -> list[Client]:
         _floor("chat_completions"),
         _floor("messages"),
         _floor("run"),
-        _ours_lc("chat_completions"),
-        _ours_lc("messages"),
-        _ours_lc("run"),
-        _ours_li("chat_completions"),
-        _ours_li("messages"),
-        _ours_li("run"),
-        _ours_lc("chat_completions", fast=True),
-        _ours_lc("messages", fast=True),
-        _ours_lc("run", fast=True),
-        _ours_li("chat_completions", fast=True),
-        _ours_li("messages", fast=True),
-        _ours_li("run", fast=True),
+        *(
+            _ours(framework, api, fast)
+            for fast in (False, True)
+            for framework in ("lc", "li")
+            for api in ("chat_completions", "messages", "run")
+        ),
         _lc_cloudflare("chat_completions"),
         _lc_cloudflare("run"),
         _chat_openai(),
