@@ -43,9 +43,10 @@ else:
     asyncio = LazyModule("asyncio", globals())
     httpx = LazyModule("httpx", globals())
 
-__all__ = ["BaseClient", "Prepared", "gateway_metadata", "transport_error"]
+__all__ = ["BaseClient", "Prepared", "Shortcut", "gateway_metadata", "transport_error"]
 
 logger = logging.getLogger("cf_gateway")
+_httpx_logger = logging.getLogger("httpx")  # the shortcut keeps httpx's own request log line
 
 # response header -> GatewayMetadata field — cloudflare-api.md §3.2.
 _METADATA_HEADERS: dict[str, str] = {
@@ -134,6 +135,69 @@ def _dump_payload(payload: Mapping[str, Any]) -> bytes:
     return text.encode()
 
 
+@dataclass(frozen=True, slots=True)
+class Shortcut:
+    """The transport of an httpx client this package created, called without the client layer.
+
+    ``httpx.Client.send`` spends ~70 µs per request on things an owned client never uses (auth
+    and redirect handling, event hooks, cookie extraction, response wrapping): a fifth of a whole
+    local round trip. Requests built here carry what ``build_request`` would add (the client's
+    default headers, the timeout extension), so the transport sees the same request. Never used
+    for a caller-owned client (its hooks, auth and mounts must run), nor when proxies are set in
+    the environment (the client routes those through its proxy mounts).
+    """
+
+    transport: Any  # httpx.BaseTransport | httpx.AsyncBaseTransport
+    headers: dict[str, str]  # the client's default headers, lower-cased
+    timeout: dict[str, float | None]
+
+    @classmethod
+    def of(cls, http: httpx.Client | httpx.AsyncClient, transport: Any) -> Shortcut:
+        """The shortcut to ``transport``, the transport ``http`` was built on."""
+        headers = {name.lower(): value for name, value in http.headers.items()}
+        return cls(transport, headers, http.timeout.as_dict())
+
+    def request(self, prepared: Prepared, url: httpx.URL) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            url,
+            content=prepared.content,
+            # httpx's merge order: the defaults not overridden, then the request's own headers.
+            headers={
+                **{k: v for k, v in self.headers.items() if k not in prepared.headers},
+                **prepared.headers,
+            },
+            extensions={"timeout": self.timeout},
+        )
+
+    @staticmethod
+    def env_proxies() -> bool:
+        """Whether the environment sets proxies (an httpx client then routes through mounts)."""
+        import urllib.request
+
+        return bool(urllib.request.getproxies())
+
+    @staticmethod
+    def check_open(http: httpx.Client | httpx.AsyncClient) -> None:
+        if http.is_closed:  # what httpx's send raises
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+
+    @staticmethod
+    def received(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        """The transport's response as ``send`` returns it (request attached, httpx's log)."""
+        response.request = request
+        if _httpx_logger.isEnabledFor(logging.INFO):
+            _httpx_logger.info(
+                'HTTP Request: %s %s "%s %d %s"',
+                request.method,
+                request.url,
+                response.http_version,
+                response.status_code,
+                response.reason_phrase,
+            )
+        return response
+
+
 def transport_error(exc: httpx.TransportError) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"Request timed out ({type(exc).__name__}).")
@@ -182,6 +246,16 @@ class BaseClient:
         if route is None:
             route = self._routes[key] = resolve_route(model, endpoint)
         return route
+
+    def _build_request(
+        self, prepared: Prepared, http: httpx.Client | httpx.AsyncClient, shortcut: Shortcut | None
+    ) -> httpx.Request:
+        url = self._url(prepared.url)
+        if shortcut is not None:
+            return shortcut.request(prepared, url)
+        return http.build_request(
+            "POST", url, content=prepared.content, headers=prepared.headers, timeout=self._timeout
+        )
 
     def _url(self, url: str) -> httpx.URL:
         """The parsed URL, cached: parsing costs more than the rest of building the request."""

@@ -18,6 +18,7 @@ from cf_gateway_core._base import (
     MAX_CONNECTIONS,
     BaseClient,
     Prepared,
+    Shortcut,
     default_limits,
     transport_error,
 )
@@ -73,7 +74,15 @@ class GatewayClient(BaseClient):
         config_kwargs.setdefault("max_retries", DEFAULT_MAX_RETRIES)
         super().__init__(config, options=options, config_kwargs=config_kwargs)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self._timeout, limits=default_limits())
+        self._shortcut: Shortcut | None = None
+        if http_client is not None:
+            self._http = http_client
+        elif Shortcut.env_proxies():  # an explicit transport would switch the env proxies off
+            self._http = httpx.Client(timeout=self._timeout, limits=default_limits())
+        else:
+            transport = httpx.HTTPTransport(limits=default_limits())
+            self._http = httpx.Client(timeout=self._timeout, transport=transport)
+            self._shortcut = Shortcut.of(self._http, transport)
 
     def chat(
         self,
@@ -135,18 +144,12 @@ class GatewayClient(BaseClient):
 
     def _send(self, prepared: Prepared) -> httpx.Response:
         """Send with retries; return a 2xx response whose body is not read yet."""
-        request = self._http.build_request(
-            "POST",
-            self._url(prepared.url),
-            content=prepared.content,
-            headers=prepared.headers,
-            timeout=self._timeout,
-        )
+        request = self._build_request(prepared, self._http, self._shortcut)
         attempt = 0
         while True:
             cause: BaseException | None = None
             try:
-                response = self._http.send(request, stream=True)
+                response = self._transmit(request)
             except httpx.TransportError as exc:
                 error: GatewayError = transport_error(exc)
                 cause = exc
@@ -162,6 +165,12 @@ class GatewayClient(BaseClient):
                 error = self._status_error(response, content)
             time.sleep(self._give_up_or_wait(attempt, error, cause))
             attempt += 1
+
+    def _transmit(self, request: httpx.Request) -> httpx.Response:
+        if self._shortcut is None:
+            return self._http.send(request, stream=True)
+        Shortcut.check_open(self._http)
+        return Shortcut.received(request, self._shortcut.transport.handle_request(request))
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -218,28 +227,37 @@ class AsyncGatewayClient(BaseClient):
             require_aiohttp()  # fail at construction, not at the first request
         # A plain dict, not a WeakKeyDictionary: each client's open connections reference their
         # loop, so a weak key would never die and every finished loop would leak its sockets.
-        self._loop_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._loop_clients: dict[
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, Shortcut | None]
+        ] = {}
 
     @property
     def http(self) -> httpx.AsyncClient:
         """The ``httpx.AsyncClient`` for the running event loop."""
-        if self._user_http is not None:
-            return self._user_http
-        loop = asyncio.get_running_loop()
-        client = self._loop_clients.get(loop)
-        if client is None:
-            self._forget_closed_loops()
-            client = self._new_http()
-            self._loop_clients[loop] = client
-        return client
+        return self._loop_http()[0]
 
-    def _new_http(self) -> httpx.AsyncClient:
+    def _loop_http(self) -> tuple[httpx.AsyncClient, Shortcut | None]:
+        if self._user_http is not None:
+            return self._user_http, None
+        loop = asyncio.get_running_loop()
+        pair = self._loop_clients.get(loop)
+        if pair is None:
+            self._forget_closed_loops()
+            pair = self._loop_clients[loop] = self._new_http()
+        return pair
+
+    def _new_http(self) -> tuple[httpx.AsyncClient, Shortcut | None]:
+        transport: httpx.AsyncBaseTransport
         if self._fast_transport:
             from cf_gateway_core.transports import AiohttpTransport
 
             transport = AiohttpTransport(limit=MAX_CONNECTIONS)
-            return httpx.AsyncClient(timeout=self._timeout, transport=transport)
-        return httpx.AsyncClient(timeout=self._timeout, limits=default_limits())
+        elif Shortcut.env_proxies():  # an explicit transport would switch the env proxies off
+            return httpx.AsyncClient(timeout=self._timeout, limits=default_limits()), None
+        else:
+            transport = httpx.AsyncHTTPTransport(limits=default_limits())
+        http = httpx.AsyncClient(timeout=self._timeout, transport=transport)
+        return http, Shortcut.of(http, transport)
 
     def _forget_closed_loops(self) -> None:
         # The client of a closed loop (a finished asyncio.run()) can no longer be closed; dropping
@@ -301,19 +319,13 @@ class AsyncGatewayClient(BaseClient):
 
     async def _send(self, prepared: Prepared) -> httpx.Response:
         """Async twin of :meth:`GatewayClient._send`."""
-        http = self.http
-        request = http.build_request(
-            "POST",
-            self._url(prepared.url),
-            content=prepared.content,
-            headers=prepared.headers,
-            timeout=self._timeout,
-        )
+        http, shortcut = self._loop_http()
+        request = self._build_request(prepared, http, shortcut)
         attempt = 0
         while True:
             cause: BaseException | None = None
             try:
-                response = await http.send(request, stream=True)
+                response = await self._transmit(request, http, shortcut)
             except httpx.TransportError as exc:
                 error: GatewayError = transport_error(exc)
                 cause = exc
@@ -330,9 +342,18 @@ class AsyncGatewayClient(BaseClient):
             await asyncio.sleep(self._give_up_or_wait(attempt, error, cause))
             attempt += 1
 
+    @staticmethod
+    async def _transmit(
+        request: httpx.Request, http: httpx.AsyncClient, shortcut: Shortcut | None
+    ) -> httpx.Response:
+        if shortcut is None:
+            return await http.send(request, stream=True)
+        Shortcut.check_open(http)
+        return Shortcut.received(request, await shortcut.transport.handle_async_request(request))
+
     async def aclose(self) -> None:
         """Close the HTTP clients this object created (those of loops still running)."""
-        clients = list(self._loop_clients.values())
+        clients = [http for http, _ in self._loop_clients.values()]
         self._loop_clients.clear()
         for client in clients:
             # A client whose event loop is closed cannot close; its connections died with it.
