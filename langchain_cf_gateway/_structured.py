@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.output_parsers import (
@@ -24,9 +24,7 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
-__all__ = ["StructuredMethod", "structured_runnable"]
-
-StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
+__all__ = ["structured_runnable"]
 
 _Pair = tuple[Runnable[Any, Any], Runnable[Any, Any]]
 

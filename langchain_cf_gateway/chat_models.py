@@ -45,11 +45,11 @@ from langchain_cf_gateway._convert import (
 )
 from langchain_cf_gateway._errors import TRANSLATED_ERRORS, to_langchain_error
 from langchain_cf_gateway._results import StreamConverter, to_ai_message
-from langchain_cf_gateway._structured import StructuredMethod, structured_runnable
 
 __all__ = ["ChatCloudflareAIGateway"]
 
 EndpointName = Literal["auto", "chat_completions", "messages", "responses", "run"]
+StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
 
 
 def _stop(value: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -471,6 +471,9 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
                     "used as a forced tool call) or use another endpoint."
                 )
             method = "function_calling"
+        # Imported on first use: its parsers and runnables cost ~5 ms at import.
+        from langchain_cf_gateway._structured import structured_runnable
+
         return structured_runnable(self, schema, method, strict, include_raw=include_raw)
 
     def _takes_format(self) -> bool:

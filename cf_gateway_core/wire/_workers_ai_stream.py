@@ -28,6 +28,9 @@ from cf_gateway_core.wire._workers_ai_reply import (
 
 __all__ = ["ChunkDecoder"]
 
+# The keys of the usual native frame, {"response": "tok", "p": "…"}: decoded on a fast path.
+_TEXT_FRAME_KEYS = frozenset({"response", "p"})
+
 # Anthropic stream event types (universal /ai/run with an anthropic/ model) — §5.4 [C].
 _ANTHROPIC_EVENTS: frozenset[str] = frozenset(
     {"message_start", "message_delta", "message_stop", "ping"}
@@ -99,6 +102,13 @@ class ChunkDecoder:
                 f"the stream sent a frame that is not JSON: {data[:200]!r}",
                 partial_text="".join(self._text),
             ) from exc
+        if type(frame) is dict and frame.keys() <= _TEXT_FRAME_KEYS and event.event == "message":
+            text = frame.get("response")
+            if type(text) is str:  # nearly every frame of a native stream: one text piece
+                if not text:
+                    return []
+                self._text.append(text)
+                return [TextDelta(text)]
         if event.event == "error" or (
             isinstance(frame, Mapping) and (frame.get("error") or frame.get("errors"))
         ):

@@ -778,6 +778,35 @@ def test_stream_sse_error_event_raises() -> None:
         feed(ChunkDecoder(), {"message": "boom"}, event="error")
 
 
+def test_stream_text_frame_under_an_error_event_still_raises() -> None:
+    # {"response": …} is the fast-path shape; the SSE event type must still be honoured.
+    decoder = ChunkDecoder()
+    feed(decoder, {"response": "Hel", "p": "abc"})
+    with pytest.raises(StreamError) as info:
+        feed(decoder, {"response": "lo"}, event="error")
+    assert info.value.partial_text == "Hel"
+
+
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        ({"response": "a", "p": "xyz"}, [TextDelta("a")]),
+        ({"response": "", "p": "xyz"}, []),
+        ({"p": "xyz"}, []),
+        ({"response": None}, []),
+        ({"response": 42}, [TextDelta("42")]),
+        (
+            {"response": "a", "finish_reason": "length"},
+            [TextDelta("a"), Finish("length", "length")],
+        ),
+    ],
+)
+def test_stream_native_text_frames_and_their_neighbours(
+    frame: dict[str, Any], expected: list[StreamEvent]
+) -> None:
+    assert feed(ChunkDecoder(), frame) == expected
+
+
 def test_stream_invalid_json_raises_with_partial_text() -> None:
     decoder = ChunkDecoder()
     feed(decoder, {"response": "ok"})
