@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -38,12 +40,34 @@ def test_all_is_sorted_and_complete(name: str) -> None:
     module = importlib.import_module(name)
     exported = list(module.__all__)
     assert exported == sorted(exported, key=str.casefold) or exported == sorted(exported)
-    public = {n for n in vars(module) if not n.startswith("_")}
+    # dir(): the adapters load their embeddings classes lazily (PEP 562 __getattr__/__dir__).
+    public = {n for n in dir(module) if not n.startswith("_")}
     public -= {"annotations"}
     public = {n for n in public if not isinstance(getattr(module, n), type(importlib))}
     assert set(exported) - {"__version__"} == public
     for item in exported:
         assert hasattr(module, item), item
+
+
+@pytest.mark.parametrize(
+    ("package", "lazy"),
+    [
+        ("langchain_cf_gateway", "CloudflareAIGatewayEmbeddings"),
+        ("llamaindex_cf_gateway", "CloudflareAIGatewayEmbedding"),
+    ],
+)
+def test_embeddings_classes_load_on_first_use(package: str, lazy: str) -> None:
+    code = (
+        f"import sys, {package} as p; "
+        f"print('{package}.embeddings' in sys.modules, p.{lazy}.__module__, "
+        f"'{lazy}' in dir(p)); "
+        f"from {package} import {lazy}; "
+        "p.no_such_name"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["False", f"{package}.embeddings", "True"]
+    assert "AttributeError: module" in out.stderr
+    assert "has no attribute 'no_such_name'" in out.stderr
 
 
 @pytest.mark.parametrize("name", PACKAGES)
