@@ -59,13 +59,16 @@ _METADATA_HEADERS: dict[str, str] = {
     "cf-aig-provider": "provider",
 }
 
-# Pool size: at most this many connections, all kept alive. (httpx's default keeps 20 of 100 alive
-# and its async pool then closes and reopens connections under load.)
+# Pool size: at most 100 connections. httpcore's pools (the sync client, and the async one when
+# proxies are set) keep httpx's default of 20 idle ones: they rescan every connection on every
+# request start and end, and keeping all 100 alive made them 2x slower (perf.md). The async
+# default, cf_gateway_core._pool, has no such cost and keeps all of them.
 MAX_CONNECTIONS = 100
+MAX_KEEPALIVE = 20
 
 
 def default_limits() -> httpx.Limits:
-    return httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+    return httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE)
 
 
 _URL_CACHE_SIZE = 64  # distinct URLs: one per endpoint (and /ai/run model) in use
