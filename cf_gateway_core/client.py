@@ -196,12 +196,11 @@ class AsyncGatewayClient(BaseClient):
 
     Without ``http_client`` it keeps one ``httpx.AsyncClient`` per running event loop, so two
     consecutive ``asyncio.run()`` calls both work. A caller-owned ``http_client`` is used as is.
-    Those clients send through :class:`~cf_gateway_core._pool.AsyncPoolTransport`, httpcore's
-    connections in an O(1) pool (httpcore's own async pool slows down at high concurrency);
-    ``fast_transport=True`` sends through
+    The clients it creates send through :class:`~cf_gateway_core._pool.AsyncPoolTransport`,
+    httpcore's connections in an O(1) pool (httpcore's own async pool slows down at high
+    concurrency); ``fast_transport=True`` sends through
     :class:`~cf_gateway_core.transports.AiohttpTransport` instead (needs the ``fast`` extra),
-    whose C parser is faster still. Other arguments as for
-    :class:`GatewayClient`.
+    whose C parser is faster still. Other arguments as for :class:`GatewayClient`.
     """
 
     def __init__(

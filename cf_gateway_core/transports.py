@@ -4,7 +4,9 @@
 only the bytes move through aiohttp, whose pool hands out connections in O(1) and whose HTTP parser
 is written in C. httpcore 1.0's async pool rescans every connection for every queued request, so at
 concurrency 50–200 it spends most of its time in bookkeeping (perf.md, "Where the peers lose
-time"); through this transport the same requests run several times faster.
+time"). The clients of this package avoid that pool by default (``cf_gateway_core._pool`` hands
+out httpcore's connections in O(1)); this transport goes further, past httpcore's pure-Python
+HTTP parsing (benchmarks/README.md has both side by side).
 
 Install the extra (``pip install "cf-gateway[fast]"``), then::
 
