@@ -5,7 +5,7 @@ out, in slices; adjacent deltas coalesced into batches. No I/O here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core import _json
 from cf_gateway_core.errors import (
@@ -25,7 +25,10 @@ from cf_gateway_core.messages import (
 )
 from cf_gateway_core.routing import Route
 from cf_gateway_core.sse import SSEDecoder
-from cf_gateway_core.wire import ChunkDecoder, get_format
+from cf_gateway_core.wire import get_format
+
+if TYPE_CHECKING:
+    from cf_gateway_core.wire import ChunkDecoder
 
 __all__ = ["StreamDecoding", "coalesce", "load_json"]
 

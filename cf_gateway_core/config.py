@@ -6,14 +6,11 @@ keyword and the variable. The token is held in a :class:`Secret` that never show
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from cf_gateway_core.errors import GatewayConfigError
 
@@ -40,11 +37,12 @@ ENV_BASE_URL = "CLOUDFLARE_API_BASE_URL"
 _MAX_TIMEOUT = 3600.0
 _MAX_RETRIES = 10
 _LOOPBACK_NAMES = frozenset({"localhost"})
+# Patterns as text: re compiles (and caches) them on the first resolve, not at import.
 # The account id becomes a URL path segment: unreserved characters only, so it can never add a
 # segment, a query or a fragment (reliability.md §6 #31). Real ids are 32 hex digits.
-_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_~.-]+")
+_ACCOUNT_ID = r"[A-Za-z0-9_~.-]+"
 # Header values (token, gateway id) are sent as ASCII by httpx: printable, no spaces.
-_HEADER_TOKEN = re.compile(r"[\x21-\x7e]+")
+_HEADER_TOKEN = r"[\x21-\x7e]+"
 
 
 class Secret:
@@ -70,6 +68,8 @@ class Secret:
 
     def __eq__(self, other: object) -> bool:
         """Equal to another secret with the same value (compared in constant time)."""
+        import hmac  # on first comparison: hmac loads hashlib/OpenSSL (~4 ms)
+
         return isinstance(other, Secret) and hmac.compare_digest(
             other._value.encode("utf-8", "surrogatepass"),
             self._value.encode("utf-8", "surrogatepass"),
@@ -106,7 +106,7 @@ def _token_text(api_token: object) -> str | None:
 
 
 def _check_account_id(account_id: str) -> str:
-    if not _ACCOUNT_ID.fullmatch(account_id) or set(account_id) == {"."}:
+    if not re.fullmatch(_ACCOUNT_ID, account_id) or set(account_id) == {"."}:
         raise GatewayConfigError(
             f"account_id {account_id!r} is not a Cloudflare account id (32 hex digits, shown on "
             f"the dashboard's Overview page); pass account_id= or set {ENV_ACCOUNT_ID}."
@@ -115,7 +115,7 @@ def _check_account_id(account_id: str) -> str:
 
 
 def _check_token(token: str) -> Secret:
-    if not _HEADER_TOKEN.fullmatch(token):
+    if not re.fullmatch(_HEADER_TOKEN, token):
         # Never echo the value: it is (almost) a secret.
         raise GatewayConfigError(
             "api_token contains spaces, control or non-ASCII characters; pass the API token "
@@ -125,7 +125,7 @@ def _check_token(token: str) -> Secret:
 
 
 def _check_gateway_id(gateway_id: str | None) -> str | None:
-    if gateway_id is not None and not _HEADER_TOKEN.fullmatch(gateway_id):
+    if gateway_id is not None and not re.fullmatch(_HEADER_TOKEN, gateway_id):
         raise GatewayConfigError(
             f"gateway_id {gateway_id!r} must be printable ASCII without spaces (it is sent as "
             f"the cf-aig-gateway-id header); pass gateway_id= or set {ENV_GATEWAY_ID}."
@@ -136,6 +136,8 @@ def _check_gateway_id(gateway_id: str | None) -> str | None:
 def _is_loopback(host: str) -> bool:
     if host in _LOOPBACK_NAMES:
         return True
+    import ipaddress  # only for plain-http URLs
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -143,6 +145,10 @@ def _is_loopback(host: str) -> bool:
 
 
 def _url_problem(base_url: str) -> str | None:
+    # urllib.parse (with ipaddress, ~5 ms) on the first resolve, not at import: httpx, which
+    # every client needs, imports it anyway.
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(base_url)
         port_ok = parts.port is None or parts.port > 0
@@ -169,6 +175,8 @@ def _check_base_url(base_url: str, allow_insecure_http: bool) -> str:
             f"base_url {shown} is not usable: {problem}. Pass base_url= (or set "
             f"{ENV_BASE_URL}) like {DEFAULT_BASE_URL!r}."
         )
+    from urllib.parse import urlsplit
+
     parts = urlsplit(base_url)
     assert parts.hostname is not None
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):

@@ -236,11 +236,11 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 # OpenAI / vLLM ("maximum context length", code 8007 — cloudflare-api.md §4.3 [O] TP-8007),
-# Anthropic ("prompt is too long"), Gemini ("The input token count … exceeds …").
-_CONTEXT_OVERFLOW = re.compile(
-    r"context.length|context window|maximum context|prompt is too long|too many tokens|"
-    r"exceeds the model|input token count",
-    re.IGNORECASE,
+# Anthropic ("prompt is too long"), Gemini ("The input token count … exceeds …"). This and
+# _TEXT_CODE are pattern text: re compiles (and caches) them on an error path, not at import.
+_CONTEXT_OVERFLOW = (
+    r"(?i)context.length|context window|maximum context|prompt is too long|too many tokens|"
+    r"exceeds the model|input token count"
 )
 
 
@@ -248,7 +248,7 @@ _NO_MESSAGE = "The gateway returned an error without a message."
 _HTML_SUMMARY = "the server returned an HTML error page (a proxy or edge error, not the API)"
 _SUMMARY_CHARS = 300
 # Plain-text edge errors: "error code: 1010" — cloudflare-api.md §4.3 [O] TP-PREPROVIDER.
-_TEXT_CODE = re.compile(r"error code:?\s*([0-9]{1,9})\b", re.IGNORECASE)
+_TEXT_CODE = r"(?i)error code:?\s*([0-9]{1,9})\b"
 _MAX_CODE_DIGITS = 9
 
 
@@ -304,7 +304,7 @@ def parse_error_body(content: bytes) -> tuple[object, int | None, str]:
     if isinstance(body, Mapping):
         code, message = _first_error(body)
         return body, code, message or _NO_MESSAGE
-    match = _TEXT_CODE.search(text)
+    match = re.search(_TEXT_CODE, text)
     lowered = text[:1024].lower()
     if "<html" in lowered or "<!doctype html" in lowered:
         summary = _HTML_SUMMARY
@@ -321,7 +321,7 @@ def _error_class(status: int, code: int | None, message: str) -> type[APIStatusE
         cls = _STATUS_ERRORS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else BadRequestError
-    if cls is BadRequestError and _CONTEXT_OVERFLOW.search(message):
+    if cls is BadRequestError and re.search(_CONTEXT_OVERFLOW, message):
         cls = ContextOverflowError
     return cls
 

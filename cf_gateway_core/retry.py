@@ -7,11 +7,9 @@ otherwise the wait is exponential with jitter. Nothing is retried once a stream 
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 from cf_gateway_core.errors import APIStatusError, GatewayError
 
@@ -39,6 +37,9 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return float(value)
     except ValueError:
         pass
+    # An HTTP date is rare: email.utils (with socket, datetime, calendar…) is imported only then.
+    from email.utils import parsedate_to_datetime
+
     try:
         return parsedate_to_datetime(value).timestamp() - time.time()
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -83,4 +84,6 @@ class RetryPolicy:
                 return max(0.0, wanted)
         # The exponent is capped so a huge attempt number cannot overflow (reliability.md §6 #5).
         backoff = min(self.initial_delay * (2.0 ** min(attempt, _MAX_EXPONENT)), self.max_delay)
+        import random  # only when retrying: not a cost of importing the package
+
         return backoff * (1.0 - 0.25 * random.random())

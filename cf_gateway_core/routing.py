@@ -77,8 +77,9 @@ _PATHS: dict[Endpoint, str] = {
 
 
 # A model id placed in the URL (/ai/run/@cf/author/model) may only hold URL-safe characters, so
-# it can never add a query, a fragment or a dot segment (reliability.md §6 #31).
-_URL_SEGMENT = re.compile(r"[A-Za-z0-9_~.:-]+")
+# it can never add a query, a fragment or a dot segment (reliability.md §6 #31). Pattern text:
+# re compiles (and caches) it on first use, not at import.
+_URL_SEGMENT = r"[A-Za-z0-9_~.:-]+"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,7 @@ def resolve_route(model: str, endpoint: str | Endpoint = "auto") -> Route:
 def _native_run_path(ref: ModelRef) -> str:
     # The @cf/ path segments are sent literally, slashes unescaped — cloudflare-api.md §1.1 [C].
     segments = ref.id.split("/")[1:]
-    if not all(_URL_SEGMENT.fullmatch(s) and s.strip(".") for s in segments):
+    if not all(re.fullmatch(_URL_SEGMENT, s) and s.strip(".") for s in segments):
         raise GatewayConfigError(
             f"model {ref.id!r} cannot be placed in the /ai/run/ URL: each part of a Workers AI "
             "model id must be letters, digits, '-', '_', '.', ':' or '~' (for example "

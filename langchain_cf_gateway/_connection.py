@@ -7,7 +7,9 @@ the chat model interleaves its own fields. The mixin resolves those fields with 
 ``GatewayConfig.resolve`` (explicit > environment > error), normalises them to the resolved values
 and holds the core clients: the async one built at construction, the sync one on first use.
 :func:`unwrapped_config_errors` lets a class raise a validator's ``GatewayConfigError`` itself
-instead of pydantic's ``ValidationError`` around it.
+instead of pydantic's ``ValidationError`` around it; :func:`to_langchain_error` converts the core
+errors in :data:`TRANSLATED_ERRORS` to their LangChain twins (:mod:`langchain_cf_gateway._errors`,
+imported on the first error: its fourteen classes are not needed to import the adapter).
 """
 
 from __future__ import annotations
@@ -17,24 +19,50 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, PrivateAttr, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, ValidationError
 
 from cf_gateway_core import (
+    APIConnectionError,
+    APIStatusError,
     AsyncGatewayClient,
     GatewayClient,
     GatewayConfig,
     GatewayConfigError,
+    GatewayError,
     GatewayOptions,
+    StreamError,
 )
 from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["AsyncHttpClient", "GatewayConnection", "HttpClient", "unwrapped_config_errors"]
+__all__ = [
+    "TRANSLATED_ERRORS",
+    "AsyncHttpClient",
+    "GatewayConnection",
+    "HttpClient",
+    "to_langchain_error",
+    "unwrapped_config_errors",
+]
 
 
 _client_lock = threading.Lock()
+
+TRANSLATED_ERRORS: tuple[type[GatewayError], ...] = (
+    APIStatusError,
+    APIConnectionError,
+    StreamError,
+)
+"""The core errors :func:`to_langchain_error` converts (configuration errors pass unchanged)."""
+
+
+def to_langchain_error(exc: GatewayError) -> GatewayError:
+    """The LangChain twin of a core error: :func:`langchain_cf_gateway._errors.to_langchain_error`,
+    imported on the first error."""
+    from langchain_cf_gateway._errors import to_langchain_error as twin
+
+    return twin(exc)
 
 
 @contextmanager
@@ -56,6 +84,11 @@ def unwrapped_config_errors() -> Iterator[None]:
 
 class GatewayConnection(BaseModel):
     """Resolved configuration and core clients behind the connection fields a class declares."""
+
+    # defer_build: this mixin is never validated itself (each class using it builds its own
+    # schema), so its schema is built only if someone does; it is taken out of model_config below
+    # so that the classes using the mixin are built at class creation as usual.
+    model_config = ConfigDict(defer_build=True)
 
     if TYPE_CHECKING:
         # Declared, with their docstrings and in their repr order, by each class (module docstring).
@@ -133,3 +166,6 @@ class GatewayConnection(BaseModel):
                         self._config, http_client=self.http_client, options=self._options
                     )
         return client
+
+
+GatewayConnection.model_config.pop("defer_build")

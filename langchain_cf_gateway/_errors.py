@@ -40,6 +40,7 @@ from cf_gateway_core import (
     SpendLimitError,
     StreamError,
 )
+from langchain_cf_gateway._connection import TRANSLATED_ERRORS
 
 __all__ = [
     "TRANSLATED_ERRORS",
@@ -136,13 +137,6 @@ _TWINS: dict[type[GatewayError], type[GatewayError]] = {
     APIConnectionError: CloudflareConnectionError,
     StreamError: CloudflareStreamError,
 }
-
-TRANSLATED_ERRORS: tuple[type[GatewayError], ...] = (
-    APIStatusError,
-    APIConnectionError,
-    StreamError,
-)
-"""The core errors :func:`to_langchain_error` converts (configuration errors pass unchanged)."""
 
 
 def to_langchain_error(exc: GatewayError) -> GatewayError:

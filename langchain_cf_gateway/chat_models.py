@@ -9,14 +9,13 @@ retries and I/O in :mod:`cf_gateway_core`. Sync and async share everything but t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, SkipValidation, model_validator
 from typing_extensions import Self
@@ -32,9 +31,11 @@ from cf_gateway_core import (
     workers_ai_extras,
 )
 from langchain_cf_gateway._connection import (
+    TRANSLATED_ERRORS,
     AsyncHttpClient,
     GatewayConnection,
     HttpClient,
+    to_langchain_error,
     unwrapped_config_errors,
 )
 from langchain_cf_gateway._convert import (
@@ -43,8 +44,12 @@ from langchain_cf_gateway._convert import (
     to_tool_choice,
     to_tool_spec,
 )
-from langchain_cf_gateway._errors import TRANSLATED_ERRORS, to_langchain_error
 from langchain_cf_gateway._results import StreamConverter, to_ai_message
+
+if TYPE_CHECKING:
+    # Annotation only: langchain_core.tools.base costs ~9 ms to import, and BaseChatModel does not
+    # load it; convert_to_openai_tool imports it when tools are bound.
+    from langchain_core.tools import BaseTool
 
 __all__ = ["ChatCloudflareAIGateway"]
 

@@ -14,12 +14,13 @@ from typing_extensions import Self
 
 from cf_gateway_core import EmbeddingRequest, GatewayOptions, embeddings_route
 from langchain_cf_gateway._connection import (
+    TRANSLATED_ERRORS,
     AsyncHttpClient,
     GatewayConnection,
     HttpClient,
+    to_langchain_error,
     unwrapped_config_errors,
 )
-from langchain_cf_gateway._errors import TRANSLATED_ERRORS, to_langchain_error
 
 __all__ = ["CloudflareAIGatewayEmbeddings"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -115,13 +115,23 @@ def _model_limits(model: str) -> tuple[int, int]:
     return (best[1], best[2]) if best is not None else _DEFAULT_LIMITS
 
 
-class _Call(NamedTuple):
-    """One call's neutral request and how to send it."""
+class _Call:
+    """One call's neutral request and how to send it (a plain class: a NamedTuple costs ~0.5 ms
+    of import)."""
 
-    request: ChatRequest
-    endpoint: str
-    options: GatewayOptions | Mapping[str, Any] | None
-    headers: dict[str, str] | None
+    __slots__ = ("endpoint", "headers", "options", "request")
+
+    def __init__(
+        self,
+        request: ChatRequest,
+        endpoint: str,
+        options: GatewayOptions | Mapping[str, Any] | None,
+        headers: dict[str, str] | None,
+    ) -> None:
+        self.request = request
+        self.endpoint = endpoint
+        self.options = options
+        self.headers = headers
 
 
 def _stop_tuple(stop: str | Sequence[str] | None) -> tuple[str, ...] | None:

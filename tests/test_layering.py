@@ -23,6 +23,22 @@ def test_core_import_loads_no_framework() -> None:
     assert out.stdout.strip() == ""
 
 
+def test_core_import_leaves_rare_path_modules_unloaded() -> None:
+    # Imported on first use: Retry-After dates (email.utils), retry jitter (random), secret
+    # comparison (hmac), base-URL checks (urllib.parse, which httpx needs anyway).
+    code = (
+        "import sys;"
+        "rare = ('email.utils', 'hmac', 'random', 'urllib.parse', 'ipaddress');"
+        "before = {m for m in rare if m in sys.modules};"
+        "import cf_gateway_core;"
+        "print(sorted(m for m in rare if m in sys.modules and m not in before))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "[]"
+
+
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     names: set[str] = set()

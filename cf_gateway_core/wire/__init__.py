@@ -7,45 +7,31 @@ A wire module owns its JSON in both directions and its stream decoding; nothing 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from cf_gateway_core.events import StreamEvent
-from cf_gateway_core.messages import ChatRequest, ChatResponse
-from cf_gateway_core.routing import Endpoint, Route
-from cf_gateway_core.sse import ServerSentEvent
+from cf_gateway_core.routing import Endpoint
+
+if TYPE_CHECKING:
+    from cf_gateway_core.wire._format import ChunkDecoder, WireFormat
 
 __all__ = ["ChunkDecoder", "WireFormat", "get_format"]
 
 
-class ChunkDecoder(Protocol):
-    """Stateful, sans-I/O: server-sent events in, neutral stream events out (one per stream)."""
+def __getattr__(name: str) -> Any:
+    """``WireFormat`` and ``ChunkDecoder`` from :mod:`cf_gateway_core.wire._format`, imported
+    with the first wire module rather than by ``import cf_gateway_core`` (a dataclass and a
+    protocol, ~2 ms)."""
+    if name not in ("ChunkDecoder", "WireFormat"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from cf_gateway_core.wire import _format
 
-    def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
-        """Decode one server-sent event.
-
-        Raises:
-            StreamError: the event is an error frame (``event: error``, ``response.failed``…).
-        """
-        ...
-
-    def close(self) -> list[StreamEvent]:
-        """End of stream: flush what is pending and emit ``Finish`` if not yet emitted."""
-        ...
+    value = getattr(_format, name)
+    globals()[name] = value
+    return value
 
 
-@dataclass(frozen=True, slots=True)
-class WireFormat:
-    """The three entry points of a wire module."""
-
-    build_payload: Callable[[ChatRequest, Route], dict[str, Any]]
-    """Neutral request -> JSON body (``stream`` included when the request streams)."""
-    parse_response: Callable[[Any], ChatResponse]
-    """Parsed JSON body -> neutral reply. Raises ``StreamError``/``GatewayError`` never for
-    unknown keys; raises ``APIStatusError``-free ``GatewayError`` only for bodies it cannot read."""
-    new_decoder: Callable[[], ChunkDecoder]
-    """A fresh stream decoder."""
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 _MODULES: dict[Endpoint, str] = {

@@ -30,9 +30,9 @@ from cf_gateway_core.messages import (
     ToolSpec,
 )
 from cf_gateway_core.routing import Route
-from cf_gateway_core.wire import WireFormat
 from cf_gateway_core.wire._anthropic_reply import parse_response
 from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
+from cf_gateway_core.wire._format import WireFormat
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "default_max_tokens", "parse_response"]
 

@@ -33,8 +33,8 @@ from cf_gateway_core.messages import (
     ToolSpec,
 )
 from cf_gateway_core.routing import ModelKind, ModelRef, Route
-from cf_gateway_core.wire import WireFormat
 from cf_gateway_core.wire._common import compact_json, tool_result_text
+from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._openai_chat_reply import parse_response
 from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
 

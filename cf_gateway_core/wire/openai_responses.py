@@ -38,8 +38,8 @@ from cf_gateway_core.messages import (
     ToolSpec,
 )
 from cf_gateway_core.routing import Route
-from cf_gateway_core.wire import WireFormat
 from cf_gateway_core.wire._common import compact_json, mappings, result_levels, tool_result_text
+from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._responses_stream import ChunkDecoder, final_events, map_error
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]

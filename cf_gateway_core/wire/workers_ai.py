@@ -23,7 +23,8 @@ from typing import Any, NoReturn
 from cf_gateway_core.errors import GatewayError, error_from_response
 from cf_gateway_core.messages import ChatRequest, ChatResponse
 from cf_gateway_core.routing import ModelKind, Route
-from cf_gateway_core.wire import WireFormat, anthropic_messages, openai_chat
+from cf_gateway_core.wire import anthropic_messages, openai_chat
+from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._workers_ai_reply import parse_legacy
 from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
 

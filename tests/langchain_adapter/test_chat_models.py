@@ -828,3 +828,32 @@ def test_chat_model_import_does_not_import_httpx() -> None:
     if out[0] == "True":
         pytest.skip("langchain-core itself imports httpx here")
     assert out == ["False", "False"]
+
+
+def test_chat_model_import_leaves_tools_and_error_twins_unloaded() -> None:
+    # langchain_core.tools.base (~9 ms) is an annotation here, loaded when tools are bound; the
+    # error twins are created on the first error.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from langchain_core.language_models.chat_models import BaseChatModel\n"
+        "lazy = ('langchain_core.tools.base', 'langchain_cf_gateway._errors')\n"
+        "before = {m for m in lazy if m in sys.modules}\n"
+        "import langchain_cf_gateway\n"
+        "print(sorted(m for m in lazy if m in sys.modules and m not in before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_connection_mixin_schema_is_deferred_but_the_models_are_built() -> None:
+    from langchain_cf_gateway import CloudflareAIGatewayEmbeddings
+    from langchain_cf_gateway._connection import GatewayConnection
+
+    assert not GatewayConnection.__pydantic_complete__  # never validated itself: not built
+    assert "defer_build" not in GatewayConnection.model_config
+    for cls in (ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings):
+        assert cls.__pydantic_complete__
+        assert "defer_build" not in cls.model_config

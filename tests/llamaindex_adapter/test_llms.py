@@ -748,3 +748,14 @@ def test_import_does_not_import_httpx() -> None:
     if out[0] == "True":
         pytest.skip("llama-index-core itself imports httpx here")
     assert out == ["False", "False"]
+
+
+def test_connection_mixin_schema_is_deferred_but_the_models_are_built() -> None:
+    from llamaindex_cf_gateway import CloudflareAIGatewayEmbedding
+    from llamaindex_cf_gateway._connection import GatewayFields
+
+    assert not GatewayFields.__pydantic_complete__  # never validated itself: not built (~5 ms)
+    assert "defer_build" not in GatewayFields.model_config
+    for cls in (CloudflareAIGateway, CloudflareAIGatewayEmbedding):
+        assert cls.__pydantic_complete__
+        assert "defer_build" not in cls.model_config
