@@ -79,7 +79,7 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
     """Permit a plain ``http://`` base URL to a non-loopback host."""
     fast_transport: bool = False
     """Send async requests through aiohttp's connection pool (``AsyncGatewayClient``'s
-    ``fast_transport``): several times the throughput at high concurrency. Needs
+    ``fast_transport``): higher async throughput than the default pool (a C parser). Needs
     ``pip install "cf-gateway[fast]"``; ignored when ``http_async_client`` is given."""
     http_client: HttpClient = Field(default=None, exclude=True, repr=False)
     """A caller-owned ``httpx.Client``; not closed by this object."""
