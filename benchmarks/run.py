@@ -323,6 +323,12 @@ _IMPORT_CODE = (
 )
 AFTER = "after its framework: "
 
+# Fresh interpreters run as a user's would: writing byte-code caches. A PYTHONDONTWRITEBYTECODE
+# in the caller's environment would leave this editable checkout without .pyc files (pip
+# compiles the installed peers and frameworks), so every timed import of ours would include
+# compiling its source.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
 
 def _time_import(target: tuple[str, str]) -> float:
     pre, stmt = target
@@ -332,6 +338,7 @@ def _time_import(target: tuple[str, str]) -> float:
         text=True,
         check=True,
         cwd="/",
+        env=CHILD_ENV,
     )
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -397,6 +404,7 @@ def scenario_rss(names: list[str], root: str, repeats: int) -> dict[str, Series]
                 [sys.executable, __file__, "--probe", target, "--root", root],
                 capture_output=True,
                 text=True,
+                env=CHILD_ENV,
             )
             if out.returncode != 0:
                 results[label].error = "failed: " + out.stderr.strip().splitlines()[-1][:140]
