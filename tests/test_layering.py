@@ -10,6 +10,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _fresh_interpreter(code: str) -> str:
+    """What ``code`` prints in a new Python process (stripped)."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return out.stdout.strip()
+
+
 def test_core_import_loads_no_framework() -> None:
     code = (
         "import sys, cf_gateway_core, cf_gateway_core.testing, cf_gateway_core.client;"
@@ -17,10 +25,7 @@ def test_core_import_loads_no_framework() -> None:
         " 'langchain', 'openai', 'anthropic')];"
         "print(','.join(bad))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert out.stdout.strip() == ""
+    assert _fresh_interpreter(code) == ""
 
 
 def test_core_import_leaves_rare_path_modules_unloaded() -> None:
@@ -33,10 +38,7 @@ def test_core_import_leaves_rare_path_modules_unloaded() -> None:
         "import cf_gateway_core;"
         "print(sorted(m for m in rare if m in sys.modules and m not in before))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert out.stdout.strip() == "[]"
+    assert _fresh_interpreter(code) == "[]"
 
 
 def _imports(path: Path) -> set[str]:
