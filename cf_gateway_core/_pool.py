@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import httpcore
 import httpx
@@ -44,15 +44,13 @@ _ERRORS: dict[type[Exception], type[httpx.TransportError]] = {
 }
 
 
-def _mapped(exc: Exception) -> Exception:
-    """The httpx exception for an httpcore one (other exceptions unchanged)."""
+def _raise_as_httpx(exc: Exception) -> NoReturn:
+    """Raise the httpx exception for an httpcore one (chained); re-raise any other."""
     for cls in type(exc).__mro__:
         target = _ERRORS.get(cls)
         if target is not None:
-            mapped = target(str(exc))
-            mapped.__cause__ = exc
-            return mapped
-    return exc
+            raise target(str(exc)) from exc
+    raise exc
 
 
 def _key(origin: httpcore.Origin) -> tuple[bytes, bytes, int]:
@@ -73,14 +71,14 @@ class _Body(httpx.AsyncByteStream):
             async for part in self._stream:
                 yield part
         except Exception as exc:
-            raise _mapped(exc) from exc
+            _raise_as_httpx(exc)
 
     async def aclose(self) -> None:
         release, self._release = self._release, None
         try:
             await self._stream.aclose()
         except Exception as exc:
-            raise _mapped(exc) from exc
+            _raise_as_httpx(exc)
         finally:
             if release is not None:
                 await release()
@@ -138,7 +136,7 @@ class AsyncPoolTransport(httpx.AsyncBaseTransport):
         except BaseException as exc:
             self._permits.release()
             if isinstance(exc, Exception):
-                raise _mapped(exc) from exc
+                _raise_as_httpx(exc)
             raise
         origin = core_request.url.origin
         return httpx.Response(
