@@ -170,10 +170,7 @@ class AsyncPoolTransport(httpx.AsyncBaseTransport):
             except httpcore.ConnectionNotAvailable:
                 await self._discard(connection)  # went stale between the check and the send
             except BaseException:
-                if connection.is_closed():
-                    self._connections.discard(connection)
-                else:
-                    await self._discard(connection)
+                await self._discard(connection)
                 raise
 
     async def _connection_for(self, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
@@ -204,17 +201,18 @@ class AsyncPoolTransport(httpx.AsyncBaseTransport):
     ) -> None:
         """The response was closed: keep its connection for reuse, or let it go."""
         self._permits.release()
-        if connection.is_closed():  # httpcore closes a connection after an unread body
-            self._connections.discard(connection)
-        elif self._closed or not connection.is_idle() or self._idle_count >= self._max_keepalive:
+        # Not idle: httpcore closed it after an unread or failed body.
+        if self._closed or not connection.is_idle() or self._idle_count >= self._max_keepalive:
             await self._discard(connection)
         else:
             self._idle.setdefault(_key(origin), []).append(connection)
             self._idle_count += 1
 
     async def _discard(self, connection: httpcore.AsyncHTTPConnection) -> None:
+        """Forget a connection, closing it unless httpcore already has."""
         self._connections.discard(connection)
-        await connection.aclose()
+        if not connection.is_closed():
+            await connection.aclose()
 
     async def aclose(self) -> None:
         """Close every connection; requests after this raise."""
