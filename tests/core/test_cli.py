@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from cf_gateway_core import __version__
-from cf_gateway_core.cli import main
+from cf_gateway_core.cli import main, subcommands
 from cf_gateway_core.emulator.server import run_in_thread
 from cf_gateway_core.testing import FakeGateway
 
@@ -229,3 +229,20 @@ def test_emulator_on_a_busy_port_fails_with_a_hint(capsys: pytest.CaptureFixture
         assert main(["emulator", "--port", str(port)]) == 1
     err = capsys.readouterr().err
     assert "Address already in use" in err and "--port 0" in err
+
+
+def test_help_lists_every_subcommand_of_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    names = [command.name for command in subcommands()]
+    assert names[:2] == ["chat", "emulator"] and len(set(names)) == len(names)
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in subcommands():
+        assert f"    {command.name}" in out and command.help in out
+
+
+def test_emulator_help_documents_reply_scripts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "x-emulator-reply" in out
+    for form in ("error [status=N] [code=N]", 'text="..."', "tool=NAME"):
+        assert form in out

@@ -1,0 +1,121 @@
+"""What every ``cf-gateway`` subcommand shares: the :class:`Subcommand` record, exit codes, and
+the one-line error report."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from cf_gateway_core.errors import (
+    AuthenticationError,
+    GatewayConfigError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    SpendLimitError,
+)
+
+__all__ = [
+    "EPILOG",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UsageError",
+    "Subcommand",
+    "fail",
+    "logging_to_stderr",
+]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``cf-gateway NAME`` subcommand.
+
+    ``add_arguments`` declares its options on the subparser; ``run`` gets the parsed arguments
+    and returns the exit code. Errors it raises are reported by :func:`fail`.
+    """
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    description: str | None = None
+    epilog: str | None = None
+
+
+class UsageError(Exception):
+    """A command-line mistake found after parsing (exit code 2); the message says what to type."""
+
+
+# Error class -> exit code; the first class in an error's MRO found here wins.
+EXIT_CODES: dict[type[BaseException], int] = {
+    UsageError: EXIT_USAGE,
+    GatewayConfigError: EXIT_USAGE,
+    AuthenticationError: 3,
+    PermissionDeniedError: 3,
+    RateLimitError: 4,
+    NotFoundError: 5,
+}
+HINTS: dict[type[BaseException], str] = {
+    AuthenticationError: "check CLOUDFLARE_API_TOKEN; it needs Account > Workers AI > Read",
+    PermissionDeniedError: "the token or account may not use this model",
+    SpendLimitError: "the gateway's spend limit is reached; raise it or wait for the window",
+    RateLimitError: "wait a moment and retry, or raise the gateway's rate limit",
+    NotFoundError: "check the model id, e.g. openai/gpt-5.5 or @cf/meta/llama-3.1-8b-instruct",
+    OSError: "is the port already in use? try --port 0",
+}
+
+EPILOG = """\
+exit codes:
+  0    success
+  1    other error (connection, server error, unexpected reply)
+  2    usage or configuration error
+  3    authentication or permission error (HTTP 401 / 403)
+  4    rate or spend limit (HTTP 429)
+  5    not found (HTTP 404: unknown model or path)
+  130  interrupted (Ctrl-C)
+
+environment:
+  CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN   credentials (without them, chat runs offline)
+  CLOUDFLARE_GATEWAY_ID                         gateway id (header cf-aig-gateway-id)
+  CLOUDFLARE_API_BASE_URL                       API base, e.g. a local `cf-gateway emulator`
+"""
+
+
+@contextlib.contextmanager
+def logging_to_stderr(name: str, level: int | None) -> Iterator[None]:
+    """Send ``name``'s records at ``level`` to stderr for the duration (nothing when ``None``)."""
+    if level is None:
+        yield
+        return
+    log = logging.getLogger(name)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    old_level = log.level
+    log.addHandler(handler)
+    log.setLevel(level)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+
+
+def fail(exc: BaseException, debug: bool) -> int:
+    """Report ``exc`` in one stderr line (traceback with ``--debug``); return its exit code."""
+    if debug:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    kinds = type(exc).__mro__
+    code = next((EXIT_CODES[k] for k in kinds if k in EXIT_CODES), EXIT_ERROR)
+    hint = next((HINTS[k] for k in kinds if k in HINTS), None)
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"cf-gateway: error: {message}" + (f" ({hint})" if hint else ""), file=sys.stderr)
+    return code

@@ -1,0 +1,92 @@
+"""``cf-gateway emulator``: the offline emulator as a local HTTP server, in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from cf_gateway_core.cli._command import EXIT_OK, Subcommand, logging_to_stderr
+
+if TYPE_CHECKING:
+    from cf_gateway_core.emulator.server import EmulatorServer
+
+__all__ = ["SUBCOMMANDS"]
+
+_EPILOG = """\
+scripting a reply (request header x-emulator-reply, one reply per request):
+  error [status=N] [code=N] [message="..."] [retry-after=N]
+        a Cloudflare error envelope; status may be left out for a known code
+        (2003 -> 429, 10000 -> 401, 7003 -> 404, ...)
+  text="..."                       exactly this answer text
+  tool=NAME [args='{"k": "v"}']    a call to tool NAME (arguments from its schema if no args)
+
+  e.g. curl -H 'x-emulator-reply: error code=2003' ...   or, from the CLI,
+       cf-gateway chat "hi" --offline --emulator-reply 'text="Hello"'
+"""
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787, help="default 8787; 0 picks one")
+    parser.add_argument(
+        "--chunk-delay", type=float, default=0.0, metavar="SECONDS", help="pause between frames"
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log requests")
+
+
+def _ready(server: EmulatorServer) -> None:
+    print(
+        f"cf-gateway emulator listening on {server.base_url}\n"
+        "Point clients at it (any account id and any non-empty token are accepted):\n"
+        f"  export CLOUDFLARE_API_BASE_URL={server.base_url}\n"
+        "  export CLOUDFLARE_ACCOUNT_ID=emulator\n"
+        "  export CLOUDFLARE_API_TOKEN=emulator\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cf_gateway_core.emulator.server import serve
+
+    # With --debug the "cf_gateway" handler already shows these records.
+    level = None if args.quiet or args.debug else logging.INFO
+    with logging_to_stderr("cf_gateway.emulator", level), _sigterm_interrupts():
+        serve(host=args.host, port=args.port, chunk_delay=args.chunk_delay, ready=_ready)
+    print("cf-gateway emulator stopped.", file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Let SIGTERM stop the foreground server as cleanly as Ctrl-C (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        name="emulator",
+        help="run the offline emulator as a local HTTP server",
+        description="Serve the offline emulator on loopback until Ctrl-C.",
+        epilog=_EPILOG,
+        add_arguments=_add_arguments,
+        run=_run,
+    ),
+)
