@@ -55,6 +55,14 @@ from cf_gateway_core.messages import (
     Usage,
 )
 from cf_gateway_core.options import GatewayOptions, workers_ai_extras
+from cf_gateway_core.profiles import (
+    DEFAULT_PROFILE,
+    ModelProfile,
+    get_profile,
+    known_models,
+    register_profile,
+    suggest_model,
+)
 from cf_gateway_core.retry import RetryPolicy
 from cf_gateway_core.routing import (
     Endpoint,
@@ -76,6 +84,7 @@ __all__ = [
     "ChatRequest",
     "ChatResponse",
     "ContextOverflowError",
+    "DEFAULT_PROFILE",
     "EmbeddingRequest",
     "EmbeddingResponse",
     "Endpoint",
@@ -94,6 +103,7 @@ __all__ = [
     "InternalServerError",
     "Message",
     "ModelKind",
+    "ModelProfile",
     "ModelRef",
     "NotFoundError",
     "Part",
@@ -121,7 +131,11 @@ __all__ = [
     "UsageUpdate",
     "__version__",
     "embeddings_route",
+    "get_profile",
+    "known_models",
     "parse_tool_arguments",
+    "register_profile",
     "resolve_route",
+    "suggest_model",
     "workers_ai_extras",
 ]

@@ -47,6 +47,8 @@ from langchain_cf_gateway._convert import (
 from langchain_cf_gateway._results import StreamConverter, to_ai_message
 
 if TYPE_CHECKING:
+    from langchain_core.language_models.model_profile import ModelProfile
+
     # Annotation only: langchain_core.tools.base costs ~9 ms to import, and BaseChatModel does not
     # load it; convert_to_openai_tool imports it when tools are bound.
     from langchain_core.tools import BaseTool
@@ -242,6 +244,12 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         return self
 
     # -- LangChain metadata ---------------------------------------------------------------------
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """The LangChain ``profile`` of this model, from ``cf_gateway_core.get_profile``."""
+        from langchain_cf_gateway._profile import langchain_profile
+
+        return langchain_profile(self.model)
 
     @property
     def _llm_type(self) -> str:

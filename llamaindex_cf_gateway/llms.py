@@ -8,7 +8,6 @@ errors raised here are the core's ``cf_gateway_core`` error classes.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +40,7 @@ from cf_gateway_core import (
     GatewayConfigError,
     GatewayOptions,
     ResponseFormat,
+    get_profile,
     resolve_route,
     workers_ai_extras,
 )
@@ -60,30 +60,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CloudflareAIGateway"]
 
-# (model id prefix, context window, max output tokens): published limits of common models; the
-# longest matching prefix wins. Unknown models get _DEFAULT_LIMITS.
-_MODEL_LIMITS: tuple[tuple[str, int, int], ...] = (
-    ("anthropic/claude-opus-4", 200_000, 32_000),
-    ("anthropic/claude-sonnet-4", 200_000, 64_000),
-    ("anthropic/claude-haiku-4", 200_000, 64_000),
-    ("anthropic/claude-3-7-sonnet", 200_000, 64_000),
-    ("anthropic/claude-3-5", 200_000, 8_192),
-    ("anthropic/", 200_000, 4_096),
-    ("openai/gpt-5", 400_000, 128_000),
-    ("openai/gpt-4.1", 1_047_576, 32_768),
-    ("openai/gpt-4o", 128_000, 16_384),
-    ("openai/o3", 200_000, 100_000),
-    ("openai/o4-mini", 200_000, 100_000),
-    ("google/gemini-", 1_048_576, 65_536),
-    ("deepseek/", 128_000, 8_192),
-    ("@cf/meta/llama-3.1-8b-instruct", 7_968, 2_048),
-    ("@cf/meta/llama-3.3-70b-instruct-fp8-fast", 24_000, 2_048),
-    ("@cf/meta/llama-4-scout-17b-16e-instruct", 131_000, 4_096),
-    ("@cf/openai/gpt-oss-", 128_000, 32_768),
-    ("@cf/qwen/qwen3-", 32_768, 8_192),
-    ("@cf/moonshotai/kimi-k2", 256_000, 16_384),
-)
-_DEFAULT_LIMITS = (32_768, 4_096)
 
 # Per-call keyword arguments that set ChatRequest fields; other call kwargs (LlamaIndex's
 # convention, as in llama-index-llms-openai) are extra JSON fields merged into the body.
@@ -104,15 +80,6 @@ _CALL_KWARGS = frozenset(
     {"model", "endpoint", "gateway_options", "session_affinity", "extra_headers"}
 )
 _SECRET_KWARGS = frozenset({"api_key", "api_token", "authorization", "account_id"})
-
-
-@functools.lru_cache(maxsize=256)
-def _model_limits(model: str) -> tuple[int, int]:
-    best: tuple[str, int, int] | None = None
-    for entry in _MODEL_LIMITS:
-        if model.startswith(entry[0]) and (best is None or len(entry[0]) > len(best[0])):
-            best = entry
-    return (best[1], best[2]) if best is not None else _DEFAULT_LIMITS
 
 
 class _Call:
@@ -256,13 +223,13 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """Chat and function calling; context window and output size from a known-model table."""
-        window, output = _model_limits(self.model)
+        """Chat model; context window, output size and tool calling from the model table."""
+        profile = get_profile(self.model)
         return LLMMetadata(
-            context_window=self.context_window or window,
-            num_output=self.max_tokens or output,
+            context_window=self.context_window or profile.context_window,
+            num_output=self.max_tokens or profile.max_output_tokens,
             is_chat_model=True,
-            is_function_calling_model=True,
+            is_function_calling_model=profile.tool_calling,
             model_name=self.model,
         )
 

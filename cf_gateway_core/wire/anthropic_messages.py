@@ -29,6 +29,7 @@ from cf_gateway_core.messages import (
     ToolResultPart,
     ToolSpec,
 )
+from cf_gateway_core.profiles import get_profile
 from cf_gateway_core.routing import Route
 from cf_gateway_core.wire._anthropic_reply import parse_response
 from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
@@ -37,22 +38,6 @@ from cf_gateway_core.wire._format import WireFormat
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "default_max_tokens", "parse_response"]
 
 _Block = dict[str, Any]
-
-_FALLBACK_MAX_TOKENS = 4096
-
-# Max output tokens per model family (Anthropic's models overview; langchain-anthropic's
-# _MODEL_DEFAULT_MAX_OUTPUT_TOKENS holds the same figures). Names are normalised first
-# ("anthropic/claude-sonnet-4.5" -> "claude-sonnet-4-5"); the first matching prefix wins. Opus 4 and
-# 4.1 cap output at 32k; later Opus models allow more, so 32k is safe for the whole family.
-_MAX_TOKENS_BY_FAMILY: tuple[tuple[str, int], ...] = (
-    ("claude-opus-", 32_000),
-    ("claude-sonnet-", 64_000),
-    ("claude-haiku-", 64_000),
-    ("claude-3-7-sonnet", 64_000),
-    ("claude-3-5-sonnet", 8_192),
-    ("claude-3-5-haiku", 8_192),
-    ("claude-3-", 4_096),
-)
 
 # reasoning_effort. Through the gateway, `thinking: {"type": "adaptive"}` plus
 # `output_config.effort` was observed accepted (cloudflare-api.md §5.4 [O]), and current Claude
@@ -78,16 +63,17 @@ def default_max_tokens(model_id: str) -> int:
     """The ``max_tokens`` sent when the request sets none (the Anthropic API requires one).
 
     Args:
-        model_id: a model id such as ``anthropic/claude-sonnet-4.5`` or ``claude-3-5-haiku-latest``.
+        model_id: a model id such as ``anthropic/claude-sonnet-4.5``; a bare Anthropic name such
+            as ``claude-3-5-haiku-latest`` is read as ``anthropic/…``.
 
     Returns:
-        The family's maximum output tokens, or 4096 for an unknown model.
+        The model table's ``default_max_tokens`` (the family's maximum output for Claude
+        models, 4096 for others and for unknown models).
     """
-    name = _normalise_model(model_id)
-    for prefix, limit in _MAX_TOKENS_BY_FAMILY:
-        if name.startswith(prefix):
-            return limit
-    return _FALLBACK_MAX_TOKENS
+    model_id = model_id.strip()
+    if model_id and "/" not in model_id:
+        model_id = f"anthropic/{model_id}"
+    return get_profile(model_id).default_max_tokens
 
 
 def _normalise_model(model_id: str) -> str:

@@ -162,18 +162,22 @@ def test_llm_survives_pickle_without_the_token_in_the_bytes(monkeypatch, fake, w
 
 
 @pytest.mark.parametrize(
-    ("model", "window", "output"),
+    ("model", "window", "output", "tools"),
     [
-        ("anthropic/claude-sonnet-4.5", 200_000, 64_000),
-        ("openai/gpt-5.5", 400_000, 128_000),
-        ("@cf/meta/llama-3.1-8b-instruct", 7_968, 2_048),
-        ("somebody/unknown-model", 32_768, 4_096),
+        ("anthropic/claude-sonnet-4.5", 200_000, 64_000, True),
+        ("openai/gpt-5.5", 400_000, 128_000, True),
+        ("@cf/meta/llama-3.1-8b-instruct", 7_968, 2_048, True),
+        ("somebody/unknown-model", 32_768, 4_096, False),
+        ("@cf/baai/bge-base-en-v1.5", 512, 4_096, False),
     ],
 )
-def test_llm_metadata_from_the_model_table(make_llm, model: str, window: int, output: int) -> None:
+def test_llm_metadata_from_the_model_table(
+    make_llm, model: str, window: int, output: int, tools: bool
+) -> None:
     metadata = make_llm(model).metadata
     assert (metadata.context_window, metadata.num_output) == (window, output)
-    assert metadata.is_chat_model and metadata.is_function_calling_model
+    assert metadata.is_chat_model
+    assert metadata.is_function_calling_model is tools
     assert metadata.model_name == model
 
 
