@@ -45,6 +45,8 @@ class TextPart:
     """Plain text."""
 
     text: str
+    cache_control: Mapping[str, Any] | None = None
+    """Anthropic prompt-caching breakpoint (``{"type": "ephemeral", "ttl"?: "5m" | "1h"}``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +57,8 @@ class ImagePart:
     """The image location; wire modules split ``data:`` URLs where the API wants raw base64."""
     detail: str | None = None
     """OpenAI's ``detail`` hint (``low`` / ``high`` / ``auto``); ignored where unsupported."""
+    cache_control: Mapping[str, Any] | None = None
+    """Anthropic prompt-caching breakpoint on this block."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +94,8 @@ class ToolResultPart:
     content: str | tuple[TextPart | ImagePart, ...]
     name: str | None = None
     is_error: bool = False
+    cache_control: Mapping[str, Any] | None = None
+    """Anthropic prompt-caching breakpoint on the ``tool_result`` block."""
 
 
 Part = TextPart | ImagePart | ReasoningPart | ToolCallPart | ToolResultPart
@@ -135,6 +141,8 @@ class ToolSpec:
         default_factory=lambda: {"type": "object", "properties": {}}
     )
     strict: bool | None = None
+    cache_control: Mapping[str, Any] | None = None
+    """Anthropic prompt-caching breakpoint on this tool definition (caches the tools up to it)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +183,11 @@ class ChatRequest:
     stop: tuple[str, ...] | None = None
     reasoning_effort: str | None = None
     """``low`` / ``medium`` / ``high`` where the API supports it."""
+    cache_control: Mapping[str, Any] | None = None
+    """Anthropic prompt caching for this call: placed on the last content block that can carry
+    it (langchain-anthropic's per-call ``cache_control=``)."""
+    prompt_cache_key: str | None = None
+    """OpenAI's ``prompt_cache_key`` (Chat Completions and Responses)."""
     stream: bool = False
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     """Extra JSON fields merged into the payload last (``model_kwargs`` / ``extra_body``)."""

@@ -178,6 +178,8 @@ class FakeGateway:
         self.requests: list[RecordedRequest] = []
         self._queues: dict[str | None, deque[Reply]] = {}
         self._lock = threading.Lock()
+        self._prompt_cache: Any = None
+        """The emulator's prompt-cache memory, created with the first emulated reply."""
 
     # -- scripting -----------------------------------------------------------------------------
 
@@ -237,6 +239,7 @@ class FakeGateway:
         with self._lock:
             self._queues.clear()
             self.requests.clear()
+            self._prompt_cache = None
 
     @property
     def last_request(self) -> RecordedRequest:
@@ -259,11 +262,16 @@ class FakeGateway:
             if self.require_auth and not _has_bearer(lowered):
                 return Reply.error(401, code=10000, message="Authentication error")
             reply = self._pop(endpoint)
+            if reply is None and self._prompt_cache is None:
+                from cf_gateway_core.emulator._caching import PromptCache
+
+                self._prompt_cache = PromptCache()
+            cache = self._prompt_cache
         if reply is not None:
             return reply
         from cf_gateway_core.emulator import replies
 
-        return replies.default_reply(recorded, auto_reply=self.auto_reply)
+        return replies.default_reply(recorded, auto_reply=self.auto_reply, prompt_cache=cache)
 
     def _pop(self, endpoint: str | None) -> Reply | None:
         for key in (endpoint, None):

@@ -38,7 +38,15 @@ from cf_gateway_core import (
     ToolSpec,
 )
 
-__all__ = ["to_messages", "to_response_format", "to_tool_choice", "to_tool_spec"]
+__all__ = [
+    "block_cache_control",
+    "format_tool",
+    "to_messages",
+    "to_response_format",
+    "to_tool_choice",
+    "to_tool_spec",
+    "tool_cache_control",
+]
 
 _Block = Mapping[str, Any]
 _BlockReader = Callable[[_Block], Part | None]
@@ -52,11 +60,30 @@ def _bad_block(block: _Block, role: str, hint: str) -> GatewayConfigError:
     )
 
 
+def _cache_mapping(value: Any) -> Mapping[str, Any] | None:
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise GatewayConfigError(
+        f"cache_control must be a dict such as {{'type': 'ephemeral'}}, got {value!r}."
+    )
+
+
+def block_cache_control(block: _Block) -> Mapping[str, Any] | None:
+    """A block's Anthropic ``cache_control``: its own key, or ``extras`` of a v1 standard block
+    (where langchain-anthropic reads it too)."""
+    value = block.get("cache_control")
+    extras = block.get("extras")
+    if value is None and isinstance(extras, Mapping):
+        value = extras.get("cache_control")
+    return _cache_mapping(value)
+
+
 def _text_block(block: _Block) -> Part | None:
     text = block.get("text")
     if not isinstance(text, str):
         raise GatewayConfigError(f"a text content block needs a string 'text', got {block!r}.")
-    return TextPart(text) if text else None
+    cache = block_cache_control(block)
+    return TextPart(text, cache_control=cache) if text or cache else None
 
 
 def _image_url_block(block: _Block) -> Part:
@@ -69,12 +96,14 @@ def _image_url_block(block: _Block) -> Part:
         raise GatewayConfigError(
             "an image_url content block needs image_url.url (http(s) or data:)."
         )
-    return ImagePart(url=url, detail=detail if isinstance(detail, str) else None)
+    detail = detail if isinstance(detail, str) else None
+    return ImagePart(url=url, detail=detail, cache_control=block_cache_control(block))
 
 
 def _image_block(block: _Block) -> Part:
     # LangChain v1 ({"url"} | {"base64", "mime_type"}), v0 ({"source_type", "url" | "data"}) and
     # Anthropic ({"source": {"type": "base64" | "url", …}}) image blocks.
+    cache = block_cache_control(block)
     source = block.get("source")
     if isinstance(source, Mapping):
         block = {
@@ -84,11 +113,11 @@ def _image_block(block: _Block) -> Part:
         }
     url = block.get("url")
     if isinstance(url, str) and url:
-        return ImagePart(url=url)
+        return ImagePart(url=url, cache_control=cache)
     data = block.get("base64") or block.get("data")
     mime = block.get("mime_type")
     if isinstance(data, str) and data and isinstance(mime, str) and mime:
-        return ImagePart(url=f"data:{mime};base64,{data}")
+        return ImagePart(url=f"data:{mime};base64,{data}", cache_control=cache)
     raise GatewayConfigError(
         "an image content block needs 'url', or 'base64' with 'mime_type' (e.g. 'image/png'); "
         "file ids are not supported by the gateway."
@@ -338,7 +367,10 @@ def to_tool_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec:
     """
     if isinstance(tool, ToolSpec):
         return tool
+    cache = tool_cache_control(tool)
     is_openai = isinstance(tool, Mapping) and tool.get("type") == "function" and "function" in tool
+    if isinstance(tool, Mapping) and "cache_control" in tool:
+        tool = {key: value for key, value in tool.items() if key != "cache_control"}
     spec = tool if is_openai and strict is None else convert_to_openai_tool(tool, strict=strict)
     function = spec.get("function") if isinstance(spec, Mapping) else None
     if not isinstance(function, Mapping) or not function.get("name"):
@@ -351,7 +383,29 @@ def to_tool_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec:
         description=function.get("description") or "",
         parameters=function.get("parameters") or _EMPTY_PARAMETERS,
         strict=function.get("strict"),
+        cache_control=cache,
     )
+
+
+def tool_cache_control(tool: Any) -> Mapping[str, Any] | None:
+    """Anthropic ``cache_control`` of a tool: a dict tool's ``cache_control`` key or a
+    ``BaseTool``'s ``extras["cache_control"]`` (langchain-anthropic's two spellings)."""
+    if isinstance(tool, Mapping):
+        value = tool.get("cache_control")
+    else:
+        extras = getattr(tool, "extras", None)
+        value = extras.get("cache_control") if isinstance(extras, Mapping) else None
+    return _cache_mapping(value)
+
+
+def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
+    """A tool as the OpenAI-format dict ``bind_tools`` binds; its ``cache_control`` (if any) is
+    kept as a top-level key, which :func:`to_tool_spec` reads back."""
+    cache = tool_cache_control(tool)
+    if isinstance(tool, Mapping) and "cache_control" in tool:
+        tool = {key: value for key, value in tool.items() if key != "cache_control"}
+    formatted = convert_to_openai_tool(tool, strict=strict)
+    return formatted if cache is None else {**formatted, "cache_control": cache}
 
 
 def to_tool_choice(choice: Any) -> ToolChoice | None:

@@ -16,7 +16,6 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams, Langu
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, SkipValidation, model_validator
 from typing_extensions import Self
 
@@ -39,6 +38,7 @@ from langchain_cf_gateway._connection import (
     unwrapped_config_errors,
 )
 from langchain_cf_gateway._convert import (
+    format_tool,
     to_messages,
     to_response_format,
     to_tool_choice,
@@ -84,6 +84,8 @@ _CALL_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "top_p": ("top_p", _same),
     "stop": ("stop", _stop),
     "reasoning_effort": ("reasoning_effort", _same),
+    "cache_control": ("cache_control", _same),
+    "prompt_cache_key": ("prompt_cache_key", _same),
 }
 # Keywords LangChain itself may pass through to _generate/_stream; never sent.
 _IGNORED_CALL_KEYS = frozenset({"stream"})
@@ -434,7 +436,7 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
             GatewayConfigError: ``tool_choice`` names a tool that is not bound, or a tool is not
                 a function tool.
         """
-        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        formatted = [format_tool(tool, strict=strict) for tool in tools]
         specs = [to_tool_spec(tool) for tool in formatted]
         if tool_choice is not None and tool_choice is not False:
             choice = to_tool_choice(tool_choice)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from llama_index.core.base.llms.types import (
+    CachePoint,
     ChatMessage,
     ChatResponse as LIChatResponse,
     ImageBlock,
@@ -42,6 +43,7 @@ from cf_gateway_core import (
     ToolSpec,
     Usage,
 )
+from llamaindex_cf_gateway._content import apply_cache_point, split_cache_points
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -145,14 +147,19 @@ _BLOCK_PARTS: dict[type, Callable[[Any], Part]] = {
 def _unsupported(block: object) -> GatewayConfigError:
     return GatewayConfigError(
         f"{type(block).__name__} cannot be sent through Cloudflare AI Gateway: messages may hold "
-        "TextBlock, ImageBlock, ThinkingBlock and ToolCallBlock. Convert other content (audio, "
-        "video, documents, citations, cache points) to text or images first."
+        "TextBlock, ImageBlock, ThinkingBlock, ToolCallBlock and CachePoint. Convert other "
+        "content (audio, video, documents, citations) to text or images first."
     )
 
 
 def _to_parts(blocks: Sequence[object]) -> list[Part]:
     parts: list[Part] = []
+    previous: object = None
     for block in blocks:
+        if isinstance(block, CachePoint):
+            apply_cache_point(parts, block, previous)
+            continue
+        previous = block
         convert = _BLOCK_PARTS.get(type(block))
         if convert is None:
             raise _unsupported(block)
@@ -187,7 +194,9 @@ def _legacy_tool_call(call: Any) -> ToolCallPart:
     return cast(ToolCallPart, _tool_call_part(block))
 
 
-def _tool_result(message: ChatMessage, parts: list[Part]) -> ToolResultPart:
+def _tool_result(
+    message: ChatMessage, parts: list[Part], cache: dict[str, Any] | None
+) -> ToolResultPart:
     call_id = message.additional_kwargs.get("tool_call_id")
     if not call_id:
         raise GatewayConfigError(
@@ -201,7 +210,10 @@ def _tool_result(message: ChatMessage, parts: list[Part]) -> ToolResultPart:
         content = tuple(_result_item(p) for p in parts)
     name = message.additional_kwargs.get("name")
     return ToolResultPart(
-        tool_call_id=str(call_id), content=content, name=name if isinstance(name, str) else None
+        tool_call_id=str(call_id),
+        content=content,
+        name=name if isinstance(name, str) else None,
+        cache_control=cache,
     )
 
 
@@ -217,9 +229,11 @@ def _to_message(message: ChatMessage) -> Message:
     role = _ROLES.get(message.role)
     if role is None:
         raise GatewayConfigError(f"message role {message.role!r} is not supported.")
-    parts = _to_parts(message.blocks)
     if role == "tool":
-        return Message(role="tool", parts=(_tool_result(message, parts),))
+        blocks, cache = split_cache_points(message.blocks)
+        part = _tool_result(message, _to_parts(blocks), cache)
+        return Message(role="tool", parts=(part,))
+    parts = _to_parts(message.blocks)
     legacy = message.additional_kwargs.get("tool_calls")
     if legacy and not any(isinstance(p, ToolCallPart) for p in parts):
         parts.extend(_legacy_tool_call(call) for call in legacy)

@@ -74,6 +74,8 @@ _REQUEST_KWARGS = frozenset(
         "tool_choice",
         "parallel_tool_calls",
         "response_format",
+        "cache_control",
+        "prompt_cache_key",
     }
 )
 _CALL_KWARGS = frozenset(
@@ -270,6 +272,8 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             top_p=get("top_p", self.top_p),
             stop=_stop_tuple(get("stop", self.stop)),
             reasoning_effort=get("reasoning_effort", self.reasoning_effort),
+            cache_control=get("cache_control"),
+            prompt_cache_key=get("prompt_cache_key"),
             extra_body=self._extra_body(unknown),
         )
         endpoint = kwargs.get("endpoint") or self.endpoint

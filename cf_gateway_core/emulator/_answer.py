@@ -90,6 +90,9 @@ class Answer:
     json_value: Any = None
     """The JSON-mode value (``text`` holds it serialised)."""
     input_tokens: int = 1
+    """Prompt tokens in total (cached ones included)."""
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
 
     @property
     def output_tokens(self) -> int:

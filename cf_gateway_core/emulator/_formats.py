@@ -72,7 +72,7 @@ def _chat_usage(a: Answer) -> Body:
         "prompt_tokens": a.input_tokens,
         "completion_tokens": a.output_tokens,
         "total_tokens": a.input_tokens + a.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": a.cache_read_tokens},
         "completion_tokens_details": {"reasoning_tokens": 0},
     }
 
@@ -160,9 +160,10 @@ def _anthropic_blocks(a: Answer) -> list[Body]:
 
 def _anthropic_usage(a: Answer, output_tokens: int) -> Body:
     return {
-        "input_tokens": a.input_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        # Anthropic counts cached prompt tokens apart from input_tokens.
+        "input_tokens": a.input_tokens - a.cache_read_tokens - a.cache_creation_tokens,
+        "cache_creation_input_tokens": a.cache_creation_tokens,
+        "cache_read_input_tokens": a.cache_read_tokens,
         "output_tokens": output_tokens,
         "service_tier": "standard",
     }
@@ -272,7 +273,7 @@ def responses_object(a: Answer, metadata: bool) -> Body:
         "tool_choice": "auto",
         "usage": {
             "input_tokens": a.input_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": a.cache_read_tokens},
             "output_tokens": a.output_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": a.input_tokens + a.output_tokens,

@@ -37,7 +37,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cf_gateway_core.emulator._answer import decide
+from cf_gateway_core.emulator._answer import Answer, decide
+from cf_gateway_core.emulator._caching import PromptCache, check_cache_controls
 from cf_gateway_core.emulator._embeddings import (
     MAX_DIMENSIONS,
     dimensions_for,
@@ -147,12 +148,28 @@ def _answer(
     wrap: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Reply:
     prompt = PROMPT_READERS[_READERS[fmt]](body)
-    answer = decide(prompt, model=model, seed=ctx.seed, script=ctx.script)
+    answer = _cached(fmt, body, decide(prompt, model=model, seed=ctx.seed, script=ctx.script), ctx)
     build_json, build_frames = FORMATS[fmt]
     if body.get("stream") is True:
         return Reply.sse(build_frames(answer, metadata))
     reply = build_json(answer, metadata)
     return Reply.json(wrap(reply) if wrap else reply)
+
+
+def _cached(fmt: str, body: Mapping[str, Any], answer: Answer, ctx: _Context) -> Answer:
+    """The answer with the prompt-cache usage this gateway reports (emulator/_caching.py)."""
+    if ctx.cache is None:
+        return answer
+    if fmt == "anthropic":
+        usage = ctx.cache.anthropic(body)
+    else:
+        usage = ctx.cache.openai(body, answer.input_tokens)
+    if usage is None:
+        return answer
+    total, read, creation = usage
+    return dataclasses.replace(
+        answer, input_tokens=total, cache_read_tokens=read, cache_creation_tokens=creation
+    )
 
 
 def _chat_completions(body: Mapping[str, Any], ctx: _Context) -> Reply:
@@ -169,6 +186,9 @@ def _check_anthropic(body: Mapping[str, Any]) -> None:
     if "system" in body:
         # system must be a string; block arrays are rejected — cloudflare-api.md §0.8, A11 [O].
         _require(body, "system", str, "string")
+    problem = check_cache_controls(body)
+    if problem is not None:
+        raise _invalid(problem)
 
 
 def _messages(body: Mapping[str, Any], ctx: _Context) -> Reply:
@@ -264,6 +284,7 @@ class _Context:
     request: RecordedRequest
     script: Script | None
     seed: str
+    cache: PromptCache | None = None
 
 
 _HANDLERS: dict[str, Callable[[Mapping[str, Any], _Context], Reply]] = {
@@ -328,21 +349,25 @@ def _scripted_error(script: ErrorScript, request: RecordedRequest) -> Reply:
     return Reply.error(script.status, code=script.code, message=message, headers=headers)
 
 
-def _reply(request: RecordedRequest, seed: str) -> Reply:
+def _reply(request: RecordedRequest, seed: str, cache: PromptCache | None) -> Reply:
     handler = _HANDLERS[str(request.endpoint)]
     raw = request.headers.get(HEADER)
     script = parse_script(raw) if raw is not None else None
     if isinstance(script, ErrorScript):
         return _scripted_error(script, request)
-    return handler(_body(request), _Context(request, script, seed))
+    return handler(_body(request), _Context(request, script, seed, cache))
 
 
-def default_reply(request: RecordedRequest, *, auto_reply: bool) -> Reply:
+def default_reply(
+    request: RecordedRequest, *, auto_reply: bool, prompt_cache: PromptCache | None = None
+) -> Reply:
     """The reply when nothing is queued (see the module docstring).
 
     Args:
         request: the recorded request.
         auto_reply: when False, answer 500 saying no reply was queued.
+        prompt_cache: the gateway's prompt-cache memory (cache token counts on repeated cached
+            prompts); ``None`` reports no cached tokens.
     """
     if not auto_reply:
         return Reply.error(500, message=NOT_QUEUED_MESSAGE)
@@ -353,7 +378,7 @@ def default_reply(request: RecordedRequest, *, auto_reply: bool) -> Reply:
         return Reply.error(405, message=f"Method {request.method} not allowed; use POST.")
     seed = _seed(request)
     try:
-        reply = _reply(request, seed)
+        reply = _reply(request, seed, prompt_cache)
     except ScriptError as exc:
         reply = Reply.error(400, message=str(exc))
     except _Rejected as exc:

@@ -33,6 +33,12 @@ from cf_gateway_core.profiles import get_profile
 from cf_gateway_core.routing import Route
 from cf_gateway_core.wire._anthropic_reply import parse_response
 from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
+from cf_gateway_core.wire._caching import (
+    MAX_BREAKPOINTS,
+    cache_control,
+    count_breakpoints,
+    reject_prompt_cache_key,
+)
 from cf_gateway_core.wire._format import WireFormat
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "default_max_tokens", "parse_response"]
@@ -99,8 +105,11 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
             "endpoint. Use tool calling instead (LangChain: with_structured_output(..., "
             "method='function_calling')) or pass endpoint='chat_completions'."
         )
+    reject_prompt_cache_key(request, route.endpoint.value)
     model = route.model.id
     system, messages = _map_messages(request.messages)
+    if request.cache_control is not None:
+        _mark_last_block(messages, request.cache_control)
     max_tokens = request.max_tokens
     payload: dict[str, Any] = {
         "model": model,
@@ -127,7 +136,41 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
         payload["stream"] = True
     if request.extra_body:
         payload.update(request.extra_body)
+    _check_breakpoints(payload)
     return payload
+
+
+# Blocks that take no cache_control of their own (Anthropic prompt-caching docs: thinking blocks
+# are cached with the rest of the turn but cannot be marked).
+_UNMARKABLE = frozenset({"thinking", "redacted_thinking"})
+
+
+def _mark_last_block(messages: list[_Block], value: Any) -> None:
+    """The per-call ``cache_control``: on the last block of the last turn that can carry one."""
+    marker = cache_control(value)
+    for block in reversed(messages[-1]["content"] if messages else []):
+        if block.get("type") not in _UNMARKABLE:
+            block["cache_control"] = marker
+            return
+    raise GatewayConfigError(
+        "cache_control was passed for the call, but the last message has no content block that "
+        "can carry it; add a user message (or put cache_control on a block yourself)."
+    )
+
+
+def _check_breakpoints(payload: dict[str, Any]) -> None:
+    count = count_breakpoints(payload)
+    if count > MAX_BREAKPOINTS:
+        raise GatewayConfigError(
+            f"the request marks {count} blocks with cache_control; the Anthropic Messages API "
+            f"takes at most {MAX_BREAKPOINTS} cache breakpoints. Remove some."
+        )
+
+
+def _with_cache(block: _Block, part: Any) -> _Block:
+    if part.cache_control is not None:
+        block["cache_control"] = cache_control(part.cache_control)
+    return block
 
 
 def _map_messages(messages: tuple[Message, ...]) -> tuple[str, list[_Block]]:
@@ -160,6 +203,16 @@ def _map_system(message: Message) -> str:
                 f"a system message may only hold text on the Anthropic Messages API (got "
                 f"{type(part).__name__}); move images and tool content to a user message."
             )
+        if part.cache_control is not None:
+            # The gateway takes `system` only as a string: a block array (the one place
+            # cache_control could go) is rejected with 400 / code 7003 (docs/content.md).
+            raise GatewayConfigError(
+                "cache_control on the system prompt cannot be sent through Cloudflare AI "
+                "Gateway: /ai/v1/messages takes the system prompt only as a string (a block "
+                "array is rejected with 400, code 7003). Put cache_control on the first user "
+                "message's content block (or on the last tool) instead: Anthropic caches tools, "
+                "system and messages as one prefix, so that breakpoint caches the system prompt."
+            )
     return message.text
 
 
@@ -185,8 +238,13 @@ def _map_text(part: TextPart) -> _Block | None:
     # Empty or whitespace-only text blocks are rejected by the API; they carry nothing.
     text = part.text
     if not text or text.isspace():
+        if part.cache_control is not None:
+            raise GatewayConfigError(
+                "cache_control is set on an empty text block, which the Anthropic Messages API "
+                "does not take; put it on a block with content."
+            )
         return None
-    return {"type": "text", "text": text}
+    return _with_cache({"type": "text", "text": text}, part)
 
 
 def _map_image(part: ImagePart) -> _Block:
@@ -196,9 +254,9 @@ def _map_image(part: ImagePart) -> _Block:
         media_type, _, encoding = header.partition(";")
         if sep and data and media_type and encoding == "base64":
             source: _Block = {"type": "base64", "media_type": media_type, "data": data}
-            return {"type": "image", "source": source}
+            return _with_cache({"type": "image", "source": source}, part)
     elif url.startswith(("https://", "http://")):
-        return {"type": "image", "source": {"type": "url", "url": url}}
+        return _with_cache({"type": "image", "source": {"type": "url", "url": url}}, part)
     raise GatewayConfigError(
         f"image URL {url[:40]!r}… cannot be sent to the Anthropic Messages API: pass an "
         "http(s) URL or a 'data:<media type>;base64,<data>' URL."
@@ -241,7 +299,7 @@ def _map_tool_result(part: ToolResultPart) -> _Block:
     result: _Block = {"type": "tool_result", "tool_use_id": part.tool_call_id, "content": content}
     if part.is_error:
         result["is_error"] = True
-    return result
+    return _with_cache(result, part)
 
 
 _PART_MAPPERS: dict[str, dict[type, Callable[[Any], _Block | None]]] = {
@@ -257,7 +315,7 @@ def _map_tool(tool: ToolSpec) -> _Block:
     spec["input_schema"] = tool.parameters
     if tool.strict:
         spec["strict"] = True
-    return spec
+    return _with_cache(spec, tool)
 
 
 def _map_tool_choice(request: ChatRequest) -> _Block | None:

@@ -32,7 +32,8 @@ from cf_gateway_core.messages import (
     ToolResultPart,
     ToolSpec,
 )
-from cf_gateway_core.routing import ModelKind, ModelRef, Route
+from cf_gateway_core.routing import Endpoint, ModelKind, ModelRef, Route
+from cf_gateway_core.wire._caching import reject_cache_control, reject_prompt_cache_key
 from cf_gateway_core.wire._common import compact_json, tool_result_text
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._openai_chat_reply import parse_response
@@ -91,6 +92,8 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
         GatewayConfigError: the request holds content Chat Completions cannot express (an image
             in a tool result or a system message, a tool result outside a tool message…).
     """
+    endpoint = route.endpoint.value
+    reject_cache_control(request, endpoint)
     payload: dict[str, Any] = {
         "model": route.model.id,
         "messages": _map_messages(request.messages),
@@ -109,6 +112,10 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
         payload[_map_max_tokens_key(route.model)] = request.max_tokens
     if request.stop:
         payload["stop"] = list(request.stop)
+    if request.prompt_cache_key is not None:
+        if route.endpoint is not Endpoint.CHAT_COMPLETIONS:
+            reject_prompt_cache_key(request, endpoint)
+        payload["prompt_cache_key"] = request.prompt_cache_key
     if request.stream:
         payload["stream"] = True
         # Without include_usage an OpenAI stream reports no usage — cloudflare-api.md §5.3 [C].

@@ -38,6 +38,7 @@ from cf_gateway_core.messages import (
     ToolSpec,
 )
 from cf_gateway_core.routing import Route
+from cf_gateway_core.wire._caching import reject_cache_control
 from cf_gateway_core.wire._common import compact_json, mappings, result_levels, tool_result_text
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._responses_stream import ChunkDecoder, final_events, map_error
@@ -79,6 +80,7 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
             "stop sequences are not supported by the OpenAI Responses API (endpoint='responses'); "
             "remove stop=… or use endpoint='chat_completions'."
         )
+    reject_cache_control(request, route.endpoint.value)
     instructions, items = _map_messages(request.messages)
     payload: dict[str, Any] = {"model": route.model.id}
     if instructions:
@@ -94,6 +96,8 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
             payload[key] = value
     if request.reasoning_effort is not None:
         payload["reasoning"] = {"effort": request.reasoning_effort}
+    if request.prompt_cache_key is not None:
+        payload["prompt_cache_key"] = request.prompt_cache_key
     if request.response_format is not None:
         payload["text"] = {"format": _map_response_format(request.response_format)}
     if request.stream:
