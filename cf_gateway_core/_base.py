@@ -48,7 +48,7 @@ __all__ = ["BaseClient", "Prepared", "Shortcut", "gateway_metadata", "transport_
 logger = logging.getLogger("cf_gateway")
 _httpx_logger = logging.getLogger("httpx")  # the shortcut keeps httpx's own request log line
 
-# response header -> GatewayMetadata field — cloudflare-api.md §3.2.
+# response header -> GatewayMetadata field — docs/wire-notes.md §3.2.
 _METADATA_HEADERS: dict[str, str] = {
     "cf-aig-log-id": "log_id",
     "cf-aig-cache-status": "cache_status",
@@ -61,7 +61,7 @@ _METADATA_HEADERS: dict[str, str] = {
 
 # Pool size: at most 100 connections. httpcore's pools (the sync client, and the async one when
 # proxies are set) keep httpx's default of 20 idle ones: they rescan every connection on every
-# request start and end, and keeping all 100 alive made them 2x slower (perf.md). The async
+# request start and end, and keeping all 100 alive made them 2x slower (measured in benchmarks/). The async
 # default, cf_gateway_core._pool, has no such cost and keeps all of them.
 MAX_CONNECTIONS = 100
 MAX_KEEPALIVE = 20

@@ -154,7 +154,7 @@ class StreamDecoding:
         return StreamError(exc.message, partial_text=self.accumulator.text, body=exc.body)
 
     def from_json(self, content: bytes) -> list[StreamEvent]:
-        # Cloudflare may answer stream=true with one JSON body — cloudflare-api.md §0.7 [C].
+        # Cloudflare may answer stream=true with one JSON body — docs/wire-notes.md §0.7 [C].
         body = load_json(content)
         return self._fold(
             events_from_response(get_format(self.route.endpoint).parse_response(body))

@@ -266,7 +266,7 @@ class AsyncGatewayClient(BaseClient):
 
     def _forget_closed_loops(self) -> None:
         # The client of a closed loop (a finished asyncio.run()) can no longer be closed; dropping
-        # it lets garbage collection close its sockets (reliability.md §6 #29).
+        # it lets garbage collection close its sockets.
         for loop in [loop for loop in self._loop_clients if loop.is_closed()]:
             del self._loop_clients[loop]
 

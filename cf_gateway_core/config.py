@@ -39,7 +39,7 @@ _MAX_RETRIES = 10
 _LOOPBACK_NAMES = frozenset({"localhost"})
 # Patterns as text: re compiles (and caches) them on the first resolve, not at import.
 # The account id becomes a URL path segment: unreserved characters only, so it can never add a
-# segment, a query or a fragment (reliability.md §6 #31). Real ids are 32 hex digits.
+# segment, a query or a fragment. Real ids are 32 hex digits.
 _ACCOUNT_ID = r"[A-Za-z0-9_~.-]+"
 # Header values (token, gateway id) are sent as ASCII by httpx: printable, no spaces.
 _HEADER_TOKEN = r"[\x21-\x7e]+"

@@ -200,7 +200,7 @@ class InternalServerError(APIStatusError):
     is_retryable = True
 
 
-# A Cloudflare code decides the class before the status — cloudflare-api.md §4.3.
+# A Cloudflare code decides the class before the status — docs/wire-notes.md §4.3.
 _CODE_ERRORS: dict[int, type[APIStatusError]] = {
     10000: AuthenticationError,
     2009: AuthenticationError,
@@ -217,7 +217,7 @@ _CODE_ERRORS: dict[int, type[APIStatusError]] = {
     3042: NotFoundError,
 }
 # 8007 is not in the table: its one observed body wraps an upstream "maximum context length"
-# error (cloudflare-api.md §4.3, A12 [O] TP-8007), but the code itself looks like a generic
+# error (docs/wire-notes.md §4.3, A12 [O] TP-8007), but the code itself looks like a generic
 # "upstream inference error"; the message decides ContextOverflowError (_CONTEXT_OVERFLOW).
 
 # Codes whose class depends on the status too (7003 is "model not found" on 404 but
@@ -235,7 +235,7 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     429: RateLimitError,
 }
 
-# OpenAI / vLLM ("maximum context length", code 8007 — cloudflare-api.md §4.3 [O] TP-8007),
+# OpenAI / vLLM ("maximum context length", code 8007 — docs/wire-notes.md §4.3 [O] TP-8007),
 # Anthropic ("prompt is too long"), Gemini ("The input token count … exceeds …"). This and
 # _TEXT_CODE are pattern text: re compiles (and caches) them on an error path, not at import.
 _CONTEXT_OVERFLOW = (
@@ -247,7 +247,7 @@ _CONTEXT_OVERFLOW = (
 _NO_MESSAGE = "The gateway returned an error without a message."
 _HTML_SUMMARY = "the server returned an HTML error page (a proxy or edge error, not the API)"
 _SUMMARY_CHARS = 300
-# Plain-text edge errors: "error code: 1010" — cloudflare-api.md §4.3 [O] TP-PREPROVIDER.
+# Plain-text edge errors: "error code: 1010" — docs/wire-notes.md §4.3 [O] TP-PREPROVIDER.
 _TEXT_CODE = r"(?i)error code:?\s*([0-9]{1,9})\b"
 _MAX_CODE_DIGITS = 9
 
@@ -255,7 +255,7 @@ _MAX_CODE_DIGITS = 9
 def _first_error(body: Mapping[str, Any]) -> tuple[int | None, str | None]:
     """Code and message from any of the JSON error shapes Cloudflare and providers use.
 
-    v4 ``errors[]``, legacy ``error[]`` + ``internalCode`` (cloudflare-api.md §4.1 [O]),
+    v4 ``errors[]``, legacy ``error[]`` + ``internalCode`` (docs/wire-notes.md §4.1 [O]),
     provider ``{"error": {"type", "message", "code"}}`` and ``{"error": "text"}``.
     """
     fallback = _as_code(body.get("internalCode")) or _as_code(body.get("code"))

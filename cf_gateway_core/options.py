@@ -17,7 +17,7 @@ __all__ = ["GatewayOptions", "OptionsInput", "workers_ai_extras"]
 
 Backoff = Literal["constant", "linear", "exponential"]
 
-# field name -> header name; the header suffix is the field name — cloudflare-api.md §3.1.
+# field name -> header name; the header suffix is the field name — docs/wire-notes.md §3.1.
 _HEADERS: dict[str, str] = {
     "cache_ttl": "cf-aig-cache-ttl",
     "skip_cache": "cf-aig-skip-cache",
@@ -35,7 +35,7 @@ _HEADERS: dict[str, str] = {
 
 _MAX_METADATA = 5
 _MAX_ATTEMPTS = 5
-# cf-aig-cache-ttl: "integer seconds; min 60, max one month" — cloudflare-api.md §3.1 [C].
+# cf-aig-cache-ttl: "integer seconds; min 60, max one month" — docs/wire-notes.md §3.1 [C].
 _MIN_CACHE_TTL = 60
 _MAX_CACHE_TTL = 30 * 24 * 3600
 # cf-aig-retry-delay: docs say max 5000 or 60000 ms (conflict, §3.1); accept the larger.
@@ -218,7 +218,7 @@ class GatewayOptions:
 OptionsInput = GatewayOptions | Mapping[str, Any] | None
 
 
-# Workers AI opt-ins that are not cf-aig-* headers — cloudflare-api.md §1.2 [C]:
+# Workers AI opt-ins that are not cf-aig-* headers — docs/wire-notes.md §1.2 [C]:
 # prefix-cache affinity is a request header; fail-fast is a top-level body field.
 _SESSION_AFFINITY_HEADER = "x-session-affinity"
 

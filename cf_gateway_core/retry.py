@@ -15,7 +15,7 @@ from cf_gateway_core.errors import APIStatusError, GatewayError
 
 __all__ = ["RetryPolicy"]
 
-# Retried whatever their class says — Cloudflare's own classifier (cloudflare-api.md §4.3 notes).
+# Retried whatever their class says — Cloudflare's own classifier (docs/wire-notes.md §4.3 notes).
 _RETRY_STATUSES = frozenset({408, 409})
 # Never retried although 429: the daily free allocation resets tomorrow, not in seconds (§4.3).
 _FINAL_CODES = frozenset({3036, 4006})
@@ -82,7 +82,7 @@ class RetryPolicy:
                 if wanted > self.max_retry_after:
                     return None
                 return max(0.0, wanted)
-        # The exponent is capped so a huge attempt number cannot overflow (reliability.md §6 #5).
+        # The exponent is capped so a huge attempt number cannot overflow.
         backoff = min(self.initial_delay * (2.0 ** min(attempt, _MAX_EXPONENT)), self.max_delay)
         import random  # only when retrying: not a cost of importing the package
 

@@ -60,7 +60,7 @@ _DEFAULT_ENDPOINT: dict[ModelKind, Endpoint] = {
     ModelKind.THIRD_PARTY: Endpoint.CHAT_COMPLETIONS,
 }
 
-# Workers AI models are not accepted on /ai/v1/messages — cloudflare-api.md §1.1 [C].
+# Workers AI models are not accepted on /ai/v1/messages — docs/wire-notes.md §1.1 [C].
 _FORBIDDEN: dict[ModelKind, frozenset[Endpoint]] = {
     ModelKind.WORKERS_AI: frozenset({Endpoint.MESSAGES}),
     ModelKind.ANTHROPIC: frozenset(),
@@ -77,7 +77,7 @@ _PATHS: dict[Endpoint, str] = {
 
 
 # A model id placed in the URL (/ai/run/@cf/author/model) may only hold URL-safe characters, so
-# it can never add a query, a fragment or a dot segment (reliability.md §6 #31). Pattern text:
+# it can never add a query, a fragment or a dot segment. Pattern text:
 # re compiles (and caches) it on first use, not at import.
 _URL_SEGMENT = r"[A-Za-z0-9_~.:-]+"
 
@@ -168,7 +168,7 @@ def resolve_route(model: str, endpoint: str | Endpoint = "auto") -> Route:
 
 
 def _native_run_path(ref: ModelRef) -> str:
-    # The @cf/ path segments are sent literally, slashes unescaped — cloudflare-api.md §1.1 [C].
+    # The @cf/ path segments are sent literally, slashes unescaped — docs/wire-notes.md §1.1 [C].
     segments = ref.id.split("/")[1:]
     if not all(re.fullmatch(_URL_SEGMENT, s) and s.strip(".") for s in segments):
         raise GatewayConfigError(

@@ -100,7 +100,7 @@ class SSEDecoder:
         """Start with empty state."""
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         # Pieces of the current unterminated line, joined only once a line break arrives, so a
-        # long line fed in small chunks costs linear, not quadratic, time (reliability.md §6 #24).
+        # long line fed in small chunks costs linear, not quadratic, time.
         self._partial: list[str] = []
         self._pending_cr = False
         self._started = False

@@ -90,7 +90,7 @@ _CALL_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 # Keywords LangChain itself may pass through to _generate/_stream; never sent.
 _IGNORED_CALL_KEYS = frozenset({"stream"})
 # Connection settings are fixed at construction; per call they would land in the JSON body
-# (a stray api_key= sent to the server is a peer bug: peers.md (e) #5).
+# (a stray api_key= sent to the server as a body field would leak it).
 _CONSTRUCTION_ONLY = frozenset(
     {
         "api_key",

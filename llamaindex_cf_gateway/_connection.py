@@ -1,6 +1,6 @@
 """The connection settings both LlamaIndex classes share, and the clients built from them.
 
-:class:`GatewayFields` declares the api.md configuration fields once (a pydantic mixin);
+:class:`GatewayFields` declares the README's configuration fields once (a pydantic mixin);
 :class:`Connection` resolves them with the core's ``GatewayConfig.resolve`` at construction and
 holds the core clients: the async one is event-loop safe by itself, the sync one is built on first
 use (an ``httpx.Client`` costs ~30 ms to create, and async-only users never need it).

@@ -1,7 +1,7 @@
 """Deterministic embeddings for the emulator: equal texts give equal vectors.
 
 A vector is read from ``shake_256(model, text)`` and L2-normalised; its size follows the model
-(768 for ``bge-base``, 1024 for ``bge-large``/``bge-m3``… — cloudflare-api.md §6.2) or the
+(768 for ``bge-base``, 1024 for ``bge-large``/``bge-m3``… — docs/wire-notes.md §6.2) or the
 request's ``dimensions``. Bodies: the OpenAI list for ``/ai/v1/embeddings`` and the native
 ``{"shape", "data", "pooling"}`` result for ``/ai/run/@cf/…`` embedding models.
 """
@@ -19,7 +19,7 @@ __all__ = ["MAX_DIMENSIONS", "dimensions_for", "native_embeddings", "openai_embe
 
 MAX_DIMENSIONS = 4096
 
-# Model id fragment -> vector size — cloudflare-api.md §6.2 [C]/[O]; OpenAI's published sizes.
+# Model id fragment -> vector size — docs/wire-notes.md §6.2 [C]/[O]; OpenAI's published sizes.
 _DIMENSIONS: tuple[tuple[str, int], ...] = (
     ("bge-small", 384),
     ("bge-base", 768),

@@ -2,7 +2,7 @@
 
 JSON bodies and SSE frame lists for OpenAI Chat Completions, Anthropic Messages, OpenAI Responses
 and the Workers AI run API (native legacy shape and stream; the universal ``/ai/run`` envelope).
-Shapes follow the captures in cloudflare-api.md Appendix A; streams split the text into word
+Shapes follow the captures in docs/wire-notes.md Appendix A; streams split the text into word
 chunks and tool-call arguments into a few fragments, as real streams do.
 """
 
@@ -46,12 +46,12 @@ def _arguments(call: ToolCall) -> str:
 
 
 def v4_envelope(result: Any) -> Body:
-    """The Cloudflare v4 success envelope — cloudflare-api.md §4.1 [C]."""
+    """The Cloudflare v4 success envelope — docs/wire-notes.md §4.1 [C]."""
     return {"result": result, "success": True, "errors": [], "messages": []}
 
 
 def universal_envelope(inner: Body) -> Body:
-    """``/ai/run`` with the model in the body: doubly nested — cloudflare-api.md §0.5 [O]."""
+    """``/ai/run`` with the model in the body: doubly nested — docs/wire-notes.md §0.5 [O]."""
     return {
         "success": True,
         "result": {"result": inner, "gatewayMetadata": dict(_KEY_SOURCE)},
@@ -359,7 +359,7 @@ def native_result(a: Answer, _: bool) -> Body:
     """
     result: Body = {"response": a.json_value if a.json_value is not None else a.text}
     if a.tool_calls:
-        # Legacy calls: arguments an object, no id — cloudflare-api.md §6.1 [C].
+        # Legacy calls: arguments an object, no id — docs/wire-notes.md §6.1 [C].
         result["tool_calls"] = [
             {"name": c.name, "arguments": dict(c.arguments)} for c in a.tool_calls
         ]

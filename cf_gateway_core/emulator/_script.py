@@ -37,7 +37,7 @@ __all__ = [
 HEADER = "x-emulator-reply"
 """The request header that scripts one reply."""
 
-# Cloudflare code -> HTTP status, for `error code=N` without status — cloudflare-api.md §4.3.
+# Cloudflare code -> HTTP status, for `error code=N` without status — docs/wire-notes.md §4.3.
 CODE_STATUS: dict[int, int] = {
     10000: 401,
     2009: 401,
@@ -60,7 +60,7 @@ CODE_STATUS: dict[int, int] = {
     7013: 503,
 }
 
-# Cloudflare code -> the message seen on the wire — cloudflare-api.md §4.3, A3, A11, A12 [O].
+# Cloudflare code -> the message seen on the wire — docs/wire-notes.md §4.3, A3, A11, A12 [O].
 CODE_MESSAGES: dict[int, str] = {
     10000: "Authentication error",
     2009: "Unauthorized",

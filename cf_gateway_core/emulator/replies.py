@@ -23,7 +23,7 @@ text using a trailing tool result, or JSON for JSON mode. Every reply carries ``
 ``cf-aig-cache-status: MISS``, ``cf-aig-event-id`` (yours, echoed) and ``cf-aig-step: 0``.
 
 Errors are Cloudflare v4 envelopes: malformed bodies get 400 / code 7003 ``Model execution failed
-(User Input Error): …`` (the run path's observed wording, cloudflare-api.md A11), unknown paths
+(User Input Error): …`` (the run path's observed wording, docs/wire-notes.md A11), unknown paths
 404 / 7000, an ``@cf/`` model on ``/ai/v1/messages`` 400. The request header ``x-emulator-reply``
 scripts one reply (grammar in :mod:`cf_gateway_core.emulator._script`), e.g.
 ``x-emulator-reply: error status=429 code=2003 retry-after=1`` or ``text="Hi there"``.
@@ -65,10 +65,10 @@ NOT_QUEUED_MESSAGE = (
     "FakeGateway: no reply queued for this request and auto_reply is off; queue one with "
     "fake.queue_json(...), fake.queue_sse(...) or fake.queue_error(...)."
 )
-# Request validation errors use the run path's observed shape — cloudflare-api.md A11 [O].
+# Request validation errors use the run path's observed shape — docs/wire-notes.md A11 [O].
 _INVALID = (400, 7003, "Model execution failed (User Input Error): {detail}")
 _NO_ROUTE = (404, 7000, "No route for that URI")
-_MAX_TEXTS = 100  # Workers AI embeddings take ≤ 100 texts — cloudflare-api.md §6.2 [C].
+_MAX_TEXTS = 100  # Workers AI embeddings take ≤ 100 texts — docs/wire-notes.md §6.2 [C].
 _STREAM_KEYS = ("stream", "stream_options")
 _JSON_TYPES: dict[type, str] = {
     str: "string",
@@ -86,7 +86,7 @@ _READERS: dict[str, str] = {
     "responses": "responses",
     "native": "openai_chat",
 }
-# Universal /ai/run: the inner body follows the model — cloudflare-api.md §4.1 (CFAI-PROVIDERS).
+# Universal /ai/run: the inner body follows the model — docs/wire-notes.md §4.1 (CFAI-PROVIDERS).
 _UNIVERSAL_FORMATS: dict[ModelKind, str] = {
     ModelKind.ANTHROPIC: "anthropic",
     ModelKind.THIRD_PARTY: "openai_chat",
@@ -184,7 +184,7 @@ def _check_anthropic(body: Mapping[str, Any]) -> None:
     _require(body, "messages", list, "array")
     _require(body, "max_tokens", int, "number")
     if "system" in body:
-        # system must be a string; block arrays are rejected — cloudflare-api.md §0.8, A11 [O].
+        # system must be a string; block arrays are rejected — docs/wire-notes.md §0.8, A11 [O].
         _require(body, "system", str, "string")
     problem = check_cache_controls(body)
     if problem is not None:
@@ -194,7 +194,7 @@ def _check_anthropic(body: Mapping[str, Any]) -> None:
 def _messages(body: Mapping[str, Any], ctx: _Context) -> Reply:
     model = _require(body, "model", str, "string")
     if _kind(model) is ModelKind.WORKERS_AI:
-        # "Workers AI models (@cf/) do not support this schema" — cloudflare-api.md §1.1 [C].
+        # "Workers AI models (@cf/) do not support this schema" — docs/wire-notes.md §1.1 [C].
         raise _invalid(
             f"model {model} is a Workers AI model, which does not support the Anthropic Messages "
             "schema on /ai/v1/messages; use /ai/v1/chat/completions"
@@ -327,7 +327,7 @@ def _uuid_like(seed: str, salt: str) -> str:
 
 
 def _gateway_headers(request: RecordedRequest, seed: str) -> dict[str, str]:
-    # Response headers — cloudflare-api.md §3.2; no log id when logging is off (§3.1 [O]).
+    # Response headers — docs/wire-notes.md §3.2; no log id when logging is off (§3.1 [O]).
     log_id = _uuid_like(seed, "log")
     headers = {
         "cf-aig-cache-status": "MISS",

@@ -60,7 +60,7 @@ _DELTAS: dict[str, tuple[str, Callable[[Any, int], StreamEvent]]] = {
 
 
 class ChunkDecoder:
-    """Decodes an Anthropic Messages event stream (cloudflare-api.md §5.4 [C]).
+    """Decodes an Anthropic Messages event stream (docs/wire-notes.md §5.4 [C]).
 
     Each event's ``type`` (or, failing that, its SSE ``event:`` name) picks a handler; there is no
     ``[DONE]``. Input tokens arrive in ``message_start`` and output tokens in ``message_delta``,
@@ -171,7 +171,7 @@ class ChunkDecoder:
 
     def _on_error(self, frame: dict[str, Any]) -> list[StreamEvent]:
         # {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}} after
-        # HTTP 200 — cloudflare-api.md §5.4 [C], §5.6 [I].
+        # HTTP 200 — docs/wire-notes.md §5.4 [C], §5.6 [I].
         error = frame.get("error")
         if isinstance(error, dict):
             kind = error.get("type") or "error"

@@ -33,7 +33,7 @@ def result_levels(body: Any) -> Iterator[Mapping[str, Any]]:
     """The body and the objects nested under ``result``, outermost first (three at most).
 
     A reply comes bare, as ``{"result": body}``, or as ``{"result": {"result": body,
-    "gatewayMetadata": …}}`` — cloudflare-api.md §4.1 [C]/[O]. Stops at the first level that is
+    "gatewayMetadata": …}}`` — docs/wire-notes.md §4.1 [C]/[O]. Stops at the first level that is
     not a JSON object.
     """
     node = body
@@ -77,7 +77,7 @@ def call_function(call: Mapping[str, Any]) -> Mapping[str, Any]:
     """The object holding a tool call's ``name`` and ``arguments``.
 
     OpenAI nests them in ``function``; Workers AI also sends the flat ``{"name", "arguments"}``
-    form — cloudflare-api.md §6.1 [C].
+    form — docs/wire-notes.md §6.1 [C].
     """
     function = call.get("function")
     return function if isinstance(function, Mapping) else call

@@ -39,7 +39,7 @@ __all__ = [
     "parse_response",
 ]
 
-# finish_reason -> neutral reason; model_length and error are Workers AI values — cloudflare-api.md
+# finish_reason -> neutral reason; model_length and error are Workers AI values — docs/wire-notes.md
 # §5.1 [C] (CFAI-FINISH); function_call is OpenAI's legacy tool_calls. Unknown -> "other".
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
@@ -51,7 +51,7 @@ _FINISH_REASONS: dict[str, FinishReason] = {
     "error": "error",
 }
 
-# Reply keys kept in provider_details when set: gatewayMetadata — cloudflare-api.md §0.4 [C], A4;
+# Reply keys kept in provider_details when set: gatewayMetadata — docs/wire-notes.md §0.4 [C], A4;
 # system_fingerprint / service_tier — A5 [C]; the message's refusal and annotations.
 _BODY_DETAILS: tuple[str, ...] = ("gatewayMetadata", "system_fingerprint", "service_tier")
 _MESSAGE_DETAILS: tuple[str, ...] = ("refusal", "annotations")
@@ -64,7 +64,7 @@ def parse_response(body: Any) -> ChatResponse:
     """Parse a Chat Completions reply.
 
     Accepts the raw ``chat.completion``, a ``{"result": body}`` wrapper and the doubly nested
-    ``{"result": {"result": body, "gatewayMetadata": …}}`` form (cloudflare-api.md §4.1).
+    ``{"result": {"result": body, "gatewayMetadata": …}}`` form (docs/wire-notes.md §4.1).
     Reasoning comes from ``reasoning_content`` or ``reasoning``; a ``refusal`` is kept as answer
     text (so it is never lost and a stream folds to the same text) and also in
     ``provider_details["refusal"]``. Tool calls without an id get ``call_<index>``, the id
@@ -155,7 +155,7 @@ def _map_tool_call_part(call: dict[str, Any], index: int) -> ToolCallPart:
 
 def map_arguments_text(raw: Any) -> str:
     """Tool-call arguments as text: a JSON string (OpenAI) or an object (Workers AI,
-    cloudflare-api.md §4.2 [C]) dumped to JSON."""
+    docs/wire-notes.md §4.2 [C]) dumped to JSON."""
     if isinstance(raw, str):
         return raw
     return "" if raw is None else json.dumps(raw, ensure_ascii=False)
@@ -163,14 +163,14 @@ def map_arguments_text(raw: Any) -> str:
 
 def map_reasoning(container: Mapping[str, Any]) -> str:
     """Reasoning text of a message or delta: ``reasoning_content`` (Qwen, GLM, Kimi, DeepSeek)
-    or ``reasoning`` (some GPT-OSS) — cloudflare-api.md §4.2 [C]."""
+    or ``reasoning`` (some GPT-OSS) — docs/wire-notes.md §4.2 [C]."""
     value = container.get("reasoning_content") or container.get("reasoning")
     return value if isinstance(value, str) else ""
 
 
 def map_text(value: Any) -> str:
     """Answer text from a string, null, a number (Workers AI sends numeric tokens as JSON numbers,
-    cloudflare-api.md §5.1 [O]), a list of content parts, or a JSON-mode object (§4.2 [C])."""
+    docs/wire-notes.md §5.1 [O]), a list of content parts, or a JSON-mode object (§4.2 [C])."""
     if isinstance(value, str):
         return value
     if value is None:
@@ -199,7 +199,7 @@ def map_finish_reason(raw: Any) -> tuple[FinishReason | None, str | None]:
 
 
 def map_usage(raw: Any) -> Usage | None:
-    """OpenAI usage; Workers AI adds "neurons" (ignored) — cloudflare-api.md §4.2 [C], §5.1 [O]."""
+    """OpenAI usage; Workers AI adds "neurons" (ignored) — docs/wire-notes.md §4.2 [C], §5.1 [O]."""
     if not isinstance(raw, dict):
         return None
     prompt = int_or_zero(raw.get("prompt_tokens"))

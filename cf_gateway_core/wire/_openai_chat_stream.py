@@ -39,7 +39,7 @@ class ChunkDecoder:
     frames (top-level ``response`` / ``tool_calls`` / ``finish_reason`` and the
     ``{"response": "", "usage": …}`` trailer). ``ResponseStart`` and ``Finish`` are emitted once;
     only non-zero usage is reported, so the Workers AI trailer wins over the zero-usage frame
-    before it (cloudflare-api.md §5.2 [O]). Events after ``data: [DONE]`` are ignored. No
+    before it (docs/wire-notes.md §5.2 [O]). Events after ``data: [DONE]`` are ignored. No
     ``Finish`` is invented when the stream sent no ``finish_reason``.
     """
 
@@ -141,7 +141,7 @@ class ChunkDecoder:
 
     def _map_native(self, chunk: dict[str, Any], events: list[StreamEvent]) -> Any:
         # {"response": "tok", "p": "…"}, {"tool_calls": […]}, {"finish_reason": …} and the
-        # {"response": "", "usage": {…}} trailer — cloudflare-api.md §5.1 [C]/[O], §5.2 [O], A10.
+        # {"response": "", "usage": {…}} trailer — docs/wire-notes.md §5.1 [C]/[O], §5.2 [O], A10.
         self._map_text_delta(chunk.get("response"), events)
         calls = chunk.get("tool_calls")
         if calls:

@@ -100,7 +100,7 @@ class ChunkDecoder:
     """Responses stream events -> neutral events (one decoder per stream).
 
     The stream has no ``[DONE]``; it ends with ``response.completed`` / ``response.incomplete``
-    (usage and finish) or ``response.failed`` — cloudflare-api.md §5.5 [C]. Text, reasoning and
+    (usage and finish) or ``response.failed`` — docs/wire-notes.md §5.5 [C]. Text, reasoning and
     arguments come as deltas; a ``.done`` event, a finished output item or the final response
     object supplies whatever no delta carried, so nothing is lost and nothing doubled.
     """

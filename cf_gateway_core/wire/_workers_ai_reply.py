@@ -33,7 +33,7 @@ __all__ = [
     "stable_tool_call_id",
 ]
 
-# finish_reason values seen on Workers AI — cloudflare-api.md §5.1 [C] (CFAI-FINISH).
+# finish_reason values seen on Workers AI — docs/wire-notes.md §5.1 [C] (CFAI-FINISH).
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
     "length": "length",
@@ -48,7 +48,7 @@ _FINISH_REASONS: dict[str, FinishReason] = {
 
 def parse_legacy(result: Mapping[str, Any]) -> ChatResponse:
     """A legacy text-generation result -> reply (finish reason inferred when none is sent)."""
-    # Legacy text-generation output — cloudflare-api.md §4.2.1 [C], A1, A17.
+    # Legacy text-generation output — docs/wire-notes.md §4.2.1 [C], A1, A17.
     text = map_text(result.get("response"))
     calls = [
         _map_tool_call(position, raw)

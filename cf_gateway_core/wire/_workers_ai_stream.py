@@ -131,7 +131,7 @@ class ChunkDecoder:
         self._note(events)
         if not self._finished:
             # Native streams carry no finish reason; [DONE] is their only "complete" signal
-            # (cloudflare-api.md §5.1 [C]; reliability.md §6 #23).
+            # (docs/wire-notes.md §5.1 [C]).
             reason: FinishReason = "tool_calls" if self._saw_tools else "stop"
             events.append(Finish(reason if self._done else None))
             self._finished = True
@@ -151,7 +151,7 @@ class ChunkDecoder:
 
     def _native(self, frame: Mapping[str, Any]) -> list[StreamEvent]:
         # {"response": "tok", "p": "…"}, {"tool_calls": […]}, {"finish_reason": …} and the
-        # {"response": "", "usage": {…}} trailer — cloudflare-api.md §5.1 [C]/[O].
+        # {"response": "", "usage": {…}} trailer — docs/wire-notes.md §5.1 [C]/[O].
         events: list[StreamEvent] = []
         text = map_text(frame.get("response"))
         if text:

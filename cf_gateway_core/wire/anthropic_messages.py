@@ -1,6 +1,6 @@
 """Anthropic Messages (``POST /ai/v1/messages``): request bodies, replies and stream decoding.
 
-The gateway speaks Anthropic Messages natively for ``anthropic/*`` models (cloudflare-api.md §0
+The gateway speaks Anthropic Messages natively for ``anthropic/*`` models (docs/wire-notes.md §0
 fact 8 [C]); this module converts a neutral :class:`~cf_gateway_core.messages.ChatRequest` into
 that body, a reply into a :class:`~cf_gateway_core.messages.ChatResponse`, and the Anthropic event
 stream into neutral stream events. The Workers AI universal ``/ai/run`` path reuses all three for
@@ -46,7 +46,7 @@ __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "default_max_tokens", "par
 _Block = dict[str, Any]
 
 # reasoning_effort. Through the gateway, `thinking: {"type": "adaptive"}` plus
-# `output_config.effort` was observed accepted (cloudflare-api.md §5.4 [O]), and current Claude
+# `output_config.effort` was observed accepted (docs/wire-notes.md §5.4 [O]), and current Claude
 # models take no `temperature` (§0 fact 8) — the generation whose extended thinking is adaptive
 # only. So adaptive + effort is the default. Models released before adaptive thinking (Claude 3.7
 # Sonnet, Sonnet 4 / 4.5, Haiku 4.5, Opus 4 / 4.1 / 4.5) reject it but take
@@ -116,7 +116,7 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
         "max_tokens": default_max_tokens(model) if max_tokens is None else max_tokens,
     }
     if system:
-        # A string: block arrays are rejected with 400/7003 — cloudflare-api.md §0 fact 8 [C].
+        # A string: block arrays are rejected with 400/7003 — docs/wire-notes.md §0 fact 8 [C].
         payload["system"] = system
     payload["messages"] = messages
     if request.tools:

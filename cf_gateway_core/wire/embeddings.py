@@ -51,7 +51,7 @@ def build_payload(request: EmbeddingRequest, route: Route) -> dict[str, Any]:
                 "dimensions is not supported on the native Workers AI run path (the model fixes "
                 "its vector size); drop dimensions or use endpoint='auto' (/ai/v1/embeddings)."
             )
-        # Native input {"text": string[], "pooling"?} — cloudflare-api.md §6.2 [C].
+        # Native input {"text": string[], "pooling"?} — docs/wire-notes.md §6.2 [C].
         payload = {"text": texts}
     else:
         raise GatewayConfigError(

@@ -118,7 +118,7 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
         payload["prompt_cache_key"] = request.prompt_cache_key
     if request.stream:
         payload["stream"] = True
-        # Without include_usage an OpenAI stream reports no usage — cloudflare-api.md §5.3 [C].
+        # Without include_usage an OpenAI stream reports no usage — docs/wire-notes.md §5.3 [C].
         payload["stream_options"] = {"include_usage": True}
     if request.extra_body:
         payload.update(request.extra_body)
@@ -277,7 +277,7 @@ def _map_response_format(fmt: ResponseFormat, model: ModelRef) -> dict[str, Any]
     schema = _as_dict(fmt.schema)
     if model.kind is ModelKind.WORKERS_AI:
         # Workers AI wants the bare schema, not OpenAI's {name, schema, strict} wrapper —
-        # cloudflare-api.md §6.1 [C] (CF-JSONMODE, CF-LC-CHAT).
+        # docs/wire-notes.md §6.1 [C] (CF-JSONMODE, CF-LC-CHAT).
         return {"type": "json_schema", "json_schema": schema}
     spec: dict[str, Any] = {"name": fmt.name or "response", "schema": schema}
     if fmt.strict is not None:

@@ -1,7 +1,7 @@
 """The OpenAI Responses wire format (``POST /ai/v1/responses``): payloads, replies and streams.
 
 Cloudflare passes OpenAI's Responses API through unchanged, adding a top-level
-``gatewayMetadata`` to JSON replies — cloudflare-api.md §4.1 [C], Appendix A6. Decisions:
+``gatewayMetadata`` to JSON replies — docs/wire-notes.md §4.1 [C], Appendix A6. Decisions:
 
 - History is sent statelessly as ``input`` items; no ``previous_response_id`` and no encrypted
   reasoning round trip, so :class:`ReasoningPart` values in assistant history are not sent.
@@ -285,7 +285,7 @@ def parse_response(body: Any) -> ChatResponse:
 
 def _unwrap(body: Any) -> tuple[Mapping[str, Any], Any]:
     """The Responses object inside ``{"result": …}`` wrappers, and any ``gatewayMetadata``."""
-    # Bare and {"result": body} bodies both occur (cloudflare-api.md §4.1 [C], CF-LC-META); the
+    # Bare and {"result": body} bodies both occur (docs/wire-notes.md §4.1 [C], CF-LC-META); the
     # /ai/run form nests twice with gatewayMetadata beside the inner result (§0 fact 5 [O]).
     gateway_metadata = None
     for node in result_levels(body):

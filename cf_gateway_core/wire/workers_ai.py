@@ -31,7 +31,7 @@ from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
 
 # OpenAI Chat fields the native /ai/run/{model} schemas do not take: the model is in the URL, and
-# the native stream reports usage without stream_options — cloudflare-api.md §6.1 [C]
+# the native stream reports usage without stream_options — docs/wire-notes.md §6.1 [C]
 # (CF-MODEL-LLAMA33 input schema), §5.1 [O]. openai_chat already spells max_tokens and sends the
 # bare json_schema for Workers AI models (§6.1 [C]).
 _NATIVE_DROP: tuple[str, ...] = ("model", "stream_options")
@@ -43,7 +43,7 @@ _INNER_BUILDERS: dict[ModelKind, Callable[[ChatRequest, Route], dict[str, Any]]]
 }
 
 # Envelope keys kept in provider_details: /ai/run wraps the model output in
-# {"result": …, "gatewayMetadata": …, "state": …} — cloudflare-api.md §0.5 [O], A8 [C].
+# {"result": …, "gatewayMetadata": …, "state": …} — docs/wire-notes.md §0.5 [O], A8 [C].
 _ENVELOPE_DETAILS: tuple[str, ...] = ("gatewayMetadata", "state")
 
 
@@ -78,7 +78,7 @@ def _native_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
     payload = openai_chat.build_payload(dataclasses.replace(request, extra_body={}), route)
     for key in _NATIVE_DROP:
         payload.pop(key, None)
-    # e.g. {"options": {"rejectIfBusy": true}} goes top-level — cloudflare-api.md §1.2 [C].
+    # e.g. {"options": {"rejectIfBusy": true}} goes top-level — docs/wire-notes.md §1.2 [C].
     payload.update(request.extra_body)
     return payload
 
@@ -156,7 +156,7 @@ def _is_queued(node: Mapping[str, Any]) -> bool:
 
 
 def _parse_queued(node: Mapping[str, Any]) -> NoReturn:
-    # Async queue answer {"request_id": …} — cloudflare-api.md §4.2 [C].
+    # Async queue answer {"request_id": …} — docs/wire-notes.md §4.2 [C].
     raise GatewayError(
         f"Workers AI queued the request (request_id {node.get('request_id')!r}); queued "
         "(async batch) requests are not supported. Do not pass queueRequest."

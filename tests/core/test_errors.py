@@ -33,14 +33,14 @@ from cf_gateway_core.errors import (
 
 
 def v4(code: int, message: str) -> bytes:
-    """A Cloudflare v4 error envelope (cloudflare-api.md §4.1)."""
+    """A Cloudflare v4 error envelope (docs/wire-notes.md §4.1)."""
     return json.dumps(
         {"result": None, "success": False, "errors": [{"code": code, "message": message}]}
     ).encode()
 
 
 def legacy(code: int, message: str, status: int) -> bytes:
-    """A legacy gateway AiGatewayError body (``error`` singular, cloudflare-api.md A11)."""
+    """A legacy gateway AiGatewayError body (``error`` singular, docs/wire-notes.md A11)."""
     return json.dumps(
         {
             "success": False,
@@ -55,7 +55,7 @@ def legacy(code: int, message: str, status: int) -> bytes:
     ).encode()
 
 
-# cloudflare-api.md Appendix A3, verbatim.
+# docs/wire-notes.md Appendix A3, verbatim.
 A3 = (
     b'{"result":null,"success":false,"errors":[{"code":10000,"message":"Authentication error"}],'
     b'"messages":[]}'
@@ -159,7 +159,7 @@ def test_error_from_response_maps_each_code_to_its_class(
 
 
 def test_error_from_response_7003_depends_on_status() -> None:
-    # "Model not found" on 404, schema validation on 400 (cloudflare-api.md §4.3 / A11).
+    # "Model not found" on 404, schema validation on 400 (docs/wire-notes.md §4.3 / A11).
     assert type(error_from_response(404, {}, v4(7003, "Model not found: x"))) is NotFoundError
     assert (
         type(error_from_response(400, {}, v4(7003, "Invalid value at system"))) is BadRequestError

@@ -189,7 +189,7 @@ def test_accumulator_last_non_zero_usage_wins() -> None:
 
 
 def test_accumulator_zero_usage_before_trailer() -> None:
-    # Workers AI sends a zero usage frame before its real usage trailer (api.md "Results").
+    # Workers AI sends a zero usage frame before its real usage trailer (docs/wire-notes.md §5.2).
     trailer = Usage(input_tokens=418, output_tokens=41, total_tokens=459)
     assert fold([UsageUpdate(Usage()), TextDelta("x"), UsageUpdate(trailer)]).usage == trailer
 

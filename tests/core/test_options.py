@@ -12,7 +12,7 @@ import pytest
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.options import GatewayOptions
 
-# cloudflare-api.md §3.1: field -> (value, exact header name, exact header value).
+# docs/wire-notes.md §3.1: field -> (value, exact header name, exact header value).
 FIELD_HEADERS: list[tuple[str, Any, str, str]] = [
     ("cache_ttl", 3600, "cf-aig-cache-ttl", "3600"),
     ("skip_cache", True, "cf-aig-skip-cache", "true"),

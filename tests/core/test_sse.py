@@ -47,7 +47,7 @@ def test_sse_workers_ai_native_stream_a2() -> None:
 
 
 def test_sse_frame_split_mid_json_a2() -> None:
-    # cloudflare-api.md A2: "data: {"response":" such","p' | '":"abc…"}'
+    # docs/wire-notes.md A2: "data: {"response":" such","p' | '":"abc…"}'
     events = decode(b'data: {"response":" such","p', b'":"abcdefghi"}\n', b"\n")
     assert events == [ServerSentEvent('{"response":" such","p":"abcdefghi"}')]
 
@@ -203,7 +203,7 @@ def test_sse_feed_empty_chunk() -> None:
 
 
 def test_sse_long_line_in_tiny_chunks_is_linear() -> None:
-    # reliability.md §6 #24: no quadratic re-copying of a long unterminated line.
+    # No quadratic re-copying of a long unterminated line.
     payload = b"x" * 400_000
     decoder = SSEDecoder()
     start = time.perf_counter()

@@ -1,5 +1,5 @@
 """Fixtures for the LlamaIndex adapter tests: a FakeGateway, LLM/embedding factories, and reply
-builders that script each REST API's real wire shape (cloudflare-api.md Appendix A forms)."""
+builders that script each REST API's real wire shape (docs/wire-notes.md Appendix A forms)."""
 
 from __future__ import annotations
 

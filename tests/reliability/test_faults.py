@@ -1,7 +1,7 @@
 """Fault injection against a real local server: each case asserts the typed error (or the
 recovery), the number of attempts counted at the server, and a wall-clock bound.
 
-Every case runs on both clients (``sync`` and ``async``); see reliability.md §6 for the matrix.
+Every case runs on both clients (``sync`` and ``async``).
 """
 
 from __future__ import annotations
@@ -429,7 +429,7 @@ def test_fault_huge_stream_is_read_whole(mode: str, server: FaultServer) -> None
 
 @pytest.mark.parametrize("mode", MODES)
 def test_fault_redirect_is_not_followed(mode: str, server: FaultServer) -> None:
-    # Following it would hand the token to another origin (reliability.md §6 #35).
+    # Following it would hand the token to another origin.
     elsewhere = {"location": "http://127.0.0.2:9/steal"}
     server.script(raw_reply(302, b"", headers=elsewhere))
     with within(0.5), pytest.raises(GatewayError):
@@ -439,7 +439,7 @@ def test_fault_redirect_is_not_followed(mode: str, server: FaultServer) -> None:
 
 async def test_fault_pool_exhaustion_is_a_typed_timeout(server: FaultServer) -> None:
     # One pooled connection, held by a stalled request: the next call's wait for a connection
-    # is bounded by the same timeout and raises the same typed error (reliability.md §6 #16).
+    # is bounded by the same timeout and raises the same typed error.
     server.script(stall(), stall())
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=1))
     client = async_client(server.base_url, timeout=0.3, max_retries=0, http_client=http)
