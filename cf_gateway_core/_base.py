@@ -61,8 +61,8 @@ _METADATA_HEADERS: dict[str, str] = {
 
 # Pool size: at most 100 connections. httpcore's pools (the sync client, and the async one when
 # proxies are set) keep httpx's default of 20 idle ones: they rescan every connection on every
-# request start and end, and keeping all 100 alive made them 2x slower (measured in benchmarks/). The async
-# default, cf_gateway_core._pool, has no such cost and keeps all of them.
+# request start and end, and keeping all 100 alive made them 2x slower (benchmarks/).
+# The async default, cf_gateway_core._pool, has no such cost and keeps all of them.
 MAX_CONNECTIONS = 100
 MAX_KEEPALIVE = 20
 

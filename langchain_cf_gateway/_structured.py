@@ -37,7 +37,7 @@ class _Bindable(Protocol):
 
 def _require_call(parsed: Any, result: list[Generation], partial: bool) -> Any:
     # LangChain's tools parsers return None when the reply has no tool call; a silent None is
-    # how peers lose structured output (as the peer integrations do), so a complete reply without one raises.
+    # is how other integrations lose structured output, so a complete reply without one raises.
     if parsed is None and not partial:
         text = result[0].text if result else ""
         raise OutputParserException(

@@ -16,7 +16,7 @@ from cf_gateway_core.routing import (
     resolve_route,
 )
 
-# The README's routing table (endpoint="auto"): model -> (endpoint, path relative to the account URL).
+# The README's routing table (endpoint="auto"): model -> (endpoint, path under the account URL).
 AUTO_TABLE = [
     ("anthropic/claude-sonnet-4.5", Endpoint.MESSAGES, "ai/v1/messages"),
     ("anthropic/claude-opus-4.8", Endpoint.MESSAGES, "ai/v1/messages"),
