@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from cf_gateway_core.config import ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL
 from cf_gateway_core.errors import (
     AuthenticationError,
     GatewayConfigError,
@@ -28,6 +30,7 @@ __all__ = [
     "EXIT_USAGE",
     "UsageError",
     "Subcommand",
+    "cli_terms",
     "fail",
     "logging_to_stderr",
 ]
@@ -77,14 +80,14 @@ EPILOG = """\
 exit codes:
   0    success
   1    other error (connection, server error, unexpected reply)
-  2    usage or configuration error
+  2    usage or configuration error (missing or unusable credentials included)
   3    authentication or permission error (HTTP 401 / 403)
   4    rate or spend limit (HTTP 429)
   5    not found (HTTP 404: unknown model or path)
   130  interrupted (Ctrl-C)
 
 environment:
-  CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN   credentials (without them, chat runs offline)
+  CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN   credentials (chat needs them unless --offline)
   CLOUDFLARE_GATEWAY_ID                         gateway id (header cf-aig-gateway-id)
   CLOUDFLARE_API_BASE_URL                       API base, e.g. a local `cf-gateway emulator`
 """
@@ -109,6 +112,51 @@ def logging_to_stderr(name: str, level: int | None) -> Iterator[None]:
         log.setLevel(old_level)
 
 
+# Library keywords the command line spells as options, or as environment variables.
+_FLAGS = {
+    "model": "--model",
+    "endpoint": "--endpoint",
+    "timeout": "--timeout",
+    "max_retries": "--max-retries",
+    "temperature": "--temperature",
+    "max_tokens": "--max-tokens",
+    "gateway_id": "--gateway-id",
+}
+# How a message that starts with a keyword starts on the command line.
+_SUBJECTS = {
+    "account_id": ENV_ACCOUNT_ID,
+    "api_token": ENV_API_TOKEN,
+    "base_url": ENV_BASE_URL,
+    "gateway_id": "the gateway id",
+}
+_KEYWORD_OR_VARIABLE = re.compile(
+    r"(?:\b(?:pass|use) )?\b(\w+)= \(?or set (\w+)\)?", flags=re.IGNORECASE
+)
+_KEYWORD_VALUE = re.compile(rf"\b({'|'.join(_FLAGS)})=(?:'([^']*)')?")
+_NO_TIMEOUT = re.compile(r",? or None for no timeout|\s*\(or None for no timeout\)")
+
+
+def _option_or_variable(match: re.Match[str]) -> str:
+    flag = _FLAGS.get(match.group(1).lower())
+    return f"pass {flag} or set {match.group(2)}" if flag else f"set {match.group(2)}"
+
+
+def _flag(match: re.Match[str]) -> str:
+    flag = _FLAGS[match.group(1)]
+    return f"{flag} {match.group(2)}" if match.group(2) is not None else flag
+
+
+def cli_terms(message: str) -> str:
+    """Reword a library message for the command line: options and variables, not keywords."""
+    message = _KEYWORD_OR_VARIABLE.sub(_option_or_variable, message)
+    message = _NO_TIMEOUT.sub("", message)
+    message = message.replace("allow_insecure_http=True", "an https base URL")
+    message = _KEYWORD_VALUE.sub(_flag, message)
+    for keyword, subject in _SUBJECTS.items():
+        message = re.sub(rf"^{keyword}\b", subject, message)
+    return re.sub(r"\. (pass|set) ", lambda m: f". {m.group(1).capitalize()} ", message)
+
+
 def fail(exc: BaseException, debug: bool) -> int:
     """Report ``exc`` in one stderr line (traceback with ``--debug``); return its exit code."""
     if debug:
@@ -117,5 +165,7 @@ def fail(exc: BaseException, debug: bool) -> int:
     code = next((EXIT_CODES[k] for k in kinds if k in EXIT_CODES), EXIT_ERROR)
     hint = next((HINTS[k] for k in kinds if k in HINTS), None)
     message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, GatewayConfigError):
+        message = cli_terms(message)
     print(f"cf-gateway: error: {message}" + (f" ({hint})" if hint else ""), file=sys.stderr)
     return code

@@ -1,4 +1,5 @@
-"""``cf-gateway`` run in-process: offline and online chat, streaming, exit codes, ``--debug``."""
+"""``cf-gateway`` run in-process: offline and online chat, streaming, exit codes, ``--debug``,
+credential checks and the one-shot options. (The interactive mode: ``test_cli_repl.py``.)"""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ class RecordingStdout(io.StringIO):
         super().flush()
 
 
+@pytest.fixture(autouse=True)
+def no_piped_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stdin as under cron or CI: not a terminal, and empty."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+
+
 @pytest.fixture
 def fake() -> FakeGateway:
     return FakeGateway()
@@ -54,14 +61,89 @@ def test_offline_chat_prints_the_answer(capsys: pytest.CaptureFixture[str]) -> N
     assert err == ""
 
 
-def test_missing_credentials_answers_offline_and_says_so(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["chat", PROMPT]) == 0
+SUGGESTS_OFFLINE = "or add --offline"
+
+
+def test_missing_credentials_refuse_without_an_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", PROMPT]) == 2
     out, err = capsys.readouterr()
-    assert out == ECHO + "\n"
-    assert err.count("\n") == 1
-    assert "CLOUDFLARE_API_TOKEN" in err and "offline emulator" in err
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("cf-gateway: error: ")
+    assert "CLOUDFLARE_ACCOUNT_ID is not set" in err
+    assert "CLOUDFLARE_API_TOKEN is not set" in err
+    assert SUGGESTS_OFFLINE in err
+    assert "emulator answering" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("environment", "named", "not_named"),
+    [
+        (
+            {"CLOUDFLARE_ACOUNT_ID": "abc123", "CLOUDFLARE_API_TOKEN": TOKEN},
+            [
+                "CLOUDFLARE_ACCOUNT_ID is not set (CLOUDFLARE_ACOUNT_ID is set: "
+                "did you mean CLOUDFLARE_ACCOUNT_ID?)"
+            ],
+            ["CLOUDFLARE_API_TOKEN"],
+        ),
+        (
+            {"CLOUDFLARE_ACCOUNT_ID": "abc123", "CF_API_TOKEN": TOKEN},
+            ["CLOUDFLARE_API_TOKEN is not set (CF_API_TOKEN is set"],
+            ["CLOUDFLARE_ACCOUNT_ID"],
+        ),
+        (
+            {"CLOUDFLARE_ACCOUNT_ID": "  ", "CLOUDFLARE_API_TOKEN": TOKEN},
+            ["CLOUDFLARE_ACCOUNT_ID is empty"],
+            ["CLOUDFLARE_API_TOKEN"],
+        ),
+        (
+            {"CLOUDFLARE_ACCOUNT_ID": "my account", "CLOUDFLARE_API_TOKEN": "two words"},
+            [
+                "CLOUDFLARE_ACCOUNT_ID is not a Cloudflare account id",
+                "CLOUDFLARE_API_TOKEN contains spaces",
+            ],
+            [],
+        ),
+        (
+            {
+                "CLOUDFLARE_ACCOUNT_ID": "abc123",
+                "CLOUDFLARE_API_TOKEN": TOKEN,
+                "CLOUDFLARE_GATEWAYID": "my-gw",
+                "CLOUDFLARE_API_BASE_URL": "ftp://example.com",
+            },
+            [
+                "CLOUDFLARE_GATEWAY_ID is not set (CLOUDFLARE_GATEWAYID is set: did you mean",
+                "CLOUDFLARE_API_BASE_URL is not a usable API base",
+            ],
+            ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN "],
+        ),
+    ],
+)
+def test_unusable_credentials_name_each_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    environment: dict[str, str],
+    named: list[str],
+    not_named: list[str],
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert main(["chat", PROMPT]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    for phrase in [*named, SUGGESTS_OFFLINE]:
+        assert phrase in err
+    for name in not_named:
+        assert name not in err.split("cannot reach")[1].split(". Set them")[0]
+    assert TOKEN not in err
+
+
+def test_offline_ignores_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_ACOUNT_ID", "abc123")
+    assert main(["chat", PROMPT, "--offline"]) == 0
+    assert capsys.readouterr() == (ECHO + "\n", "")
 
 
 def test_stream_prints_tokens_as_they_arrive(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -190,21 +272,24 @@ def test_configuration_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None
     assert "cannot be served on the 'messages' endpoint" in capsys.readouterr().err
 
 
-def test_unusable_environment_is_a_config_error_not_offline(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "acct42")
-    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
-    monkeypatch.setenv("CLOUDFLARE_API_BASE_URL", "ftp://example.com")
-    assert main(["chat", "hi"]) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and "base_url" in err
-    assert TOKEN not in err
+def test_configuration_errors_speak_in_options(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["chat", "hi", "--offline", "-m", "@cf/meta/llama-3.1-8b-instruct"]
+    assert main([*argv, "--endpoint", "messages"]) == 2
+    err = capsys.readouterr().err
+    assert "--endpoint auto" in err
+    assert "endpoint=" not in err
 
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["chat"], ["chat", "hi", "--endpoint", "bogus"], ["frobnicate"], ["chat", "hi", "--x"]],
+    [
+        [],
+        ["chat", "hi", "--endpoint", "bogus"],
+        ["frobnicate"],
+        ["chat", "hi", "--x"],
+        ["chat", "hi", "--temperature", "hot"],
+        ["chat", "hi", "--max-tokens", "0"],
+    ],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
@@ -246,3 +331,114 @@ def test_emulator_help_documents_reply_scripts(capsys: pytest.CaptureFixture[str
     assert "x-emulator-reply" in out
     for form in ("error [status=N] [code=N]", 'text="..."', "tool=NAME"):
         assert form in out
+
+
+def test_piped_text_is_appended_to_the_prompt(
+    online: FakeGateway, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("line one\nline two\n"))
+    assert main(["chat", "Summarize this:"]) == 0
+    sent = online.last_request.json["messages"][-1]["content"]
+    assert sent == "Summarize this:\n\nline one\nline two\n"
+    assert capsys.readouterr().out.startswith('You said: "Summarize this: line one line two"')
+
+
+def test_piped_text_alone_is_the_prompt(
+    online: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("just this"))
+    assert main(["chat"]) == 0
+    assert online.last_request.json["messages"][-1]["content"] == "just this"
+
+
+def test_no_prompt_and_nothing_piped_is_a_usage_error(
+    online: FakeGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["chat"]) == 2
+    assert "no prompt" in capsys.readouterr().err
+    assert online.requests == []
+
+
+def test_sampling_and_gateway_options_are_sent(
+    online: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_GATEWAY_ID", "from-env")
+    argv = ["chat", PROMPT, "--temperature", "0.2", "--max-tokens", "64", "--gateway-id", "gw2"]
+    assert main(argv) == 0
+    request = online.last_request
+    assert request.json["temperature"] == 0.2
+    assert 64 in (request.json.get("max_tokens"), request.json.get("max_completion_tokens"))
+    assert request.headers["cf-aig-gateway-id"] == "gw2"
+
+
+def test_sampling_options_are_not_sent_unless_given(online: FakeGateway) -> None:
+    assert main(["chat", PROMPT]) == 0
+    body = online.last_request.json
+    assert not {"temperature", "max_tokens", "max_completion_tokens"} & set(body)
+    assert "cf-aig-gateway-id" not in online.last_request.headers
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_json_prints_one_object(capsys: pytest.CaptureFixture[str], stream: bool) -> None:
+    spec = 'tool=get_weather args=\'{"city": "Paris"}\''
+    argv = ["chat", "hi", "--offline", "--json", "--emulator-reply", spec]
+    assert main(argv + (["--stream"] if stream else [])) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out.count("\n") == 1
+    answer = json.loads(out)
+    assert answer["tool_calls"] == [
+        {"id": answer["tool_calls"][0]["id"], "name": "get_weather", "arguments": {"city": "Paris"}}
+    ]
+    assert answer["text"] == "" and answer["model"] == "openai/gpt-5.5"
+    assert answer["usage"]["input_tokens"] > 0 and answer["usage"]["output_tokens"] > 0
+    assert answer["gateway"]["log_id"] and answer["gateway"]["cache_status"] == "MISS"
+
+
+def test_json_text_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", PROMPT, "--offline", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["text"] == ECHO and answer["tool_calls"] == []
+    assert answer["finish_reason"] == "stop"
+
+
+def test_verbose_shows_usage_and_log_id_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", PROMPT, "--offline", "--json", "-v"]) == 0
+    out, err = capsys.readouterr()
+    answer = json.loads(out)
+    usage, log_id = answer["usage"], answer["gateway"]["log_id"]
+    assert err == (
+        f"cf-gateway: openai/gpt-5.5: {usage['input_tokens']} input + "
+        f"{usage['output_tokens']} output tokens, log id {log_id}, cache MISS\n"
+    )
+
+
+def test_retry_waits_are_announced(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["chat", PROMPT, "--offline", "--max-retries", "2"]
+    assert main([*argv, "--emulator-reply", "error code=2003 retry-after=0"]) == 4
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == [
+        f"cf-gateway: HTTP 429 (code 2003); retrying in 0.0 s (retry {n} of 2, Ctrl-C to stop)"
+        for n in (1, 2)
+    ]
+    assert err[2].startswith("cf-gateway: error: HTTP 429") and len(err) == 3
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--timeout", "0", "--timeout: 0 is not a number of seconds above 0, at most 3600"),
+        ("--timeout", "-1", "above 0"),
+        ("--timeout", "nan", "above 0"),
+        ("--timeout", "7200", "at most 3600"),
+        ("--max-retries", "11", "--max-retries: 11 is not a whole number from 0 to 10"),
+        ("--max-retries", "1.5", "'1.5' is not a whole number"),
+        ("--temperature", "3", "--temperature: 3 is not a temperature from 0 to 2"),
+    ],
+)
+def test_option_errors_are_worded_for_the_command_line(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, says: str
+) -> None:
+    assert main(["chat", "hi", "--offline", option, value]) == 2
+    err = capsys.readouterr().err
+    assert says in err
+    assert "None" not in err and "=" not in err.splitlines()[-1]
