@@ -151,7 +151,9 @@ class StreamDecoding:
         """The decoder's error, carrying all text received before it (events not yet yielded
         from the same network chunk included)."""
         self._fold(pending)
-        return StreamError(exc.message, partial_text=self.accumulator.text, body=exc.body)
+        return StreamError(
+            exc.message, partial_text=self.accumulator.text, body=exc.body, code=exc.code
+        )
 
     def from_json(self, content: bytes) -> list[StreamEvent]:
         # Cloudflare may answer stream=true with one JSON body — docs/wire-notes.md §0.7 [C].

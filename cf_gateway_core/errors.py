@@ -82,17 +82,21 @@ class APITimeoutError(APIConnectionError):
 
 
 class StreamError(GatewayError):
-    """A stream broke, or carried an error event, after it had started.
+    """A stream broke, ended before its format's end signal, or carried an error event.
 
-    ``partial_text`` holds the answer text received before the failure.
+    ``partial_text`` holds the answer text received before the failure; ``code`` is the
+    Cloudflare (or provider) error code an error frame named, else ``None``.
     """
 
-    def __init__(self, message: str, *, partial_text: str = "", body: object = None) -> None:
+    def __init__(
+        self, message: str, *, partial_text: str = "", body: object = None, code: int | None = None
+    ) -> None:
         """Create the error, keeping the text received so far."""
         super().__init__(message)
         self.message = message
         self.partial_text = partial_text
         self.body = body
+        self.code = code
 
 
 class APIStatusError(GatewayError):

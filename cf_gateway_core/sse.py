@@ -150,15 +150,21 @@ class SSEDecoder:
         return events
 
     def flush(self) -> list[ServerSentEvent]:
-        """End of stream: dispatch a final event that lacked its blank line."""
-        # An incomplete character left in the UTF-8 decoder becomes U+FFFD here.
-        tail = "".join(self._partial) + self._utf8.decode(b"", final=True)
+        """End of stream: an event that lacked its closing blank line is discarded.
+
+        WHATWG: "If the file ends in the middle of an event, before the final empty line, the
+        incomplete event is not dispatched" (https://html.spec.whatwg.org/multipage/
+        server-sent-events.html#event-stream-interpretation) — the body was cut short, so the
+        stream decoders then see no end signal and raise. Always returns ``[]``.
+        """
         self._partial = []
         self._pending_cr = False
-        if tail:
-            self._line(tail)  # a non-empty line never dispatches by itself
-        event = self._dispatch()
-        return [] if event is None else [event]
+        self._utf8.reset()
+        self._data.clear()
+        self._event = ""
+        self._id = None
+        self._retry = None
+        return []
 
     def _line(self, line: str) -> ServerSentEvent | None:
         if not line:

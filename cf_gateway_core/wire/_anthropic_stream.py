@@ -23,7 +23,7 @@ from cf_gateway_core.events import (
 )
 from cf_gateway_core.sse import ServerSentEvent
 from cf_gateway_core.wire._anthropic_reply import map_finish_reason, map_usage
-from cf_gateway_core.wire._common import type_of
+from cf_gateway_core.wire._common import cut_short, is_error_frame, stream_error, type_of
 
 __all__ = ["ChunkDecoder"]
 
@@ -65,22 +65,27 @@ class ChunkDecoder:
     Each event's ``type`` (or, failing that, its SSE ``event:`` name) picks a handler; there is no
     ``[DONE]``. Input tokens arrive in ``message_start`` and output tokens in ``message_delta``,
     so the usage reported at ``message_delta`` combines both. Tool-call and reasoning events are
-    keyed by the content block index. ``ping``, ``content_block_stop``, ``message_stop`` and
-    unknown events yield nothing; an ``error`` event raises :class:`StreamError`.
+    keyed by the content block index. ``ping``, ``content_block_stop`` and unknown events yield
+    nothing; an ``error`` event (or a v4 error envelope) raises :class:`StreamError`. The stream
+    is complete once ``message_stop`` or a ``message_delta`` with a ``stop_reason`` arrived;
+    :meth:`close` raises on a stream that ended before either.
     """
 
-    __slots__ = ("_finished", "_handlers", "_tool_blocks", "_usage")
+    __slots__ = ("_finished", "_handlers", "_tool_blocks", "_usage", "complete")
 
     def __init__(self) -> None:
         """Start a decoder for one stream."""
         self._usage: dict[str, Any] = {}
         self._tool_blocks: set[int] = set()
         self._finished = False
+        self.complete = False
+        """Whether the end signal came (``message_stop``, or a ``stop_reason``)."""
         self._handlers: dict[str, _Handler] = {
             "message_start": self._on_message_start,
             "content_block_start": self._on_block_start,
             "content_block_delta": self._on_block_delta,
             "message_delta": self._on_message_delta,
+            "message_stop": self._on_message_stop,
             "error": self._on_error,
         }
 
@@ -104,14 +109,28 @@ class ChunkDecoder:
         handler = self._handlers.get(type_of(frame, event.event))
         if handler is not None:
             return handler(frame)
-        return self._on_error(frame) if "error" in frame else []
+        if "error" in frame:
+            return self._on_error(frame)
+        if is_error_frame(frame):  # a v4 envelope {"success": false, "errors": [...]}
+            raise stream_error(data, body=frame)
+        return []
 
     def close(self) -> list[StreamEvent]:
-        """End of stream: a ``Finish`` without a reason when ``message_delta`` never came."""
+        """End of stream: a ``Finish`` without a reason when ``message_delta`` never came.
+
+        Raises:
+            StreamError: neither ``message_stop`` nor a ``stop_reason`` arrived.
+        """
+        if not self.complete:
+            raise cut_short("message_stop")
         if self._finished:
             return []
         self._finished = True
         return [Finish(None)]
+
+    def _on_message_stop(self, frame: dict[str, Any]) -> list[StreamEvent]:
+        self.complete = True
+        return []
 
     def _on_message_start(self, frame: dict[str, Any]) -> list[StreamEvent]:
         message = frame.get("message")
@@ -165,6 +184,8 @@ class ChunkDecoder:
         raw = delta.get("stop_reason") if isinstance(delta, dict) else None
         if not isinstance(raw, str):
             raw = None
+        else:
+            self.complete = True
         events.append(Finish(map_finish_reason(raw), raw))
         self._finished = True
         return events

@@ -18,6 +18,8 @@ __all__ = [
     "accumulator_call_id",
     "call_function",
     "compact_json",
+    "cut_short",
+    "is_error_frame",
     "int_or_zero",
     "mappings",
     "result_levels",
@@ -104,11 +106,18 @@ def tool_result_text(part: ToolResultPart, image_error: str) -> str:
     return "".join(texts)
 
 
+def is_error_frame(frame: Mapping[str, Any]) -> bool:
+    """Whether a stream frame is an error: ``{"error": …}`` or a v4 envelope
+    ``{"success": false, "errors": [...]}`` (Cloudflare's error shape,
+    https://developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/)."""
+    return bool(frame.get("error") or frame.get("errors")) or frame.get("success") is False
+
+
 def stream_error(data: str, *, body: object, partial_text: str = "") -> StreamError:
     """The :class:`StreamError` for an error frame, read with the shapes ``errors.py`` knows.
 
-    ``{"error": {...}}``, ``{"error": "…"}`` and the v4 ``errors`` list all give a message (and a
-    code when there is one).
+    ``{"error": {...}}``, ``{"error": "…"}`` and the v4 ``errors`` list all give a message and,
+    when there is one, the error ``code`` (kept on the error).
     """
     _, code, message = parse_error_body(data.encode())
     code_text = f" (code {code})" if code is not None else ""
@@ -116,4 +125,15 @@ def stream_error(data: str, *, body: object, partial_text: str = "") -> StreamEr
         f"the stream reported an error{code_text}: {message}",
         partial_text=partial_text,
         body=body,
+        code=code,
+    )
+
+
+def cut_short(signal: str) -> StreamError:
+    """The :class:`StreamError` for a stream that ended without its format's end ``signal``
+    (the caller adds the partial text): the reply may be incomplete, so it is never returned
+    as if it were whole."""
+    return StreamError(
+        f"the stream ended before {signal}; the reply is incomplete (the connection was closed "
+        "or the body was cut short)."
     )

@@ -20,7 +20,13 @@ from cf_gateway_core.events import (
     UsageUpdate,
 )
 from cf_gateway_core.sse import ServerSentEvent
-from cf_gateway_core.wire._common import call_function, str_or_none, stream_error
+from cf_gateway_core.wire._common import (
+    call_function,
+    cut_short,
+    is_error_frame,
+    str_or_none,
+    stream_error,
+)
 from cf_gateway_core.wire._openai_chat_reply import (
     map_arguments_text,
     map_finish_reason,
@@ -40,7 +46,8 @@ class ChunkDecoder:
     ``{"response": "", "usage": …}`` trailer). ``ResponseStart`` and ``Finish`` are emitted once;
     only non-zero usage is reported, so the Workers AI trailer wins over the zero-usage frame
     before it (docs/wire-notes.md §5.2 [O]). Events after ``data: [DONE]`` are ignored. No
-    ``Finish`` is invented when the stream sent no ``finish_reason``.
+    ``Finish`` is invented when the stream sent no ``finish_reason``; a stream that ends with
+    neither ``[DONE]`` nor a ``finish_reason`` was cut short and :meth:`close` raises.
     """
 
     __slots__ = ("_current_tool", "_done", "_finished", "_started", "_tool_slots")
@@ -91,8 +98,19 @@ class ChunkDecoder:
                 events.append(Finish(finish, raw))
         return events
 
+    @property
+    def complete(self) -> bool:
+        """Whether the stream sent its end signal: ``[DONE]`` or a finish reason."""
+        return self._done or self._finished
+
     def close(self) -> list[StreamEvent]:
-        """End of stream; tool-call fragments are emitted as they come, so nothing is pending."""
+        """End of stream; tool-call fragments are emitted as they come, so nothing is pending.
+
+        Raises:
+            StreamError: the stream ended without ``[DONE]`` and without a finish reason.
+        """
+        if not self.complete:
+            raise cut_short("[DONE] or a finish_reason")
         return []
 
     def _load(self, event: ServerSentEvent) -> dict[str, Any] | None:
@@ -101,7 +119,7 @@ class ChunkDecoder:
             chunk = _json.loads(data)
         except ValueError:
             chunk = None
-        if event.event == "error" or (isinstance(chunk, dict) and chunk.get("error")):
+        if event.event == "error" or (isinstance(chunk, dict) and is_error_frame(chunk)):
             # {"error": {...}} / {"error": "…"} / v4 "errors" — the shapes errors.py reads.
             raise stream_error(data, body=chunk)
         if isinstance(chunk, dict):

@@ -24,7 +24,14 @@ from cf_gateway_core.events import (
 )
 from cf_gateway_core.messages import FinishReason, Usage
 from cf_gateway_core.sse import ServerSentEvent
-from cf_gateway_core.wire._common import compact_json, mappings, str_or_none, type_of
+from cf_gateway_core.wire._common import (
+    compact_json,
+    cut_short,
+    mappings,
+    str_or_none,
+    stream_error,
+    type_of,
+)
 
 __all__ = ["ChunkDecoder", "final_events", "map_error"]
 
@@ -135,14 +142,22 @@ class ChunkDecoder:
             return []
         data["type"] = kind = type_of(data, event.event)
         handler = _EVENT_HANDLERS.get(kind)
-        return handler(self, data) if handler is not None else []
+        if handler is not None:
+            return handler(self, data)
+        if data.get("success") is False or data.get("errors"):  # a v4 error envelope
+            raise stream_error(event.data, body=data, partial_text="".join(self._text))
+        return []
 
     def close(self) -> list[StreamEvent]:
-        """End of stream; a stream cut before its terminal event finishes with reason ``None``."""
-        if self._finished:
-            return []
-        self._finished = True
-        return [Finish(None, None)]
+        """End of stream.
+
+        Raises:
+            StreamError: the stream ended before ``response.completed`` / ``.incomplete`` /
+                ``.failed`` (it was cut short).
+        """
+        if not self._finished:
+            raise cut_short("response.completed, response.incomplete or response.failed")
+        return []
 
     # -- events
 

@@ -16,7 +16,7 @@ from cf_gateway_core.events import Finish, StreamEvent, TextDelta, ToolCallDelta
 from cf_gateway_core.messages import FinishReason
 from cf_gateway_core.sse import ServerSentEvent
 from cf_gateway_core.wire import anthropic_messages, openai_chat
-from cf_gateway_core.wire._common import mappings, stream_error, type_of
+from cf_gateway_core.wire._common import cut_short, is_error_frame, mappings, stream_error, type_of
 from cf_gateway_core.wire._workers_ai_reply import (
     arguments_text,
     as_str,
@@ -56,19 +56,20 @@ class ChunkDecoder:
     are native (``response``, ``tool_calls``, ``usage``, ``finish_reason``; ``p`` padding ignored).
     Only non-zero usage is reported, so the Workers AI usage trailer wins over zero usage frames.
     At close, a stream that sent no finish reason gets ``Finish("stop")`` (``"tool_calls"`` when
-    tool calls came) if it ended with ``data: [DONE]``, and ``Finish(None)`` if it did not: a
-    stream cut short is not reported as a normal stop.
+    tool calls came) if it ended with ``data: [DONE]``; a stream that ended with neither
+    ``[DONE]`` nor a finish reason (nor, for Anthropic events, ``message_stop``) was cut short:
+    :meth:`close` raises :class:`StreamError`.
     """
 
     __slots__ = (
         "_anthropic",
         "_done",
-        "_finished",
         "_fragments",
         "_last_fragment",
         "_next_tool",
         "_openai",
         "_saw_tools",
+        "_terminal",
         "_text",
     )
 
@@ -81,7 +82,7 @@ class ChunkDecoder:
         self._next_tool = 0
         self._text: list[str] = []
         self._saw_tools = False
-        self._finished = False
+        self._terminal = False
         self._done = False
 
     def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
@@ -109,9 +110,7 @@ class ChunkDecoder:
                     return []
                 self._text.append(text)
                 return [TextDelta(text)]
-        if event.event == "error" or (
-            isinstance(frame, Mapping) and (frame.get("error") or frame.get("errors"))
-        ):
+        if event.event == "error" or (isinstance(frame, Mapping) and is_error_frame(frame)):
             self._raise_error(data)
         if not isinstance(frame, Mapping):
             return []
@@ -120,21 +119,21 @@ class ChunkDecoder:
         return events
 
     def close(self) -> list[StreamEvent]:
-        """End of stream: close delegated decoders, give id-less tool calls a stable id, finish."""
-        events: list[StreamEvent] = []
-        for decoder in (self._openai, self._anthropic):
-            if decoder is not None:
-                events.extend(decoder.close())
-        if self._finished:
-            events = [e for e in events if not isinstance(e, Finish)]
-        events.extend(self._close_fragments())
-        self._note(events)
-        if not self._finished:
+        """End of stream: give id-less tool calls a stable id, finish.
+
+        Raises:
+            StreamError: the stream ended without its end signal (cut short).
+        """
+        anthropic = self._anthropic
+        if not (self._done or self._terminal or (anthropic is not None and anthropic.complete)):
             # Native streams carry no finish reason; [DONE] is their only "complete" signal
             # (docs/wire-notes.md §5.1 [C]).
+            raise cut_short("[DONE] or a finish reason")
+        events = self._close_fragments()
+        self._note(events)
+        if not self._terminal:
             reason: FinishReason = "tool_calls" if self._saw_tools else "stop"
-            events.append(Finish(reason if self._done else None))
-            self._finished = True
+            events.append(Finish(reason))
         return events
 
     def _dispatch(self, event: ServerSentEvent, frame: Mapping[str, Any]) -> list[StreamEvent]:
@@ -214,8 +213,8 @@ class ChunkDecoder:
                 self._text.append(item.text)
             elif isinstance(item, ToolCallDelta):
                 self._saw_tools = True
-            elif isinstance(item, Finish):
-                self._finished = True
+            elif isinstance(item, Finish) and item.raw_reason is not None:
+                self._terminal = True
 
     def _raise_error(self, data: str) -> NoReturn:
         raise stream_error(data, body=data, partial_text="".join(self._text))

@@ -172,10 +172,12 @@ def test_sse_leading_bom_is_ignored_once() -> None:
     assert decode(bom + bom + b"data: a\n\n") == []
 
 
-def test_sse_flush_dispatches_a_final_event_without_blank_line() -> None:
-    assert decode(b"data: [DONE]") == [ServerSentEvent("[DONE]")]
-    assert decode(b"data: a\ndata: b\n") == [ServerSentEvent("a\nb")]
-    assert decode(b"data: a\r") == [ServerSentEvent("a")]
+def test_sse_flush_discards_a_final_event_without_blank_line() -> None:
+    # WHATWG: an event cut off before its blank line is not dispatched (the body was cut short).
+    assert decode(b"data: [DONE]") == []
+    assert decode(b"data: a\ndata: b\n") == []
+    assert decode(b"data: a\r") == []
+    assert decode(b"data: a\n\ndata: b\n") == [ServerSentEvent("a")]
 
 
 def test_sse_flush_with_nothing_pending() -> None:
@@ -190,8 +192,12 @@ def test_sse_flush_of_an_unterminated_comment_or_bom_only() -> None:
     assert decode("\ufeff".encode()) == []
 
 
-def test_sse_flush_completes_a_truncated_multibyte_char_with_replacement() -> None:
-    assert decode(b"data: \xe2\x98") == [ServerSentEvent("\ufffd")]
+def test_sse_flush_discards_a_truncated_multibyte_char() -> None:
+    assert decode(b"data: \xe2\x98") == []
+    decoder = SSEDecoder()
+    decoder.feed(b"data: \xe2\x98")
+    assert decoder.flush() == []
+    assert decoder.feed(b"data: b\n\n") == [ServerSentEvent("b")]  # nothing left over
 
 
 def test_sse_feed_empty_chunk() -> None:

@@ -946,13 +946,19 @@ def test_chunk_decoder_message_start_without_usage() -> None:
     assert events[0] == UsageUpdate(Usage(output_tokens=4, total_tokens=4))
 
 
-def test_chunk_decoder_close_finishes_a_cut_stream_once() -> None:
+def test_chunk_decoder_close_raises_on_a_cut_stream() -> None:
     decoder = ChunkDecoder()
     feed(
         decoder,
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "a"}},
     )
-    assert decoder.close() == [Finish(None)]
+    with pytest.raises(StreamError, match="ended before message_stop"):
+        decoder.close()
+    # A message_delta without a stop_reason is no end signal either; message_stop is.
+    feed(decoder, {"type": "message_delta", "delta": {}, "usage": {"output_tokens": 1}})
+    with pytest.raises(StreamError):
+        decoder.close()
+    feed(decoder, {"type": "message_stop"})
     assert decoder.close() == []
 
 

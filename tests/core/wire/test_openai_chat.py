@@ -44,6 +44,7 @@ from tests.core.wire._helpers import (
     fixture_bytes,
     fold,
     load_fixture,
+    sse_events,
 )
 
 API = "openai_chat"
@@ -704,7 +705,9 @@ def test_decoder_a9_kimi_trailer_is_last_usage() -> None:
 
 
 def test_decoder_a10_reasoning_stream_cumulative_usage() -> None:
-    events = decode("a10_reasoning_stream.sse", 3)
+    decoder = ChunkDecoder()
+    raw = chunked(fixture_bytes(API, "a10_reasoning_stream.sse"), 3)
+    events = [e for sse in sse_events(raw) for e in decoder.feed(sse)]
     starts = [e for e in events if isinstance(e, ResponseStart)]
     assert starts == [
         ResponseStart(
@@ -717,6 +720,9 @@ def test_decoder_a10_reasoning_stream_cumulative_usage() -> None:
     assert response.usage == Usage(input_tokens=13, output_tokens=1022, total_tokens=1035)
     assert response.finish_reason is None
     assert response.id == "chatcmpl-edc8406714f74cca9cff55f929272d9a"
+    # The fixture is an excerpt: neither [DONE] nor a finish_reason, so the stream was cut.
+    with pytest.raises(StreamError, match=r"ended before \[DONE\] or a finish_reason"):
+        decoder.close()
 
 
 def test_decoder_a10_native_tool_calls() -> None:
@@ -790,7 +796,22 @@ def test_decoder_ignores_events_after_done() -> None:
 def test_decoder_close_returns_nothing_pending() -> None:
     decoder = ChunkDecoder()
     decoder.feed(ServerSentEvent(data=json.dumps({"choices": [{"delta": {"content": "x"}}]})))
+    with pytest.raises(StreamError, match="incomplete"):
+        decoder.close()
+    decoder.feed(ServerSentEvent(data="[DONE]"))
     assert decoder.close() == []
+    finished = ChunkDecoder()
+    finished.feed(ServerSentEvent(data=json.dumps({"choices": [{"finish_reason": "length"}]})))
+    assert finished.close() == []
+
+
+def test_decoder_v4_error_envelope_mid_stream_raises_with_its_code() -> None:
+    decoder = ChunkDecoder()
+    decoder.feed(ServerSentEvent(data=json.dumps({"choices": [{"delta": {"content": "x"}}]})))
+    envelope = {"success": False, "errors": [{"code": 2041, "message": "Spend limit reached"}]}
+    with pytest.raises(StreamError, match=r"code 2041.*Spend limit") as info:
+        decoder.feed(ServerSentEvent(data=json.dumps(envelope)))
+    assert info.value.code == 2041
 
 
 def test_decoder_finish_emitted_once_and_start_once() -> None:

@@ -74,6 +74,12 @@ def decode(sse: list[ServerSentEvent]) -> list[StreamEvent]:
     return decode_events(ChunkDecoder(), sse)
 
 
+def feed_only(sse: list[ServerSentEvent]) -> list[StreamEvent]:
+    """The events ``sse`` yields, without closing the decoder (a stream still open)."""
+    decoder = ChunkDecoder()
+    return [item for event in sse for item in decoder.feed(event)]
+
+
 def frames(*payloads: dict[str, Any]) -> list[ServerSentEvent]:
     return [frame(p, p.get("type", "message")) for p in payloads]
 
@@ -705,11 +711,11 @@ def test_stream_event_type_falls_back_to_the_sse_event_name() -> None:
     assert ChunkDecoder().feed(event) == [TextDelta("hi")]
 
 
-def test_close_emits_finish_only_when_the_stream_was_cut() -> None:
+def test_close_raises_when_the_stream_was_cut() -> None:
     decoder = ChunkDecoder()
     decoder.feed(frames({"type": "response.output_text.delta", "delta": "par"})[0])
-    assert decoder.close() == [Finish(None, None)]
-    assert decoder.close() == []
+    with pytest.raises(StreamError, match=r"ended before response\.completed"):
+        decoder.close()
     finished = ChunkDecoder()
     finished.feed(frames({"type": "response.completed", "response": response([])})[0])
     assert finished.close() == []
@@ -783,7 +789,7 @@ def test_stream_with_only_a_final_response_loses_nothing() -> None:
 
 
 def test_stream_arguments_without_added_item_get_identity_later() -> None:
-    events = decode(
+    events = feed_only(
         frames(
             {"type": "response.function_call_arguments.delta", "output_index": 1, "delta": '{"a"'},
             {"type": "response.function_call_arguments.delta", "output_index": 1, "delta": ":1}"},
@@ -809,7 +815,7 @@ def test_stream_arguments_without_added_item_get_identity_later() -> None:
 
 def test_stream_added_item_with_arguments_is_not_doubled() -> None:
     item = {"type": "function_call", "call_id": "c", "name": "f", "arguments": {"x": [1]}}
-    events = decode(
+    events = feed_only(
         frames(
             {"type": "response.output_item.added", "output_index": 0, "item": item},
             {
@@ -820,11 +826,11 @@ def test_stream_added_item_with_arguments_is_not_doubled() -> None:
             {"type": "response.output_item.done", "output_index": 0, "item": item},
         )
     )
-    assert events == [ToolCallDelta(0, "c", "f", '{"x":[1]}'), Finish(None, None)]
+    assert events == [ToolCallDelta(0, "c", "f", '{"x":[1]}')]
 
 
 def test_stream_refusal_deltas_are_text() -> None:
-    events = decode(
+    events = feed_only(
         frames(
             {
                 "type": "response.refusal.delta",

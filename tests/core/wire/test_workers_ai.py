@@ -48,6 +48,7 @@ from tests.core.wire._helpers import (
     fixture_bytes,
     fold,
     load_fixture,
+    sse_events,
 )
 
 API = "workers_ai"
@@ -90,7 +91,8 @@ def run_route(model: str = LLAMA) -> Any:
 
 def test_format_is_registered_for_the_run_endpoint() -> None:
     assert get_format(Endpoint.RUN) is workers_ai.FORMAT
-    assert workers_ai.FORMAT.new_decoder().close() == [Finish(None)]
+    with pytest.raises(StreamError, match=r"ended before \[DONE\]"):
+        workers_ai.FORMAT.new_decoder().close()
 
 
 def test_build_payload_native_has_no_model_and_no_stream_options() -> None:
@@ -653,19 +655,21 @@ def test_stream_ignores_empty_and_non_object_frames_and_frames_after_done() -> N
     assert decoder.close() == [Finish("stop")]
 
 
-def test_stream_cut_before_done_finishes_without_a_reason() -> None:
+def test_stream_cut_before_done_raises() -> None:
     raw = sse_bytes("a2_stream.sse")
     truncated = raw[: raw.index(b"data: [DONE]")]
-    events = decode([truncated])
-    assert events[-1] == Finish(None)
+    decoder = ChunkDecoder()
+    events = [e for sse in sse_events([truncated]) for e in decoder.feed(sse)]
     assert fold(events).text == "New York is located in the"
-    assert fold(events).finish_reason is None
+    with pytest.raises(StreamError, match="incomplete"):
+        decoder.close()
 
 
-def test_stream_cut_before_done_after_tool_calls_finishes_without_a_reason() -> None:
+def test_stream_cut_before_done_after_tool_calls_raises() -> None:
     decoder = ChunkDecoder()
     feed(decoder, {"tool_calls": [{"name": "f", "arguments": {}}]})
-    assert decoder.close() == [Finish(None)]
+    with pytest.raises(StreamError, match="incomplete"):
+        decoder.close()
 
 
 # --------------------------------------------------------------------------- streams: delegated
@@ -697,7 +701,10 @@ def test_stream_a9_kimi_usage_chunk_then_trailer() -> None:
 
 
 def test_stream_a10_reasoning_stream_with_cumulative_usage() -> None:
-    events = decode_fixture("a10_reasoning_stream.sse")
+    decoder = ChunkDecoder()
+    events = [
+        e for sse in sse_events([sse_bytes("a10_reasoning_stream.sse")]) for e in decoder.feed(sse)
+    ]
     assert [e for e in events if isinstance(e, ReasoningDelta)] == [ReasoningDelta("Okay")]
     response = fold(events)
     assert response.id == "chatcmpl-edc8406714f74cca9cff55f929272d9a"
@@ -705,9 +712,10 @@ def test_stream_a10_reasoning_stream_with_cumulative_usage() -> None:
     assert response.reasoning == "Okay"
     assert response.text == "A"
     assert response.usage == Usage(input_tokens=13, output_tokens=1022, total_tokens=1035)
-    # The fixture has neither a finish_reason nor [DONE]: not reported as a normal stop.
+    # The fixture (an excerpt) has neither a finish_reason nor [DONE]: reported as cut short.
     assert response.finish_reason is None
-    assert events[-1] == Finish(None)
+    with pytest.raises(StreamError, match="incomplete"):
+        decoder.close()
 
 
 def test_stream_universal_openai_chunks() -> None:
@@ -743,15 +751,19 @@ def test_stream_delegated_close_does_not_override_an_earlier_finish() -> None:
     assert decoder.close() == []
 
 
-def test_stream_delegated_close_finish_is_kept_when_none_was_seen() -> None:
+def test_stream_delegated_anthropic_events_without_message_stop_raise() -> None:
     decoder = ChunkDecoder()
     feed(decoder, {"type": "message_start", "message": {"id": "m", "usage": {}}})
     feed(
         decoder,
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}},
     )
-    closing = decoder.close()
-    assert [e for e in closing if isinstance(e, Finish)] == [Finish(None)]
+    with pytest.raises(StreamError, match="incomplete"):
+        decoder.close()
+    stopped = ChunkDecoder()
+    feed(stopped, {"type": "message_start", "message": {"id": "m", "usage": {}}})
+    feed(stopped, {"type": "message_stop"})
+    assert stopped.close() == [Finish("stop")]
 
 
 # --------------------------------------------------------------------------- streams: errors
