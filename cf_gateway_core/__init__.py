@@ -4,6 +4,7 @@ Public names are re-exported here; implementation modules are imported through t
 """
 
 from cf_gateway_core._version import __version__
+from cf_gateway_core.catalog import AsyncModelCatalog, CatalogModel, CatalogPage, ModelCatalog
 from cf_gateway_core.client import AsyncEventStream, AsyncGatewayClient, EventStream, GatewayClient
 from cf_gateway_core.config import GatewayConfig, Secret
 from cf_gateway_core.errors import (
@@ -35,6 +36,8 @@ from cf_gateway_core.events import (
     UsageUpdate,
     parse_tool_arguments,
 )
+from cf_gateway_core.logs import AsyncGatewayLogs, GatewayLog, GatewayLogs, LogPage
+from cf_gateway_core.media import GeneratedImage, RerankResult, RerankScore, Speech
 from cf_gateway_core.messages import (
     ChatRequest,
     ChatResponse,
@@ -72,6 +75,7 @@ from cf_gateway_core.routing import (
     embeddings_route,
     resolve_route,
 )
+from cf_gateway_core.transcription import Transcription, TranscriptSegment, TranscriptWord
 
 __all__ = [
     "APIConnectionError",
@@ -79,8 +83,12 @@ __all__ = [
     "APITimeoutError",
     "AsyncEventStream",
     "AsyncGatewayClient",
+    "AsyncGatewayLogs",
+    "AsyncModelCatalog",
     "AuthenticationError",
     "BadRequestError",
+    "CatalogModel",
+    "CatalogPage",
     "ChatRequest",
     "ChatResponse",
     "ContextOverflowError",
@@ -95,13 +103,18 @@ __all__ = [
     "GatewayConfig",
     "GatewayConfigError",
     "GatewayError",
+    "GatewayLog",
+    "GatewayLogs",
     "GatewayMetadata",
     "GatewayOptions",
+    "GeneratedImage",
     "GuardrailsBlockedError",
     "ImagePart",
     "InsufficientCreditsError",
     "InternalServerError",
+    "LogPage",
     "Message",
+    "ModelCatalog",
     "ModelKind",
     "ModelProfile",
     "ModelRef",
@@ -111,11 +124,14 @@ __all__ = [
     "RateLimitError",
     "ReasoningDelta",
     "ReasoningPart",
+    "RerankResult",
+    "RerankScore",
     "ResponseFormat",
     "ResponseStart",
     "RetryPolicy",
     "Route",
     "Secret",
+    "Speech",
     "SpendLimitError",
     "StreamAccumulator",
     "StreamError",
@@ -127,6 +143,9 @@ __all__ = [
     "ToolChoice",
     "ToolResultPart",
     "ToolSpec",
+    "TranscriptSegment",
+    "TranscriptWord",
+    "Transcription",
     "Usage",
     "UsageUpdate",
     "__version__",

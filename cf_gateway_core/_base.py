@@ -106,6 +106,8 @@ class Prepared:
     headers: dict[str, str]
     content: bytes
     stream: bool
+    method: str = "POST"
+    """``GET``/``PATCH`` for the logs and model-catalogue calls (``cf_gateway_core._rest``)."""
 
 
 def _add_optional(a: int | None, b: int | None) -> int | None:
@@ -162,7 +164,7 @@ class Shortcut:
 
     def request(self, prepared: Prepared, url: httpx.URL) -> httpx.Request:
         return httpx.Request(
-            "POST",
+            prepared.method,
             url,
             content=prepared.content,
             # httpx's merge order: the defaults not overridden, then the request's own headers.
@@ -257,7 +259,11 @@ class BaseClient:
         if shortcut is not None:
             return shortcut.request(prepared, url)
         return http.build_request(
-            "POST", url, content=prepared.content, headers=prepared.headers, timeout=self._timeout
+            prepared.method,
+            url,
+            content=prepared.content,
+            headers=prepared.headers,
+            timeout=self._timeout,
         )
 
     def _url(self, url: str) -> httpx.URL:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core._base import (
     MAX_CONNECTIONS,
-    BaseClient,
     Prepared,
     Shortcut,
     default_limits,
     transport_error,
 )
+from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
 from cf_gateway_core._lazy import LazyModule
 from cf_gateway_core._streams import AsyncEventStream, EventStream
 from cf_gateway_core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, GatewayConfig
@@ -48,7 +48,7 @@ else:
 __all__ = ["AsyncEventStream", "AsyncGatewayClient", "EventStream", "GatewayClient"]
 
 
-class GatewayClient(BaseClient):
+class GatewayClient(SyncBeyondChat):
     """Synchronous client.
 
     Args:
@@ -191,7 +191,7 @@ class GatewayClient(BaseClient):
         self.close()
 
 
-class AsyncGatewayClient(BaseClient):
+class AsyncGatewayClient(AsyncBeyondChat):
     """Asynchronous client; safe across event loops.
 
     Without ``http_client`` it keeps one ``httpx.AsyncClient`` per running event loop, so two

@@ -13,6 +13,7 @@ handler backs the local HTTP server started by ``cf-gateway emulator``::
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
@@ -30,6 +31,12 @@ ENDPOINT_PATHS: dict[str, str] = {
     "ai/v1/responses": "responses",
     "ai/v1/embeddings": "embeddings",
     "ai/run": "run",
+    "ai/models/search": "models",
+    "ai/models/schema": "models",
+}
+# Paths with ids inside them (full match on the path under /accounts/{id}/).
+ENDPOINT_PATTERNS: dict[str, str] = {
+    r"ai-gateway/gateways/[^/]+/logs(?:/[^/]+(?:/request|/response)?)?": "logs",
 }
 
 SSEItem = str | Mapping[str, Any] | tuple[str, Mapping[str, Any]]
@@ -48,6 +55,9 @@ def endpoint_of(path: str) -> tuple[str | None, str | None]:
         if rest == prefix or rest.startswith(prefix + "/"):
             if name != "run" and rest != prefix:
                 continue
+            return account, name
+    for pattern, name in ENDPOINT_PATTERNS.items():
+        if re.fullmatch(pattern, rest):
             return account, name
     return account, None
 
@@ -180,16 +190,19 @@ class FakeGateway:
         self._lock = threading.Lock()
         self._prompt_cache: Any = None
         """The emulator's prompt-cache memory, created with the first emulated reply."""
+        from cf_gateway_core.emulator._logs import LogStore
+
+        self.logs = LogStore()
+        """The gateway logs of the requests answered (served by the logs API paths)."""
 
     # -- scripting -----------------------------------------------------------------------------
 
     def queue(self, reply: Reply, *, endpoint: str | None = None) -> FakeGateway:
         """Queue a reply for ``endpoint`` (``chat_completions``, ``messages``, ``responses``,
         ``run``, ``embeddings``) or, with ``None``, for whichever endpoint asks next."""
-        if endpoint is not None and endpoint not in ENDPOINT_PATHS.values():
-            raise ValueError(
-                f"unknown endpoint {endpoint!r}; use one of {sorted(ENDPOINT_PATHS.values())}"
-            )
+        known = {*ENDPOINT_PATHS.values(), *ENDPOINT_PATTERNS.values()}
+        if endpoint is not None and endpoint not in known:
+            raise ValueError(f"unknown endpoint {endpoint!r}; use one of {sorted(known)}")
         with self._lock:
             self._queues.setdefault(endpoint, deque()).append(reply)
         return self
@@ -240,6 +253,7 @@ class FakeGateway:
             self._queues.clear()
             self.requests.clear()
             self._prompt_cache = None
+        self.logs.clear()
 
     @property
     def last_request(self) -> RecordedRequest:
@@ -267,10 +281,20 @@ class FakeGateway:
 
                 self._prompt_cache = PromptCache()
             cache = self._prompt_cache
-        if reply is not None:
-            return reply
+        if reply is None:
+            reply = self._default(recorded, cache)
+        self.logs.record(recorded, reply)
+        return reply
+
+    def _default(self, recorded: RecordedRequest, cache: Any) -> Reply:
         from cf_gateway_core.emulator import replies
 
+        if self.auto_reply and recorded.endpoint == "logs":
+            return self.logs.answer(recorded)
+        if self.auto_reply and recorded.endpoint == "models":
+            from cf_gateway_core.emulator._catalog import answer
+
+            return answer(recorded)
         return replies.default_reply(recorded, auto_reply=self.auto_reply, prompt_cache=cache)
 
     def _pop(self, endpoint: str | None) -> Reply | None:

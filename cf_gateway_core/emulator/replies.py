@@ -46,6 +46,7 @@ from cf_gateway_core.emulator._embeddings import (
     openai_embeddings,
 )
 from cf_gateway_core.emulator._formats import FORMATS, universal_envelope, v4_envelope
+from cf_gateway_core.emulator._media import media_reply
 from cf_gateway_core.emulator._prompt import PROMPT_READERS
 from cf_gateway_core.emulator._script import (
     CODE_MESSAGES,
@@ -355,6 +356,9 @@ def _reply(request: RecordedRequest, seed: str, cache: PromptCache | None) -> Re
     script = parse_script(raw) if raw is not None else None
     if isinstance(script, ErrorScript):
         return _scripted_error(script, request)
+    media = media_reply(request) if request.endpoint == "run" else None
+    if media is not None:  # image, speech and rerank models (emulator/_media.py)
+        return media
     return handler(_body(request), _Context(request, script, seed, cache))
 
 

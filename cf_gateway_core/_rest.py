@@ -1,0 +1,231 @@
+"""Requests beyond chat, prepared for the clients' retry shell (``_send``).
+
+Two kinds: calls to the account's management API (the AI Gateway logs, the Workers AI model
+catalogue: ``GET``/``PATCH`` with a query string, authorization and user agent only) and model
+calls on ``/ai/run`` with a JSON or raw body (media models, rerankers). Building them and reading
+their v4 envelopes is shared by the sync and async clients; :class:`SyncFetch` and
+:class:`AsyncFetch` are the two I/O shells.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from cf_gateway_core._base import BaseClient, Prepared, _dump_payload, gateway_metadata
+from cf_gateway_core._decoding import load_json
+from cf_gateway_core.errors import (
+    APIStatusError,
+    AuthenticationError,
+    GatewayConfigError,
+    GatewayError,
+    PermissionDeniedError,
+)
+from cf_gateway_core.messages import GatewayMetadata
+from cf_gateway_core.options import OptionsInput
+from cf_gateway_core.routing import Endpoint, ModelKind, ModelRef, Route
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "AsyncFetch",
+    "Fetched",
+    "SyncFetch",
+    "management_request",
+    "permission_hint",
+    "run_request",
+    "segment",
+    "v4_result",
+]
+
+# Management calls name no model; their Prepared carries this route, never read as chat.
+_MANAGEMENT_ROUTE = Route(Endpoint.RUN, "", ModelRef("", ModelKind.THIRD_PARTY, "", ""))
+# An id placed in a URL path: unreserved characters only (no '/', '?', '#', '%', dot segments).
+_SEGMENT = r"[A-Za-z0-9_~.:-]+"
+_MANAGEMENT_HEADERS = ("authorization", "user-agent")
+
+
+def segment(value: object, keyword: str, example: str) -> str:
+    """``value`` checked as one URL path segment (a log id, a gateway id).
+
+    Raises:
+        GatewayConfigError: not a non-empty string of unreserved URL characters.
+    """
+    if not isinstance(value, str) or not re.fullmatch(_SEGMENT, value) or not value.strip("."):
+        raise GatewayConfigError(
+            f"{keyword} must be a non-empty id of letters, digits, '-', '_', '.', ':' or '~' "
+            f"(for example {example!r}), got {value!r}."
+        )
+    return value
+
+
+def _query_string(query: Mapping[str, Any] | None) -> str:
+    from urllib.parse import urlencode
+
+    if not query:
+        return ""
+    pairs = {k: _query_value(v) for k, v in query.items() if v is not None}
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def management_request(
+    client: BaseClient,
+    method: str,
+    path: str,
+    *,
+    query: Mapping[str, Any] | None = None,
+    body: Mapping[str, Any] | None = None,
+) -> Prepared:
+    """A request to ``{account_url}{path}`` with the token and user agent only (no gateway
+    options: the management API does not read ``cf-aig-*`` headers)."""
+    headers = {k: v for k, v in client._headers.items() if k in _MANAGEMENT_HEADERS}
+    content = b""
+    if body is not None:
+        content = _dump_payload(body)
+        headers["content-type"] = "application/json"
+    url = client.config.account_url + path + _query_string(query)
+    return Prepared(_MANAGEMENT_ROUTE, url, headers, content, False, method)
+
+
+def run_request(
+    client: BaseClient,
+    model: str,
+    *,
+    payload: Mapping[str, Any] | None = None,
+    raw: bytes | None = None,
+    content_type: str | None = None,
+    query: Mapping[str, Any] | None = None,
+    options: OptionsInput = None,
+) -> Prepared:
+    """A model call on ``/ai/run``: ``/ai/run/{model}`` for ``@cf/`` models (the native body,
+    JSON or raw bytes), the universal ``/ai/run`` with ``{"model", "input"}`` for the others.
+
+    Raises:
+        GatewayConfigError: a malformed model id, or raw bytes for a non-Workers-AI model.
+    """
+    route = client.route(model, "run")
+    extra = {"content-type": content_type} if content_type else None
+    headers = client._request_headers(options, extra)
+    if raw is not None:
+        if not route.native:
+            raise GatewayConfigError(
+                f"model {model!r} takes a JSON input on the universal /ai/run; raw bytes are "
+                "only sent to Workers AI ('@cf/...') models."
+            )
+        content = raw
+    elif route.native:
+        content = _dump_payload(payload or {})
+    else:
+        content = _dump_payload({"model": route.model.id, "input": dict(payload or {})})
+    url = client.config.account_url + route.path + _query_string(query)
+    return Prepared(route, url, headers, content, False)
+
+
+class Fetched:
+    """A read reply: status, headers, body bytes and the gateway metadata of its headers."""
+
+    __slots__ = ("content", "content_type", "gateway", "headers", "status_code")
+
+    def __init__(self, response: httpx.Response) -> None:
+        """Keep what the parsers need from a read ``response``."""
+        self.status_code = response.status_code
+        self.headers: Mapping[str, str] = response.headers
+        self.content: bytes = response.content
+        self.content_type: str = (
+            response.headers.get("content-type", "").split(";")[0].strip().lower()
+        )
+        self.gateway: GatewayMetadata = gateway_metadata(response.headers)
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is JSON (by content type, or by its first byte when untyped)."""
+        if self.content_type:
+            return self.content_type == "application/json" or self.content_type.endswith("+json")
+        return bool(self.content[:1] in (b"{", b"["))
+
+    def json(self) -> Any:
+        """The parsed body (``GatewayError`` when it is not JSON)."""
+        return load_json(self.content)
+
+
+def v4_result(body: Any) -> Any:
+    """The ``result`` of a v4 envelope; the inner ``result`` of the universal ``/ai/run``
+    envelope (``{"result": {"result": …, "gatewayMetadata": …}}``); other bodies as they are."""
+    if isinstance(body, Mapping) and "result" in body and ("success" in body or "errors" in body):
+        body = body["result"]
+    if isinstance(body, Mapping) and "result" in body and _is_run_envelope(body):
+        body = body["result"]
+    return body
+
+
+def _is_run_envelope(body: Mapping[str, Any]) -> bool:
+    return "gatewayMetadata" in body or body.get("state") == "Completed"
+
+
+def key_source(body: Any) -> str | None:
+    """``gatewayMetadata.keySource`` of an ``/ai/run`` reply, wherever it sits."""
+    for layer in (body, body.get("result") if isinstance(body, Mapping) else None):
+        meta = layer.get("gatewayMetadata") if isinstance(layer, Mapping) else None
+        if isinstance(meta, Mapping) and isinstance(meta.get("keySource"), str):
+            return str(meta["keySource"])
+    return None
+
+
+@contextlib.contextmanager
+def permission_hint(needs: str) -> Iterator[None]:
+    """Re-raise a 401/403 with the permission the call needs appended to its message."""
+    try:
+        yield
+    except (AuthenticationError, PermissionDeniedError) as exc:
+        raise _with_hint(exc, needs) from exc
+
+
+def _with_hint(exc: APIStatusError, needs: str) -> GatewayError:
+    message = (
+        f"{exc.message} — this call needs an API token with the {needs} permission "
+        "(Cloudflare dashboard > My Profile > API Tokens); the token in use lacks it or is invalid."
+    )
+    return type(exc)(
+        message, status_code=exc.status_code, code=exc.code, body=exc.body, headers=exc.headers
+    )
+
+
+class SyncFetch(BaseClient):
+    """The sync I/O shell: send a prepared request with retries, read it whole."""
+
+    if TYPE_CHECKING:
+
+        def _send(self, prepared: Prepared) -> httpx.Response: ...
+
+    def _fetch(self, prepared: Prepared) -> Fetched:
+        response = self._send(prepared)
+        try:
+            response.read()
+        finally:
+            response.close()
+        return Fetched(response)
+
+
+class AsyncFetch(BaseClient):
+    """The async I/O shell (twin of :class:`SyncFetch`)."""
+
+    if TYPE_CHECKING:
+
+        async def _send(self, prepared: Prepared) -> httpx.Response: ...
+
+    async def _fetch(self, prepared: Prepared) -> Fetched:
+        response = await self._send(prepared)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return Fetched(response)
