@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from cf_gateway_core._base import Prepared, gateway_metadata
 from cf_gateway_core._decoding import StreamDecoding, coalesce
 from cf_gateway_core._lazy import LazyModule
+from cf_gateway_core._quirks import empty_native_result, without_stream
 from cf_gateway_core.events import (
     StreamAccumulator,
     StreamEvent,
@@ -103,7 +104,15 @@ class EventStream:
             state = StreamDecoding(self._prepared.route, self.gateway)
             self.accumulator = state.accumulator
             if not _is_sse(response):
-                yield state.from_json(response.read())
+                content = response.read()
+                if empty_native_result(self._prepared, content):
+                    # GPT-OSS answers a native stream with an empty JSON result (_quirks).
+                    again = self._client._send(without_stream(self._prepared))
+                    try:
+                        content = again.read()
+                    finally:
+                        again.close()
+                yield state.from_json(content)
                 return
             try:
                 for chunk in response.iter_bytes():
@@ -172,7 +181,14 @@ class AsyncEventStream:
             state = StreamDecoding(self._prepared.route, self.gateway)
             self.accumulator = state.accumulator
             if not _is_sse(response):
-                yield state.from_json(await response.aread())
+                content = await response.aread()
+                if empty_native_result(self._prepared, content):
+                    again = await self._client._send(without_stream(self._prepared))
+                    try:
+                        content = await again.aread()
+                    finally:
+                        await again.aclose()
+                yield state.from_json(content)
                 return
             try:
                 async for chunk in response.aiter_bytes():

@@ -16,8 +16,9 @@ The hierarchy::
         ├── NotFoundError             404 (code 7003: model not found)
         ├── GuardrailsBlockedError    422 / 424 (codes 2016, 2017)
         ├── RateLimitError            429 (codes 2003, 3040, 3036, 4006)
-        │   └── SpendLimitError       429 (codes 2041, 2045)
+        │   └── SpendLimitError       429 (codes 2041, 2045; the Policies spend cap without code)
         └── InternalServerError       5xx
+            └── ProviderCredentialsError  503: Unified Billing credentials rejected upstream
 
 A Cloudflare error code, when present, decides the class before the HTTP status does. No message
 or ``repr`` contains the API token: errors are built from the reply, never from the request.
@@ -44,6 +45,7 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProviderCredentialsError",
     "RateLimitError",
     "SpendLimitError",
     "StreamError",
@@ -110,7 +112,11 @@ class APIStatusError(GatewayError):
         headers: response headers, lowercased.
         request_id: ``cf-aig-request-id`` / ``cf-ray`` when present.
         log_id: ``cf-aig-log-id`` when present.
+        hint: what the error usually means and what to do, for codes whose message alone
+            misleads (shown after the message in ``str(error)``), or ``None``.
     """
+
+    hint: str | None = None
 
     def __init__(
         self,
@@ -129,8 +135,10 @@ class APIStatusError(GatewayError):
         self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
         self.log_id = self.headers.get("cf-aig-log-id")
         self.request_id = self.headers.get("cf-aig-request-id") or self.headers.get("cf-ray")
+        self.hint = (_HINTS.get(code) if code is not None else None) or type(self).hint
         code_text = f", code {code}" if code is not None else ""
-        super().__init__(f"HTTP {status_code}{code_text}: {message}")
+        hint_text = f" ({self.hint})" if self.hint else ""
+        super().__init__(f"HTTP {status_code}{code_text}: {message}{hint_text}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle/copy support (the keyword-only constructor defeats ``Exception``'s default)."""
@@ -193,15 +201,56 @@ class RateLimitError(APIStatusError):
 
 
 class SpendLimitError(RateLimitError):
-    """429: a gateway spend limit; waiting a few seconds will not help."""
+    """429: a gateway spend limit; waiting a few seconds will not help.
+
+    Attributes:
+        spent: the amount spent in the limit's window, when the reply says (the Policies spend
+            cap's ``error.spent``), else ``None``.
+        limit: the limit (``error.limit``, or the ``cost limit N`` of a code 2041/2045 message),
+            else ``None``.
+        bucket: the Policies bucket the cap belongs to (``error.bucket``), else ``None``.
+    """
 
     is_retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: int | None = None,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Create the error; ``spent``, ``limit`` and ``bucket`` are read from the body."""
+        super().__init__(message, status_code=status_code, code=code, body=body, headers=headers)
+        detail = body.get("error") if isinstance(body, Mapping) else None
+        detail = detail if isinstance(detail, Mapping) else {}
+        self.spent = _as_number(detail.get("spent"))
+        self.limit = _as_number(detail.get("limit"))
+        self.bucket = detail.get("bucket") if isinstance(detail.get("bucket"), str) else None
+        if self.limit is None:
+            found = re.search(_COST_LIMIT, message)
+            self.limit = float(found.group(1)) if found else None
 
 
 class InternalServerError(APIStatusError):
     """5xx: the gateway or the provider failed."""
 
     is_retryable = True
+
+
+class ProviderCredentialsError(InternalServerError):
+    """503: the upstream provider rejected the Cloudflare-managed (Unified Billing) credentials.
+
+    Retrying cannot help (AI Gateway changelog 2026-10-05), so it is not retried.
+    """
+
+    is_retryable = False
+    hint = (
+        "the provider rejected the Cloudflare-managed Unified Billing credentials; retrying "
+        "will not help. Store your own provider key on the gateway (BYOK) or try again later"
+    )
 
 
 # A Cloudflare code decides the class before the status — docs/wire-notes.md §4.3.
@@ -219,6 +268,17 @@ _CODE_ERRORS: dict[int, type[APIStatusError]] = {
     2017: GuardrailsBlockedError,
     7003: NotFoundError,
     3042: NotFoundError,
+    # Workers AI "No such model … or task", sent with HTTP 400 (Workers AI errors page).
+    5007: NotFoundError,
+}
+
+# Codes whose message alone misleads: a hint shown after it — docs/gateway-2026.md.
+_HINTS: dict[int, str] = {
+    2009: (
+        "on /ai/run this also means the upstream provider rejected the provider key stored on "
+        "the gateway (BYOK): check it under AI Gateway > Provider Keys; otherwise check the API "
+        "token and its Account > Workers AI > Read permission"
+    ),
 }
 # 8007 is not in the table: its one observed body wraps an upstream "maximum context length"
 # error (docs/wire-notes.md §4.3, A12 [O] TP-8007), but the code itself looks like a generic
@@ -247,6 +307,13 @@ _CONTEXT_OVERFLOW = (
     r"exceeds the model|input token count"
 )
 
+
+# The Policies spend cap: 429 without a code, {"error": {"message": "Spending limit exceeded",
+# "bucket", "spent", "limit"}} — docs/gateway-2026.md. Pattern texts, compiled on an error path.
+_SPEND_CAP = r"(?i)spending limit exceeded|spend limit exceeded"
+_COST_LIMIT = r"cost limit ([0-9]+(?:\.[0-9]+)?)"
+# A 503 that says credentials were rejected: Unified Billing's upstream credential failure.
+_CREDENTIALS = r"(?i)credential|api[ _-]?key|unauthori[sz]ed|authenticat"
 
 _NO_MESSAGE = "The gateway returned an error without a message."
 _HTML_SUMMARY = "the server returned an HTML error page (a proxy or edge error, not the API)"
@@ -286,6 +353,12 @@ def _as_code(value: object) -> int | None:
     return None
 
 
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 def _as_text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -321,6 +394,8 @@ def _error_class(status: int, code: int | None, message: str) -> type[APIStatusE
     cls: type[APIStatusError] | None = None
     if code is not None and _CODE_NEEDS_STATUS.get(code, status) == status:
         cls = _CODE_ERRORS.get(code)
+    if cls is None and code is None:
+        cls = _uncoded_class(status, message)
     if cls is None:
         cls = _STATUS_ERRORS.get(status)
     if cls is None:
@@ -328,6 +403,15 @@ def _error_class(status: int, code: int | None, message: str) -> type[APIStatusE
     if cls is BadRequestError and re.search(_CONTEXT_OVERFLOW, message):
         cls = ContextOverflowError
     return cls
+
+
+def _uncoded_class(status: int, message: str) -> type[APIStatusError] | None:
+    """Replies the gateway sends without a code, recognised by status and message."""
+    if status == 429 and re.search(_SPEND_CAP, message):
+        return SpendLimitError
+    if status == 503 and re.search(_CREDENTIALS, message):
+        return ProviderCredentialsError
+    return None
 
 
 def error_from_response(

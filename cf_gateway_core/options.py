@@ -1,6 +1,7 @@
-"""Gateway features (cache, logging, retries, BYOK, ZDR) as ``cf-aig-*`` request headers.
+"""Gateway features (cache, logging, retries, costs, billing) as ``cf-aig-*`` request headers.
 
-Pure: :class:`GatewayOptions` validates at construction and renders its headers once.
+Pure: :class:`GatewayOptions` validates at construction and renders its headers once. What each
+header does, with Cloudflare's pages: ``docs/gateway-2026.md``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from cf_gateway_core.errors import GatewayConfigError
+from cf_gateway_core.routing import ModelKind, parse_model
 
 __all__ = ["GatewayOptions", "OptionsInput", "workers_ai_extras"]
 
@@ -31,6 +33,9 @@ _HEADERS: dict[str, str] = {
     "backoff": "cf-aig-backoff",
     "byok_alias": "cf-aig-byok-alias",
     "zdr": "cf-aig-zdr",
+    "collect_log_payload": "cf-aig-collect-log-payload",
+    "custom_cost": "cf-aig-custom-cost",
+    "no_wholesale": "cf-aig-no-wholesale",
 }
 
 _MAX_METADATA = 5
@@ -38,11 +43,21 @@ _MAX_ATTEMPTS = 5
 # cf-aig-cache-ttl: "integer seconds; min 60, max one month" — docs/wire-notes.md §3.1 [C].
 _MIN_CACHE_TTL = 60
 _MAX_CACHE_TTL = 30 * 24 * 3600
-# cf-aig-retry-delay: docs say max 5000 or 60000 ms (conflict, §3.1); accept the larger.
-_MAX_RETRY_DELAY_MS = 60_000
+# cf-aig-retry-delay: at most 5,000 ms (REST API page, request-handling page, the 2026-04-02
+# auto-retry changelog and the gateway API schema agree) — docs/gateway-2026.md.
+_MAX_RETRY_DELAY_MS = 5_000
 _BACKOFFS = ("constant", "linear", "exponential")
 _TEXT_FIELDS = ("cache_key", "event_id", "byok_alias")
-_BOOL_FIELDS = ("skip_cache", "collect_log", "zdr")
+_BOOL_FIELDS = ("skip_cache", "collect_log", "zdr", "collect_log_payload", "no_wholesale")
+# The one BYOK alias the REST API uses (Workers-bindings and BYOK pages, 2026).
+_REST_BYOK_ALIAS = "default"
+# cf-aig-custom-cost properties (Custom costs page, updated 2026-09-09): cost per token.
+_CUSTOM_COST_KEYS = (
+    "per_token_in",
+    "per_token_out",
+    "per_cache_read_token",
+    "per_cache_write_token",
+)
 
 
 def _render(value: object) -> str:
@@ -78,6 +93,58 @@ def _check_int(
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
         raise GatewayConfigError(f"gateway_options.{name} must be {bound}{hint}, got {value}.")
+
+
+def _check_byok_alias(alias: str | None) -> None:
+    if alias is None or alias == _REST_BYOK_ALIAS:
+        return
+    raise GatewayConfigError(
+        f"gateway_options.byok_alias={alias!r} would be ignored: on the REST API "
+        "(api.cloudflare.com/.../ai/...) the gateway uses only the provider key stored under the "
+        f"{_REST_BYOK_ALIAS!r} alias and otherwise bills Unified Billing credits; "
+        "cf-aig-byok-alias is honoured only on the provider-native endpoints "
+        "(gateway.ai.cloudflare.com/v1/{account}/{gateway}/{provider}). Store the key under the "
+        f"{_REST_BYOK_ALIAS!r} alias of a gateway and select that gateway with gateway_id= (or "
+        "CLOUDFLARE_GATEWAY_ID); add no_wholesale=True to fail instead of using credits."
+    )
+
+
+def _check_zdr(zdr: bool | None) -> None:
+    if zdr is None:
+        return
+    raise GatewayConfigError(
+        "gateway_options.zdr would be ignored: the REST API does not honour cf-aig-zdr (it is "
+        "read only on the provider-native endpoints); Zero Data Retention is a setting of the "
+        "gateway. Turn it on in the dashboard (AI Gateway > your gateway > Settings) or with the "
+        "gateway API's zdr field, and select that gateway with gateway_id= (or "
+        "CLOUDFLARE_GATEWAY_ID)."
+    )
+
+
+def _check_custom_cost(cost: Mapping[str, Any] | None) -> None:
+    if cost is None:
+        return
+    known = ", ".join(_CUSTOM_COST_KEYS)
+    if not isinstance(cost, Mapping) or not cost:
+        raise GatewayConfigError(
+            f"gateway_options.custom_cost must be a non-empty dict with keys among {known} "
+            "(cost per token), e.g. {'per_token_in': 0.000001, 'per_token_out': 0.000002}."
+        )
+    for key, value in cost.items():
+        if key not in _CUSTOM_COST_KEYS:
+            raise GatewayConfigError(
+                f"gateway_options.custom_cost has unknown key {key!r}; the keys are {known}."
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise GatewayConfigError(
+                f"gateway_options.custom_cost[{key!r}] must be a finite number >= 0 (cost per "
+                f"token), got {value!r}."
+            )
 
 
 def _check_metadata(metadata: Mapping[str, Any] | None) -> None:
@@ -132,9 +199,20 @@ class GatewayOptions:
     backoff: Backoff | None = None
     """Gateway-side backoff: constant, linear or exponential (``cf-aig-backoff``)."""
     byok_alias: str | None = None
-    """Stored provider key alias (``cf-aig-byok-alias``)."""
+    """Stored provider key alias (``cf-aig-byok-alias``); the REST API honours only
+    ``"default"``, so any other alias is a :class:`GatewayConfigError`."""
     zdr: bool | None = None
-    """Zero Data Retention override (``cf-aig-zdr``)."""
+    """Zero Data Retention (``cf-aig-zdr``): not honoured on the REST API, so setting it is a
+    :class:`GatewayConfigError` (turn ZDR on in the gateway's settings instead)."""
+    collect_log_payload: bool | None = None
+    """``False`` logs metadata (tokens, cost, status…) without request and response bodies
+    (``cf-aig-collect-log-payload``)."""
+    custom_cost: Mapping[str, float] | None = None
+    """Cost per token overriding the public price: ``per_token_in``, ``per_token_out``,
+    ``per_cache_read_token``, ``per_cache_write_token`` (``cf-aig-custom-cost``, JSON)."""
+    no_wholesale: bool | None = None
+    """``True`` fails (HTTP 400) instead of falling back to Unified Billing credits when no
+    provider key applies (``cf-aig-no-wholesale``)."""
     _headers: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -148,11 +226,20 @@ class GatewayOptions:
         )
         _check_int("request_timeout_ms", self.request_timeout_ms, 1)
         _check_int("max_attempts", self.max_attempts, 1, _MAX_ATTEMPTS)
-        _check_int("retry_delay_ms", self.retry_delay_ms, 0, _MAX_RETRY_DELAY_MS)
+        _check_int(
+            "retry_delay_ms",
+            self.retry_delay_ms,
+            0,
+            _MAX_RETRY_DELAY_MS,
+            hint=" (the gateway's maximum retry delay is 5 seconds)",
+        )
         _check_metadata(self.metadata)
-        if self.metadata is not None:
-            # A private copy: later changes to the caller's dict cannot desync the headers.
-            object.__setattr__(self, "metadata", dict(self.metadata))
+        _check_custom_cost(self.custom_cost)
+        for name in ("metadata", "custom_cost"):
+            value = getattr(self, name)
+            if value is not None:
+                # A private copy: later changes to the caller's dict cannot desync the headers.
+                object.__setattr__(self, name, dict(value))
         if self.backoff is not None and (
             not isinstance(self.backoff, str) or self.backoff not in _BACKOFFS
         ):
@@ -168,6 +255,8 @@ class GatewayOptions:
                 )
         for name in _TEXT_FIELDS:
             _check_text(name, getattr(self, name))
+        _check_byok_alias(self.byok_alias)
+        _check_zdr(self.zdr)
         headers = self._headers
         for name, header in _HEADERS.items():
             value = getattr(self, name)
@@ -218,13 +307,30 @@ class GatewayOptions:
 OptionsInput = GatewayOptions | Mapping[str, Any] | None
 
 
+def _require_workers_ai(model: str, affinity: bool, busy: bool) -> None:
+    if parse_model(model).kind is ModelKind.WORKERS_AI:
+        return
+    names = " and ".join(
+        name for name, used in (("session_affinity", affinity), ("reject_if_busy", busy)) if used
+    )
+    raise GatewayConfigError(
+        f"{names} only apply to Workers AI models ('@cf/…', '@hf/…'): Cloudflare documents "
+        f"x-session-affinity and options.rejectIfBusy for Workers AI only, and model {model!r} "
+        "would receive them as a stray header or body field. Remove them, or use a Workers AI "
+        "model such as '@cf/meta/llama-3.1-8b-instruct'."
+    )
+
+
 # Workers AI opt-ins that are not cf-aig-* headers — docs/wire-notes.md §1.2 [C]:
 # prefix-cache affinity is a request header; fail-fast is a top-level body field.
 _SESSION_AFFINITY_HEADER = "x-session-affinity"
 
 
 def workers_ai_extras(
-    *, session_affinity: str | None = None, reject_if_busy: bool = False
+    *,
+    session_affinity: str | None = None,
+    reject_if_busy: bool = False,
+    model: str | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """Request headers and body fields for Workers AI's opt-ins.
 
@@ -233,13 +339,18 @@ def workers_ai_extras(
             so Workers AI can reuse its prompt cache (header ``x-session-affinity``).
         reject_if_busy: ask Workers AI to answer 429 / code 3040 at once when it is at capacity
             instead of queueing (body ``options.rejectIfBusy``).
+        model: the model the request goes to; when given, both opt-ins require a Workers AI
+            model (``@cf/…``, ``@hf/…``): Cloudflare documents them for Workers AI only.
 
     Returns:
         ``(extra_headers, extra_body)`` to pass to the client call and merge into the payload.
 
     Raises:
-        GatewayConfigError: ``session_affinity`` is empty or not printable ASCII.
+        GatewayConfigError: ``session_affinity`` is empty or not printable ASCII, or an opt-in is
+            set for a model that is not a Workers AI model.
     """
+    if model is not None and (session_affinity is not None or reject_if_busy):
+        _require_workers_ai(model, session_affinity is not None, reject_if_busy)
     headers: dict[str, str] = {}
     body: dict[str, Any] = {}
     if session_affinity is not None:

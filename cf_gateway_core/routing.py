@@ -76,6 +76,15 @@ _PATHS: dict[Endpoint, str] = {
 }
 
 
+# Model ids the REST API does not serve: dynamic routes and the Auto Router are documented on the
+# OpenAI-compatible gateway endpoint only — docs/gateway-2026.md. Prefix -> what it is.
+_NOT_ON_REST: dict[str, str] = {
+    "dynamic/": "a dynamic route",
+    "cloudflare/auto": "the Auto Router",
+}
+_COMPAT_URL = "https://gateway.ai.cloudflare.com/v1/{account_id}/{gateway_id}/compat"
+
+
 # A model id placed in the URL (/ai/run/@cf/author/model) may only hold URL-safe characters, so
 # it can never add a query, a fragment or a dot segment. Pattern text:
 # re compiles (and caches) it on first use, not at import.
@@ -124,6 +133,7 @@ def parse_model(model: str) -> ModelRef:
             author, _, name = rest.partition("/")
             if author and name:
                 return ModelRef(model, kind, author, name)
+    _check_rest_model(model)
     author, _, name = model.partition("/")
     if not author or not name or author.startswith("@"):
         raise GatewayConfigError(
@@ -132,6 +142,21 @@ def parse_model(model: str) -> ModelRef:
             "or '@cf/author/model' for Workers AI."
         )
     return ModelRef(model, ModelKind.THIRD_PARTY, author, name)
+
+
+def _check_rest_model(model: str) -> None:
+    for prefix, what in _NOT_ON_REST.items():
+        matches = model.startswith(prefix) if prefix.endswith("/") else model == prefix
+        if matches:
+            raise GatewayConfigError(
+                f"model {model!r} is {what}, which Cloudflare's REST API "
+                "(api.cloudflare.com/client/v4/accounts/{account_id}/ai/...) does not serve: "
+                "dynamic routing and the Auto Router are documented only on the gateway's "
+                f"OpenAI-compatible endpoint {_COMPAT_URL}/chat/completions. Pass a catalogue "
+                "model instead (e.g. 'openai/gpt-5.5' or '@cf/meta/llama-3.1-8b-instruct'), or "
+                "call that endpoint with an OpenAI client. See "
+                "https://developers.cloudflare.com/ai-gateway/features/dynamic-routing/"
+            )
 
 
 def resolve_route(model: str, endpoint: str | Endpoint = "auto") -> Route:

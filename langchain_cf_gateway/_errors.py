@@ -36,6 +36,7 @@ from cf_gateway_core import (
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
+    ProviderCredentialsError,
     RateLimitError,
     SpendLimitError,
     StreamError,
@@ -54,6 +55,7 @@ __all__ = [
     "CloudflareInternalServerError",
     "CloudflareNotFoundError",
     "CloudflarePermissionDeniedError",
+    "CloudflareProviderCredentialsError",
     "CloudflareRateLimitError",
     "CloudflareSpendLimitError",
     "CloudflareStreamError",
@@ -108,6 +110,10 @@ class CloudflareInternalServerError(InternalServerError, ModelAPIError):
     """5xx: the gateway or the provider failed."""
 
 
+class CloudflareProviderCredentialsError(ProviderCredentialsError, CloudflareInternalServerError):
+    """503: the provider rejected the Unified Billing credentials; not retryable."""
+
+
 class CloudflareConnectionError(APIConnectionError, ModelConnectionError):
     """No reply: connection refused, reset, DNS or TLS failure."""
 
@@ -131,6 +137,7 @@ _TWINS: dict[type[GatewayError], type[GatewayError]] = {
     GuardrailsBlockedError: CloudflareGuardrailsBlockedError,
     SpendLimitError: CloudflareSpendLimitError,
     RateLimitError: CloudflareRateLimitError,
+    ProviderCredentialsError: CloudflareProviderCredentialsError,
     InternalServerError: CloudflareInternalServerError,
     APIStatusError: CloudflareAPIStatusError,
     APITimeoutError: CloudflareTimeoutError,

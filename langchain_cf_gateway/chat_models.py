@@ -237,7 +237,9 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         self._route = resolve_route(self.model, self.endpoint)
         self._connect(config)
         headers, busy = workers_ai_extras(
-            session_affinity=self.session_affinity or None, reject_if_busy=self.reject_if_busy
+            session_affinity=self.session_affinity or None,
+            reject_if_busy=self.reject_if_busy,
+            model=self.model,
         )
         if busy:
             extra = self._extra_body

@@ -216,6 +216,11 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         """
         super().__init__(**data)
         resolve_route(self.model, self.endpoint)
+        workers_ai_extras(
+            session_affinity=self.session_affinity,
+            reject_if_busy=self.reject_if_busy,
+            model=self.model,
+        )
         self._conn = self._connect()
 
     @classmethod
@@ -237,10 +242,10 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     # ------------------------------------------------------------------------- request building
 
-    def _extra_body(self, unknown: Mapping[str, Any]) -> dict[str, Any]:
+    def _extra_body(self, unknown: Mapping[str, Any], model: str) -> dict[str, Any]:
         body = {**self.model_kwargs, **self.extra_body, **unknown}
         if self.reject_if_busy:
-            _, busy = workers_ai_extras(reject_if_busy=True)
+            _, busy = workers_ai_extras(reject_if_busy=True, model=model)
             options = body.get("options")
             body["options"] = {**(options if isinstance(options, dict) else {}), **busy["options"]}
         return body
@@ -274,7 +279,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             reasoning_effort=get("reasoning_effort", self.reasoning_effort),
             cache_control=get("cache_control"),
             prompt_cache_key=get("prompt_cache_key"),
-            extra_body=self._extra_body(unknown),
+            extra_body=self._extra_body(unknown, kwargs.get("model") or self.model),
         )
         endpoint = kwargs.get("endpoint") or self.endpoint
         return _Call(request, endpoint, kwargs.get("gateway_options"), self._headers(kwargs))
@@ -285,7 +290,8 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         if affinity is None and not extra:
             return None
         headers = dict(extra or {})
-        headers.update(workers_ai_extras(session_affinity=affinity)[0])
+        model = kwargs.get("model") or self.model
+        headers.update(workers_ai_extras(session_affinity=affinity, model=model)[0])
         return headers
 
     # ------------------------------------------------------------------------------------ chat

@@ -42,6 +42,11 @@ _INNER_BUILDERS: dict[ModelKind, Callable[[ChatRequest, Route], dict[str, Any]]]
     ModelKind.WORKERS_AI: openai_chat.build_payload,
 }
 
+# Universal /ai/run input fields spelled as in Cloudflare's examples: the REST API page's /ai/run
+# example for openai/gpt-4.1 sends "max_tokens" inside input (openai_chat spells it
+# max_completion_tokens for OpenAI's models on /ai/v1/chat/completions) — docs/gateway-2026.md.
+_UNIVERSAL_RENAMES: dict[str, str] = {"max_completion_tokens": "max_tokens"}
+
 # Envelope keys kept in provider_details: /ai/run wraps the model output in
 # {"result": …, "gatewayMetadata": …, "state": …} — docs/wire-notes.md §0.5 [O], A8 [C].
 _ENVELOPE_DETAILS: tuple[str, ...] = ("gatewayMetadata", "state")
@@ -70,6 +75,9 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
     bare = dataclasses.replace(request, extra_body={})
     inner = _INNER_BUILDERS[route.model.kind](bare, route)
     inner.pop("model", None)
+    for ours, theirs in _UNIVERSAL_RENAMES.items():
+        if ours in inner:
+            inner[theirs] = inner.pop(ours)
     inner.update(request.extra_body)
     return {"model": route.model.id, "input": inner}
 

@@ -133,7 +133,8 @@ def test_error_from_response_a3_unauthenticated_is_authentication_error() -> Non
             "AiError: Model is not available on the Workers Free plan",
             PermissionDeniedError,
         ),
-        (400, 5007, "No such model", BadRequestError),
+        # Workers AI "No such model" comes with 400 but is a not-found (docs/gateway-2026.md).
+        (400, 5007, "No such model", NotFoundError),
         (
             400,
             2040,

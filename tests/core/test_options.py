@@ -26,9 +26,24 @@ FIELD_HEADERS: list[tuple[str, Any, str, str]] = [
     ("max_attempts", 3, "cf-aig-max-attempts", "3"),
     ("retry_delay_ms", 250, "cf-aig-retry-delay", "250"),
     ("backoff", "exponential", "cf-aig-backoff", "exponential"),
-    ("byok_alias", "team-key", "cf-aig-byok-alias", "team-key"),
-    ("zdr", True, "cf-aig-zdr", "true"),
-    ("zdr", False, "cf-aig-zdr", "false"),
+    ("byok_alias", "default", "cf-aig-byok-alias", "default"),
+    # docs/gateway-2026.md: the documented headers added in 2026.
+    ("collect_log_payload", False, "cf-aig-collect-log-payload", "false"),
+    ("collect_log_payload", True, "cf-aig-collect-log-payload", "true"),
+    (
+        "custom_cost",
+        {"per_token_in": 0.000001, "per_token_out": 0.000002},
+        "cf-aig-custom-cost",
+        '{"per_token_in":1e-06,"per_token_out":2e-06}',
+    ),
+    (
+        "custom_cost",
+        {"per_cache_read_token": 0, "per_cache_write_token": 3},
+        "cf-aig-custom-cost",
+        '{"per_cache_read_token":0,"per_cache_write_token":3}',
+    ),
+    ("no_wholesale", True, "cf-aig-no-wholesale", "true"),
+    ("no_wholesale", False, "cf-aig-no-wholesale", "false"),
 ]
 
 
@@ -48,11 +63,9 @@ def test_options_empty_sends_nothing() -> None:
 
 
 def test_options_all_fields_together() -> None:
-    options = GatewayOptions(
-        **{name: value for name, value, _, _ in FIELD_HEADERS if (name, value) != ("zdr", False)}
-    )
+    options = GatewayOptions(**{name: value for name, value, _, _ in FIELD_HEADERS})
     headers = options.headers()
-    assert len(headers) == 12
+    assert len(headers) == 14
     assert all(name.startswith("cf-aig-") for name in headers)
 
 
@@ -107,8 +120,9 @@ def test_options_headers_returns_a_fresh_dict() -> None:
         ({"cache_ttl": 2592001}, "between 60 and 2592000"),
         ({"cache_ttl": "60"}, "must be an integer"),
         ({"request_timeout_ms": 0}, ">= 1"),
-        ({"retry_delay_ms": -1}, "between 0 and 60000"),
-        ({"retry_delay_ms": 60001}, "between 0 and 60000"),
+        ({"retry_delay_ms": -1}, "between 0 and 5000"),
+        ({"retry_delay_ms": 5001}, "between 0 and 5000"),
+        ({"retry_delay_ms": 60000}, "maximum retry delay is 5 seconds"),
         ({"backoff": "fibonacci"}, "constant, linear, exponential"),
         ({"backoff": "Exponential"}, "constant, linear, exponential"),
         ({"backoff": ["linear"]}, "constant, linear, exponential"),
@@ -119,6 +133,20 @@ def test_options_headers_returns_a_fresh_dict() -> None:
         ({"cache_key": 5}, "cache_key must be a non-empty string"),
         ({"event_id": "a\r\nX-Injected: 1"}, "event_id must be printable ASCII"),
         ({"byok_alias": "clé"}, "byok_alias must be printable ASCII"),
+        ({"byok_alias": "team-a"}, "'team-a' would be ignored.*only the provider key stored"),
+        ({"byok_alias": "team-a"}, "provider-native endpoints.*gateway_id="),
+        ({"byok_alias": "Default"}, "would be ignored"),
+        ({"zdr": True}, "zdr would be ignored.*setting of the gateway.*gateway_id="),
+        ({"zdr": False}, "zdr would be ignored"),
+        ({"collect_log_payload": "false"}, "collect_log_payload must be True or False"),
+        ({"no_wholesale": 1}, "no_wholesale must be True or False"),
+        ({"custom_cost": {}}, "custom_cost must be a non-empty dict"),
+        ({"custom_cost": 0.5}, "custom_cost must be a non-empty dict"),
+        ({"custom_cost": {"input": 1}}, "unknown key 'input'; the keys are per_token_in"),
+        ({"custom_cost": {"per_token_in": -1}}, "finite number >= 0"),
+        ({"custom_cost": {"per_token_in": math.nan}}, "finite number >= 0"),
+        ({"custom_cost": {"per_token_in": "0.1"}}, "finite number >= 0"),
+        ({"custom_cost": {"per_token_in": True}}, "finite number >= 0"),
     ],
 )
 def test_options_validation_errors(kwargs: dict[str, Any], match: str) -> None:
@@ -136,7 +164,7 @@ def test_options_validation_errors(kwargs: dict[str, Any], match: str) -> None:
         {"cache_ttl": 60},
         {"cache_ttl": 2592000},
         {"retry_delay_ms": 0},
-        {"retry_delay_ms": 60000},
+        {"retry_delay_ms": 5000},
         {"backoff": "constant"},
         {"backoff": "linear"},
         {"event_id": "0190a4b2-7c1d-7e8f-9a0b-1c2d3e4f5a6b"},
@@ -211,7 +239,7 @@ def test_options_merged_metadata_is_replaced_not_combined() -> None:
 
 
 def test_options_merged_with_none_or_empty_returns_self() -> None:
-    base = GatewayOptions(zdr=True)
+    base = GatewayOptions(collect_log_payload=False)
     assert base.merged(None) is base
     assert base.merged(GatewayOptions()) is base
 
@@ -222,3 +250,10 @@ def test_options_are_frozen_and_compare_by_value() -> None:
         options.cache_key = "other"  # type: ignore[misc]
     assert options == GatewayOptions(cache_key="k")
     assert "_headers" not in repr(options)
+
+
+def test_options_custom_cost_is_copied_so_later_changes_do_not_desync() -> None:
+    cost = {"per_token_in": 0.5}
+    options = GatewayOptions(custom_cost=cost)
+    cost["per_token_out"] = 1.0
+    assert options.headers() == {"cf-aig-custom-cost": '{"per_token_in":0.5}'}

@@ -24,9 +24,26 @@ AUTO_TABLE = [
     ("@hf/thebloke/llama-2-13b-chat-awq", Endpoint.CHAT_COMPLETIONS, "ai/v1/chat/completions"),
     ("openai/gpt-5.5", Endpoint.CHAT_COMPLETIONS, "ai/v1/chat/completions"),
     ("google/gemini-3-flash", Endpoint.CHAT_COMPLETIONS, "ai/v1/chat/completions"),
-    ("cloudflare/auto", Endpoint.CHAT_COMPLETIONS, "ai/v1/chat/completions"),
     ("deepseek/deepseek-v4-pro", Endpoint.CHAT_COMPLETIONS, "ai/v1/chat/completions"),
 ]
+
+
+@pytest.mark.parametrize("model", ["dynamic/support", "dynamic/a/b", "cloudflare/auto"])
+@pytest.mark.parametrize("endpoint", ["auto", "chat_completions", "responses", "run"])
+def test_dynamic_routes_and_the_auto_router_are_not_on_the_rest_api(
+    model: str, endpoint: str
+) -> None:
+    # Documented only on gateway.ai.cloudflare.com/.../compat — docs/gateway-2026.md.
+    with pytest.raises(GatewayConfigError, match="does not serve") as info:
+        resolve_route(model, endpoint)
+    assert "/compat/chat/completions" in str(info.value)
+    with pytest.raises(GatewayConfigError, match="does not serve"):
+        embeddings_route(model)
+
+
+@pytest.mark.parametrize("model", ["cloudflare/automatic", "openai/dynamic-x", "acme/dynamic"])
+def test_models_that_only_resemble_routes_are_routed(model: str) -> None:
+    assert resolve_route(model).path == "ai/v1/chat/completions"
 
 
 @pytest.mark.parametrize(("model", "endpoint", "path"), AUTO_TABLE)

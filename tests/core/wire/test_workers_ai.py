@@ -227,12 +227,21 @@ def test_build_payload_universal_openai_inner_body() -> None:
                 {"role": "system", "content": "Be brief."},
                 {"role": "user", "content": "Hi"},
             ],
-            "max_completion_tokens": 512,
+            # The REST API page's /ai/run example for openai/gpt-4.1 spells max_tokens
+            # (docs/gateway-2026.md), unlike /ai/v1/chat/completions.
+            "max_tokens": 512,
             "stream": True,
             "stream_options": {"include_usage": True},
             "seed": 7,
         },
     }
+
+
+def test_build_payload_universal_extra_body_can_still_send_max_completion_tokens() -> None:
+    req = request("openai/gpt-5.5", extra_body={"max_completion_tokens": 3})
+    inner = build_payload(req, run_route("openai/gpt-5.5"))["input"]
+    assert inner["max_completion_tokens"] == 3
+    assert "max_tokens" not in inner
 
 
 def test_build_payload_universal_third_party_without_stream() -> None:
