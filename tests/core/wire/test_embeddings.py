@@ -6,9 +6,9 @@ import pytest
 
 from cf_gateway_core.errors import (
     APIStatusError,
-    BadRequestError,
     GatewayConfigError,
     GatewayError,
+    NotFoundError,
     RateLimitError,
 )
 from cf_gateway_core.messages import EmbeddingRequest, Usage
@@ -146,7 +146,8 @@ def test_parse_response_empty_data_gives_no_vectors() -> None:
 
 
 def test_parse_response_success_false_raises_typed_status_error() -> None:
-    with pytest.raises(BadRequestError) as info:
+    # Code 5007 "No such model" is a not-found whatever the status (docs/gateway-2026.md).
+    with pytest.raises(NotFoundError) as info:
         parse_response(load("error_envelope_no_such_model.json"))
     assert info.value.code == 5007
     assert info.value.status_code == 200
