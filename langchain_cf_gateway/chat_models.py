@@ -29,6 +29,7 @@ from cf_gateway_core import (
     resolve_route,
     workers_ai_extras,
 )
+from cf_gateway_core.session import normalize_constructor_kwargs
 from langchain_cf_gateway._connection import (
     TRANSLATED_ERRORS,
     AsyncHttpClient,
@@ -230,6 +231,12 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         """
         with unwrapped_config_errors():
             super().__init__(**kwargs)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, data: Any) -> Any:
+        # The shared keyword rules (api_key/api_token together, unknown endpoint values).
+        return normalize_constructor_kwargs(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:

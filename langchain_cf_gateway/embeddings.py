@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, SecretStr, SkipValidation, model_validat
 from typing_extensions import Self
 
 from cf_gateway_core import EmbeddingRequest, GatewayOptions, embeddings_route
+from cf_gateway_core.session import normalize_constructor_kwargs
 from langchain_cf_gateway._connection import (
     TRANSLATED_ERRORS,
     AsyncHttpClient,
@@ -94,6 +95,14 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
         """
         with unwrapped_config_errors():
             super().__init__(**kwargs)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, data: Any) -> Any:
+        # The shared keyword rules (api_key/api_token together, unknown endpoint values).
+        if isinstance(data, dict):
+            return normalize_constructor_kwargs(data, embeddings=True)
+        return data
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:

@@ -44,6 +44,7 @@ from cf_gateway_core import (
     resolve_route,
     workers_ai_extras,
 )
+from cf_gateway_core.session import normalize_constructor_kwargs
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
 from llamaindex_cf_gateway._convert import (
     ChatStream,
@@ -214,7 +215,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             GatewayConfigError: missing account id or token, an invalid value, or a model that
                 cannot use ``endpoint`` (an ``@cf/`` model on ``messages``).
         """
-        super().__init__(**data)
+        super().__init__(**normalize_constructor_kwargs(data))
         resolve_route(self.model, self.endpoint)
         workers_ai_extras(
             session_affinity=self.session_affinity,

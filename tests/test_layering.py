@@ -53,7 +53,12 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_adapters_use_only_public_core_names_and_no_sdks() -> None:
-    allowed_core = {"cf_gateway_core", "cf_gateway_core.testing", "cf_gateway_core.pydantic_fields"}
+    allowed_core = {
+        "cf_gateway_core",
+        "cf_gateway_core.testing",
+        "cf_gateway_core.pydantic_fields",
+        "cf_gateway_core.session",
+    }
     for package in ("langchain_cf_gateway", "llamaindex_cf_gateway"):
         for path in (ROOT / package).glob("*.py"):
             for name in _imports(path):
