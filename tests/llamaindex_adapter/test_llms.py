@@ -86,7 +86,7 @@ def test_llm_reads_the_environment(monkeypatch, fake, wire) -> None:
 def test_llm_explicit_arguments_beat_the_environment(monkeypatch, make_llm, fake, wire) -> None:
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "envacct")
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token")
-    llm = make_llm(account_id="argacct", api_key="arg-token")
+    llm = make_llm(account_id="argacct", api_token="arg-token")
     fake.queue_json(wire.chat_json("ok"))
     llm.chat(USER)
     assert "/accounts/argacct/" in fake.last_request.path
