@@ -408,7 +408,7 @@ _OURS_MODELS = {
 }
 
 
-def _ours_kwargs(root: str, api: str, fast: bool) -> dict[str, Any]:
+def _ours_kwargs(root: str, api: str) -> dict[str, Any]:
     model, endpoint = _OURS_MODELS[api]
     kwargs: dict[str, Any] = {
         "model": model,
@@ -417,8 +417,6 @@ def _ours_kwargs(root: str, api: str, fast: bool) -> dict[str, Any]:
         "api_token": TOKEN,
         "base_url": account_base(root),
     }
-    if fast:
-        kwargs["fast_transport"] = True  # the aiohttp-backed transport (extra `fast`)
     return kwargs
 
 
@@ -429,22 +427,20 @@ _OURS: dict[str, tuple[str, str, str, Callable[..., Client]]] = {
 }
 
 
-def _ours(framework: str, api: str, fast: bool = False) -> Client:
+def _ours(framework: str, api: str) -> Client:
     label, package, class_name, wrap = _OURS[framework]
 
     def build(root: str) -> Any:
         cls = getattr(importlib.import_module(package), class_name)
-        return cls(**_ours_kwargs(root, api, fast))
+        return cls(**_ours_kwargs(root, api))
 
-    suffix = " + aiohttp transport" if fast else ""
     return wrap(
-        f"ours: {label}, {api}{suffix}",
+        f"ours: {label}, {api}",
         api,
         "ours",
         f"from {package} import {class_name}",
         build,
-        note="fast_transport=True" if fast else "",
-        scenarios=frozenset({"async"}) if fast else _ALL,
+        scenarios=_ALL,
     )
 
 
@@ -561,8 +557,7 @@ def all_clients() -> list[Client]:
         _floor("messages"),
         _floor("run"),
         *(
-            _ours(framework, api, fast)
-            for fast in (False, True)
+            _ours(framework, api)
             for framework in ("lc", "li")
             for api in ("chat_completions", "messages", "run")
         ),

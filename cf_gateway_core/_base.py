@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cf_gateway_core._decoding import load_json
 from cf_gateway_core._lazy import LazyModule
@@ -43,10 +43,16 @@ else:
     asyncio = LazyModule("asyncio", globals())
     httpx = LazyModule("httpx", globals())
 
-__all__ = ["BaseClient", "Prepared", "Shortcut", "gateway_metadata", "transport_error"]
+__all__ = [
+    "AsyncReply",
+    "BaseClient",
+    "Prepared",
+    "Reply",
+    "gateway_metadata",
+    "transport_error",
+]
 
 logger = logging.getLogger("cf_gateway")
-_httpx_logger = logging.getLogger("httpx")  # the shortcut keeps httpx's own request log line
 
 # response header -> GatewayMetadata field — docs/wire-notes.md §3.2.
 _METADATA_HEADERS: dict[str, str] = {
@@ -60,11 +66,13 @@ _METADATA_HEADERS: dict[str, str] = {
 }
 
 # Pool size: at most 100 connections. httpcore's pools (the sync client, and the async one when
-# proxies are set) keep httpx's default of 20 idle ones: they rescan every connection on every
-# request start and end, and keeping all 100 alive made them 2x slower (benchmarks/).
-# The async default, cf_gateway_core._pool, has no such cost and keeps all of them.
+# a proxy applies) keep httpx's default of 20 idle ones: they rescan every connection on every
+# request start and end, and keeping all 100 alive made them 2x slower. The async default,
+# aiohttp's pool, has no such cost and keeps all of them, each for KEEPALIVE_EXPIRY seconds
+# (httpx's default).
 MAX_CONNECTIONS = 100
 MAX_KEEPALIVE = 20
+KEEPALIVE_EXPIRY = 5.0
 
 
 def default_limits() -> httpx.Limits:
@@ -140,67 +148,28 @@ def _dump_payload(payload: Mapping[str, Any]) -> bytes:
     return text.encode()
 
 
-@dataclass(frozen=True, slots=True)
-class Shortcut:
-    """The transport of an httpx client this package created, called without the client layer.
+class Reply(Protocol):
+    """What the clients read of a reply: an ``httpx.Response``, or the aiohttp-backed
+    ``_aio.AioReply`` of the default async path."""
 
-    ``httpx.Client.send`` spends ~70 µs per request on things an owned client never uses (auth
-    and redirect handling, event hooks, cookie extraction, response wrapping): a fifth of a whole
-    local round trip. Requests built here carry what ``build_request`` would add (the client's
-    default headers, the timeout extension), so the transport sees the same request. Never used
-    for a caller-owned client (its hooks, auth and mounts must run), nor when proxies are set in
-    the environment (the client routes those through its proxy mounts).
-    """
+    @property
+    def status_code(self) -> int: ...
 
-    transport: Any  # httpx.BaseTransport | httpx.AsyncBaseTransport
-    headers: dict[str, str]  # the client's default headers, lower-cased
-    timeout: dict[str, float | None]
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
-    @classmethod
-    def of(cls, http: httpx.Client | httpx.AsyncClient, transport: Any) -> Shortcut:
-        """The shortcut to ``transport``, the transport ``http`` was built on."""
-        headers = {name.lower(): value for name, value in http.headers.items()}
-        return cls(transport, headers, http.timeout.as_dict())
+    @property
+    def content(self) -> bytes: ...
 
-    def request(self, prepared: Prepared, url: httpx.URL) -> httpx.Request:
-        return httpx.Request(
-            prepared.method,
-            url,
-            content=prepared.content,
-            # httpx's merge order: the defaults not overridden, then the request's own headers.
-            headers={
-                **{k: v for k, v in self.headers.items() if k not in prepared.headers},
-                **prepared.headers,
-            },
-            extensions={"timeout": self.timeout},
-        )
 
-    @staticmethod
-    def env_proxies() -> bool:
-        """Whether the environment sets proxies (an httpx client then routes through mounts)."""
-        import urllib.request
+class AsyncReply(Reply, Protocol):
+    """A reply of the async clients, its body read or streamed (httpx's exceptions on failure)."""
 
-        return bool(urllib.request.getproxies())
+    async def aread(self) -> bytes: ...
 
-    @staticmethod
-    def check_open(http: httpx.Client | httpx.AsyncClient) -> None:
-        if http.is_closed:  # what httpx's send raises
-            raise RuntimeError("Cannot send a request, as the client has been closed.")
+    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
 
-    @staticmethod
-    def received(request: httpx.Request, response: httpx.Response) -> httpx.Response:
-        """The transport's response as ``send`` returns it (request attached, httpx's log)."""
-        response.request = request
-        if _httpx_logger.isEnabledFor(logging.INFO):
-            _httpx_logger.info(
-                'HTTP Request: %s %s "%s %d %s"',
-                request.method,
-                request.url,
-                response.http_version,
-                response.status_code,
-                response.reason_phrase,
-            )
-        return response
+    async def aclose(self) -> None: ...
 
 
 def transport_error(exc: httpx.TransportError) -> APIConnectionError:
@@ -251,20 +220,6 @@ class BaseClient:
         if route is None:
             route = self._routes[key] = resolve_route(model, endpoint)
         return route
-
-    def _build_request(
-        self, prepared: Prepared, http: httpx.Client | httpx.AsyncClient, shortcut: Shortcut | None
-    ) -> httpx.Request:
-        url = self._url(prepared.url)
-        if shortcut is not None:
-            return shortcut.request(prepared, url)
-        return http.build_request(
-            prepared.method,
-            url,
-            content=prepared.content,
-            headers=prepared.headers,
-            timeout=self._timeout,
-        )
 
     def _url(self, url: str) -> httpx.URL:
         """The parsed URL, cached: parsing costs more than the rest of building the request."""
@@ -328,7 +283,7 @@ class BaseClient:
             logger.debug("POST %s (%d bytes, stream=%s)", url, len(content), stream)
         return Prepared(route, url, headers, content, stream)
 
-    def _parse_chat(self, prepared: Prepared, response: httpx.Response) -> ChatResponse:
+    def _parse_chat(self, prepared: Prepared, response: Reply) -> ChatResponse:
         body = load_json(response.content)
         parsed = get_format(prepared.route.endpoint).parse_response(body)
         gateway = gateway_metadata(response.headers, body)
@@ -340,7 +295,7 @@ class BaseClient:
                 gateway = replace(gateway, key_source=key_source)
         return replace(parsed, gateway=gateway)
 
-    def _parse_embeddings(self, response: httpx.Response) -> EmbeddingResponse:
+    def _parse_embeddings(self, response: Reply) -> EmbeddingResponse:
         from cf_gateway_core.wire import embeddings
 
         body = load_json(response.content)
@@ -373,7 +328,7 @@ class BaseClient:
             gateway=last.gateway if last else None,
         )
 
-    def _status_error(self, response: httpx.Response, content: bytes) -> APIStatusError:
+    def _status_error(self, response: Reply, content: bytes) -> APIStatusError:
         """Classify an error reply; a token the server echoed back is masked first (§6 #33)."""
         token = self.config.api_token.get_secret_value()
         headers: Mapping[str, str] = response.headers

@@ -14,7 +14,14 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from cf_gateway_core._base import BaseClient, Prepared, _dump_payload, gateway_metadata
+from cf_gateway_core._base import (
+    AsyncReply,
+    BaseClient,
+    Prepared,
+    Reply,
+    _dump_payload,
+    gateway_metadata,
+)
 from cf_gateway_core._decoding import load_json
 from cf_gateway_core.errors import (
     APIStatusError,
@@ -135,7 +142,7 @@ class Fetched:
 
     __slots__ = ("content", "content_type", "gateway", "headers", "status_code")
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: Reply) -> None:
         """Keep what the parsers need from a read ``response``."""
         self.status_code = response.status_code
         self.headers: Mapping[str, str] = response.headers
@@ -220,7 +227,7 @@ class AsyncFetch(BaseClient):
 
     if TYPE_CHECKING:
 
-        async def _send(self, prepared: Prepared) -> httpx.Response: ...
+        async def _send(self, prepared: Prepared) -> AsyncReply: ...
 
     async def _fetch(self, prepared: Prepared) -> Fetched:
         response = await self._send(prepared)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING
 
-from cf_gateway_core._base import Prepared, gateway_metadata
+from cf_gateway_core._base import Prepared, Reply, gateway_metadata
 from cf_gateway_core._decoding import StreamDecoding, coalesce
 from cf_gateway_core._lazy import LazyModule
 from cf_gateway_core._quirks import empty_native_result, without_stream
@@ -30,7 +30,7 @@ else:
 __all__ = ["AsyncEventStream", "EventStream"]
 
 
-def _is_sse(response: httpx.Response) -> bool:
+def _is_sse(response: Reply) -> bool:
     content_type: str = response.headers.get("content-type", "")
     return content_type.startswith("text/event-stream")
 

@@ -8,21 +8,23 @@ clients, so each I/O method is a short shell.
 
 from __future__ import annotations
 
-import contextlib
 import time
+import warnings
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core._base import (
+    KEEPALIVE_EXPIRY,
     MAX_CONNECTIONS,
+    AsyncReply,
     Prepared,
-    Shortcut,
     default_limits,
     transport_error,
 )
 from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
 from cf_gateway_core._lazy import LazyModule
+from cf_gateway_core._loops import PerLoop
 from cf_gateway_core._streams import AsyncEventStream, EventStream
 from cf_gateway_core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, GatewayConfig
 from cf_gateway_core.errors import (
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
     import asyncio
 
     import httpx
+
+    from cf_gateway_core._aio import AioIO, HttpxIO
 else:
     asyncio = LazyModule("asyncio", globals())
     httpx = LazyModule("httpx", globals())
@@ -74,15 +78,8 @@ class GatewayClient(SyncBeyondChat):
         config_kwargs.setdefault("max_retries", DEFAULT_MAX_RETRIES)
         super().__init__(config, options=options, config_kwargs=config_kwargs)
         self._owns_http = http_client is None
-        self._shortcut: Shortcut | None = None
-        if http_client is not None:
-            self._http = http_client
-        elif Shortcut.env_proxies():  # an explicit transport would switch the env proxies off
-            self._http = httpx.Client(timeout=self._timeout, limits=default_limits())
-        else:
-            transport = httpx.HTTPTransport(limits=default_limits())
-            self._http = httpx.Client(timeout=self._timeout, transport=transport)
-            self._shortcut = Shortcut.of(self._http, transport)
+        # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (trust_env).
+        self._http = http_client or httpx.Client(timeout=self._timeout, limits=default_limits())
 
     def chat(
         self,
@@ -144,12 +141,18 @@ class GatewayClient(SyncBeyondChat):
 
     def _send(self, prepared: Prepared) -> httpx.Response:
         """Send with retries; return a 2xx response whose body is not read yet."""
-        request = self._build_request(prepared, self._http, self._shortcut)
+        request = self._http.build_request(
+            prepared.method,
+            self._url(prepared.url),
+            content=prepared.content,
+            headers=prepared.headers,
+            timeout=self._timeout,
+        )
         attempt = 0
         while True:
             cause: BaseException | None = None
             try:
-                response = self._transmit(request)
+                response = self._http.send(request, stream=True)
             except httpx.TransportError as exc:
                 error: GatewayError = transport_error(exc)
                 cause = exc
@@ -165,12 +168,6 @@ class GatewayClient(SyncBeyondChat):
                 error = self._status_error(response, content)
             time.sleep(self._give_up_or_wait(attempt, error, cause))
             attempt += 1
-
-    def _transmit(self, request: httpx.Request) -> httpx.Response:
-        if self._shortcut is None:
-            return self._http.send(request, stream=True)
-        Shortcut.check_open(self._http)
-        return Shortcut.received(request, self._shortcut.transport.handle_request(request))
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -192,15 +189,16 @@ class GatewayClient(SyncBeyondChat):
 
 
 class AsyncGatewayClient(AsyncBeyondChat):
-    """Asynchronous client; safe across event loops.
+    """Asynchronous client; safe across event loops and threads.
 
-    Without ``http_client`` it keeps one ``httpx.AsyncClient`` per running event loop, so two
-    consecutive ``asyncio.run()`` calls both work. A caller-owned ``http_client`` is used as is.
-    The clients it creates send through :class:`~cf_gateway_core._pool.AsyncPoolTransport`,
-    httpcore's connections in an O(1) pool (httpcore's own async pool slows down at high
-    concurrency); ``fast_transport=True`` sends through
-    :class:`~cf_gateway_core.transports.AiohttpTransport` instead (needs the ``fast`` extra),
-    whose C parser is faster still. Other arguments as for :class:`GatewayClient`.
+    Without ``http_client`` it sends through aiohttp: one ``aiohttp.ClientSession`` per running
+    event loop (so consecutive ``asyncio.run()`` calls, and threads each running a loop, all
+    work), closed when that loop shuts down. When an environment proxy (``HTTPS_PROXY``,
+    ``ALL_PROXY``, ... minus ``NO_PROXY``, by httpx's rules) applies to the gateway's URL it
+    sends through an ``httpx.AsyncClient`` instead, which routes through the proxy. A
+    caller-owned ``http_client`` (an ``httpx.AsyncClient``) is used as is and never closed here.
+    Other arguments as for :class:`GatewayClient`; ``fast_transport`` is deprecated (aiohttp is
+    the default) and has no effect.
     """
 
     def __init__(
@@ -212,63 +210,32 @@ class AsyncGatewayClient(AsyncBeyondChat):
         fast_transport: bool = False,
         **config_kwargs: Any,
     ) -> None:
-        """Create the client (see the class docstring and :class:`GatewayClient`).
-
-        Raises:
-            ImportError: ``fast_transport=True`` without aiohttp installed.
-        """
+        """Create the client (see the class docstring and :class:`GatewayClient`)."""
         config_kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
         config_kwargs.setdefault("max_retries", DEFAULT_MAX_RETRIES)
         super().__init__(config, options=options, config_kwargs=config_kwargs)
-        self._user_http = http_client
-        self._fast_transport = fast_transport and http_client is None
-        if self._fast_transport:
-            from cf_gateway_core.transports import require_aiohttp
-
-            require_aiohttp()  # fail at construction, not at the first request
-        # A plain dict, not a WeakKeyDictionary: each client's open connections reference their
-        # loop, so a weak key would never die and every finished loop would leak its sockets.
-        self._loop_clients: dict[
-            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, Shortcut | None]
-        ] = {}
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        """The ``httpx.AsyncClient`` for the running event loop."""
-        return self._loop_http()[0]
-
-    def _loop_http(self) -> tuple[httpx.AsyncClient, Shortcut | None]:
-        if self._user_http is not None:
-            return self._user_http, None
-        loop = asyncio.get_running_loop()
-        pair = self._loop_clients.get(loop)
-        if pair is None:
-            self._forget_closed_loops()
-            pair = self._loop_clients[loop] = self._new_http()
-        return pair
-
-    def _new_http(self) -> tuple[httpx.AsyncClient, Shortcut | None]:
-        transport: httpx.AsyncBaseTransport
-        if self._fast_transport:
-            from cf_gateway_core.transports import AiohttpTransport
-
-            transport = AiohttpTransport(limit=MAX_CONNECTIONS)
-        elif Shortcut.env_proxies():  # an explicit transport would switch the env proxies off
-            return httpx.AsyncClient(timeout=self._timeout, limits=default_limits()), None
-        else:
-            from cf_gateway_core._pool import AsyncPoolTransport
-
-            transport = AsyncPoolTransport(
-                max_connections=MAX_CONNECTIONS, max_keepalive=MAX_CONNECTIONS
+        if fast_transport:
+            warnings.warn(
+                "fast_transport is deprecated and has no effect: async requests go through "
+                "aiohttp by default. Remove fast_transport=True.",
+                DeprecationWarning,
+                stacklevel=2,
             )
-        http = httpx.AsyncClient(timeout=self._timeout, transport=transport)
-        return http, Shortcut.of(http, transport)
+        self._user_io: HttpxIO | None = None
+        if http_client is not None:
+            from cf_gateway_core._aio import HttpxIO
 
-    def _forget_closed_loops(self) -> None:
-        # The client of a closed loop (a finished asyncio.run()) can no longer be closed; dropping
-        # it lets garbage collection close its sockets.
-        for loop in [loop for loop in self._loop_clients if loop.is_closed()]:
-            del self._loop_clients[loop]
+            self._user_io = HttpxIO(http_client, owned=False, timeout=self._timeout)
+        self._loop_io: PerLoop[AioIO | HttpxIO] = PerLoop(self._new_io)
+
+    def _new_io(self) -> AioIO | HttpxIO:
+        """The I/O of a new event loop: aiohttp, or httpx when a proxy applies to the gateway."""
+        from cf_gateway_core._aio import AioIO, HttpxIO, proxy_applies
+
+        if proxy_applies(self.config.account_url):
+            http = httpx.AsyncClient(timeout=self._timeout, limits=default_limits())
+            return HttpxIO(http, owned=True, timeout=self._timeout)
+        return AioIO(timeout=self.config.timeout, limit=MAX_CONNECTIONS, keepalive=KEEPALIVE_EXPIRY)
 
     async def chat(
         self,
@@ -322,15 +289,14 @@ class AsyncGatewayClient(AsyncBeyondChat):
             parts.append(self._parse_embeddings(response))
         return self._merge_embeddings(parts)
 
-    async def _send(self, prepared: Prepared) -> httpx.Response:
+    async def _send(self, prepared: Prepared) -> AsyncReply:
         """Async twin of :meth:`GatewayClient._send`."""
-        http, shortcut = self._loop_http()
-        request = self._build_request(prepared, http, shortcut)
+        io = self._user_io or await self._loop_io.get()
         attempt = 0
         while True:
             cause: BaseException | None = None
             try:
-                response = await self._transmit(request, http, shortcut)
+                response = await io.send(prepared)
             except httpx.TransportError as exc:
                 error: GatewayError = transport_error(exc)
                 cause = exc
@@ -347,23 +313,10 @@ class AsyncGatewayClient(AsyncBeyondChat):
             await asyncio.sleep(self._give_up_or_wait(attempt, error, cause))
             attempt += 1
 
-    @staticmethod
-    async def _transmit(
-        request: httpx.Request, http: httpx.AsyncClient, shortcut: Shortcut | None
-    ) -> httpx.Response:
-        if shortcut is None:
-            return await http.send(request, stream=True)
-        Shortcut.check_open(http)
-        return Shortcut.received(request, await shortcut.transport.handle_async_request(request))
-
     async def aclose(self) -> None:
-        """Close the HTTP clients this object created (those of loops still running)."""
-        clients = [http for http, _ in self._loop_clients.values()]
-        self._loop_clients.clear()
-        for client in clients:
-            # A client whose event loop is closed cannot close; its connections died with it.
-            with contextlib.suppress(RuntimeError):
-                await client.aclose()
+        """Close the connections of the running event loop (those of other loops close when
+        their loops shut down); a caller-owned ``http_client`` stays open."""
+        await self._loop_io.aclose()
 
     async def __aenter__(self) -> AsyncGatewayClient:
         """Use as an async context manager; closes on exit."""

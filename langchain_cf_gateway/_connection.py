@@ -136,8 +136,6 @@ class GatewayConnection(BaseModel):
 
         Raises:
             GatewayConfigError: ``gateway_options`` is not a valid ``GatewayOptions`` or dict.
-            ImportError: ``fast_transport=True`` without aiohttp (the message says what to
-                install).
         """
         self._options = GatewayOptions.coerce(self.gateway_options)
         self.gateway_options = self._options.as_dict() if self._options is not None else None

@@ -79,9 +79,8 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
     allow_insecure_http: bool = False
     """Permit a plain ``http://`` base URL to a non-loopback host."""
     fast_transport: bool = False
-    """Send async requests through aiohttp's connection pool (``AsyncGatewayClient``'s
-    ``fast_transport``): higher async throughput than the default pool (a C parser). Needs
-    ``pip install "cf-gateway[fast]"``; ignored when ``http_async_client`` is given."""
+    """Deprecated, no effect: async requests go through aiohttp by default. ``True`` emits a
+    ``DeprecationWarning``."""
     http_client: HttpClient = Field(default=None, exclude=True, repr=False)
     """A caller-owned ``httpx.Client``; not closed by this object."""
     http_async_client: AsyncHttpClient = Field(default=None, exclude=True, repr=False)

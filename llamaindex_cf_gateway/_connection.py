@@ -88,9 +88,8 @@ class GatewayFields(BaseModel):
     fast_transport: bool = Field(
         default=False,
         description=(
-            "Async requests through aiohttp's connection pool (higher throughput than the "
-            'default pool: aiohttp parses HTTP in C); needs pip install "cf-gateway[fast]". '
-            "Ignored with http_async_client."
+            "Deprecated, no effect: async requests go through aiohttp by default "
+            "(True emits a DeprecationWarning)."
         ),
     )
     http_client: HttpClient = Field(
@@ -125,8 +124,6 @@ class GatewayFields(BaseModel):
         Raises:
             GatewayConfigError: a missing account id or token (the message names the keyword and
                 the environment variable), or an invalid value.
-            ImportError: ``fast_transport=True`` without aiohttp (the message says what to
-                install).
         """
         options = GatewayOptions.coerce(self.gateway_options)
         self.gateway_options = options
@@ -166,7 +163,7 @@ class Connection:
         *,
         fast_transport: bool = False,
     ) -> None:
-        """Hold the config; the async client keeps one ``httpx.AsyncClient`` per event loop."""
+        """Hold the config; the async client keeps its connections per event loop."""
         self.config = config
         self._options = options
         self._http = http_client
