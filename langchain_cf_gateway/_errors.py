@@ -41,10 +41,8 @@ from cf_gateway_core import (
     SpendLimitError,
     StreamError,
 )
-from langchain_cf_gateway._connection import TRANSLATED_ERRORS
 
 __all__ = [
-    "TRANSLATED_ERRORS",
     "CloudflareAPIStatusError",
     "CloudflareAuthenticationError",
     "CloudflareBadRequestError",

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from cf_gateway_core.testing import RecordedRequest, Reply
+from cf_gateway_core.emulator.exchange import RecordedRequest, Reply
 
 __all__ = ["CATALOG", "answer", "schema_for"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cf_gateway_core.emulator._answer import Answer, ToolCall
-from cf_gateway_core.testing import SSEItem
+from cf_gateway_core.emulator.exchange import SSEItem
 
 __all__ = ["FORMATS", "Format", "universal_envelope", "v4_envelope"]
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from cf_gateway_core.testing import RecordedRequest, Reply
+from cf_gateway_core.emulator.exchange import RecordedRequest, Reply
 
 __all__ = ["LogStore"]
 

@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cf_gateway_core.testing import RecordedRequest, Reply
+from cf_gateway_core.emulator.exchange import RecordedRequest, Reply
 
 __all__ = ["media_reply", "mp3_with_text", "png", "wav_with_text"]
 

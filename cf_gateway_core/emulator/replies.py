@@ -56,9 +56,9 @@ from cf_gateway_core.emulator._script import (
     ScriptError,
     parse_script,
 )
+from cf_gateway_core.emulator.exchange import RecordedRequest, Reply
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.routing import ModelKind, parse_model
-from cf_gateway_core.testing import RecordedRequest, Reply
 
 __all__ = ["NOT_QUEUED_MESSAGE", "default_reply"]
 

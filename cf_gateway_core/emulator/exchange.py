@@ -1,0 +1,174 @@
+"""The request and reply values of the offline gateway: what a test double receives and answers.
+
+:class:`Reply` (a scripted status, headers and body, or an exception), :class:`RecordedRequest`
+(what was received), and :func:`endpoint_of` (which REST API a path names). The emulator's reply
+builders and :class:`cf_gateway_core.testing.FakeGateway` share them; ``cf_gateway_core.testing``
+re-exports them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "ENDPOINT_PATHS",
+    "ENDPOINT_PATTERNS",
+    "RecordedRequest",
+    "Reply",
+    "SSEItem",
+    "ChunkedBody",
+    "endpoint_of",
+    "has_bearer",
+]
+
+# path under /accounts/{id}/ -> endpoint name (prefix match for ai/run/…).
+ENDPOINT_PATHS: dict[str, str] = {
+    "ai/v1/chat/completions": "chat_completions",
+    "ai/v1/messages": "messages",
+    "ai/v1/responses": "responses",
+    "ai/v1/embeddings": "embeddings",
+    "ai/run": "run",
+    "ai/models/search": "models",
+    "ai/models/schema": "models",
+}
+# Paths with ids inside them (full match on the path under /accounts/{id}/).
+ENDPOINT_PATTERNS: dict[str, str] = {
+    r"ai-gateway/gateways/[^/]+/logs(?:/[^/]+(?:/request|/response)?)?": "logs",
+}
+
+SSEItem = str | Mapping[str, Any] | tuple[str, Mapping[str, Any]]
+"""One SSE frame: a raw data string (``"[DONE]"``), a JSON object, or ``(event name, object)``."""
+
+
+def endpoint_of(path: str) -> tuple[str | None, str | None]:
+    """``(account_id, endpoint)`` for a request path such as
+    ``/client/v4/accounts/abc/ai/v1/messages``; ``(None, None)`` when it is not an API path."""
+    _, sep, tail = path.partition("/accounts/")
+    if not sep:
+        return None, None
+    account, _, rest = tail.partition("/")
+    rest = rest.rstrip("/")
+    for prefix, name in ENDPOINT_PATHS.items():
+        if rest == prefix or rest.startswith(prefix + "/"):
+            if name != "run" and rest != prefix:
+                continue
+            return account, name
+    for pattern, name in ENDPOINT_PATTERNS.items():
+        if re.fullmatch(pattern, rest):
+            return account, name
+    return account, None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """A scripted reply: status, headers and body bytes, or an exception to raise instead."""
+
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    exception: BaseException | None = None
+    chunks: tuple[bytes, ...] = ()
+    """The body split into network reads (SSE replies built from frames: one read per frame,
+    as a server flushing each event delivers them); empty means one read."""
+
+    @classmethod
+    def json(
+        cls, body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        """A JSON reply."""
+        return cls(
+            status=status,
+            headers={"content-type": "application/json", **(headers or {})},
+            body=json.dumps(body).encode(),
+        )
+
+    @classmethod
+    def sse(
+        cls, events: Iterable[SSEItem] | str | bytes, *, headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        """An SSE reply from frames, delivered one frame per network read (or a raw stream
+        given as text/bytes, delivered in one read)."""
+        chunks: tuple[bytes, ...] = ()
+        if isinstance(events, bytes):
+            body = events
+        elif isinstance(events, str):
+            body = events.encode()
+        else:
+            chunks = tuple(_frame(item).encode() for item in events)
+            body = b"".join(chunks)
+        return cls(
+            status=200,
+            headers={"content-type": "text/event-stream", **(headers or {})},
+            body=body,
+            chunks=chunks,
+        )
+
+    @classmethod
+    def error(
+        cls,
+        status: int,
+        *,
+        code: int | None = None,
+        message: str = "Error",
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """A Cloudflare v4 error envelope."""
+        error: dict[str, Any] = {"message": message}
+        if code is not None:
+            error["code"] = code
+        body = {"result": None, "success": False, "errors": [error], "messages": []}
+        return cls.json(body, status=status, headers=headers)
+
+
+def _frame(item: SSEItem) -> str:
+    if isinstance(item, str):
+        return f"data: {item}\n\n"
+    if isinstance(item, tuple):
+        name, data = item
+        return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+    return f"data: {json.dumps(item)}\n\n"
+
+
+class ChunkedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that arrives in several reads, for sync and async clients."""
+
+    def __init__(self, chunks: tuple[bytes, ...]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
+
+
+def has_bearer(headers: Mapping[str, str]) -> bool:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordedRequest:
+    """A request the fake received."""
+
+    method: str
+    url: str
+    path: str
+    endpoint: str | None
+    headers: dict[str, str]
+    content: bytes
+
+    @property
+    def json(self) -> Any:
+        """The parsed JSON body (``None`` when empty or not JSON)."""
+        try:
+            return json.loads(self.content) if self.content else None
+        except ValueError:
+            return None
