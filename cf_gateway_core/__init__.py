@@ -40,8 +40,10 @@ from cf_gateway_core.events import (
 from cf_gateway_core.logs import AsyncGatewayLogs, GatewayLog, GatewayLogs, LogPage
 from cf_gateway_core.media import GeneratedImage, RerankResult, RerankScore, Speech
 from cf_gateway_core.messages import (
+    AudioPart,
     ChatRequest,
     ChatResponse,
+    DocumentPart,
     EmbeddingRequest,
     EmbeddingResponse,
     FinishReason,
@@ -110,6 +112,8 @@ __all__ = [
     "GatewayOptions",
     "GeneratedImage",
     "GuardrailsBlockedError",
+    "AudioPart",
+    "DocumentPart",
     "ImagePart",
     "InsufficientCreditsError",
     "InternalServerError",

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "AudioPart",
     "ChatRequest",
     "ChatResponse",
+    "DocumentPart",
     "EmbeddingRequest",
     "EmbeddingResponse",
     "FinishReason",
@@ -62,6 +64,40 @@ class ImagePart:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentPart:
+    """A document (PDF, plain text…) given by exactly one of ``data``, ``text``, ``url`` or
+    ``file_id``."""
+
+    data: str | None = None
+    """Base64-encoded file content (``media_type`` says what it is)."""
+    text: str | None = None
+    """Plain-text content."""
+    url: str | None = None
+    """An ``https://`` URL the provider fetches."""
+    file_id: str | None = None
+    """An id from the provider's Files API."""
+    media_type: str | None = None
+    """``application/pdf``, ``text/plain``…; ``None`` reads as PDF for ``data``/``url``."""
+    filename: str | None = None
+    title: str | None = None
+    """Anthropic document ``title`` (also the filename OpenAI gets when none is set)."""
+    context: str | None = None
+    """Anthropic document ``context`` (about the document, not cited)."""
+    citations: bool = False
+    """Ask for citations into this document (Anthropic ``citations: {"enabled": true}``)."""
+    cache_control: Mapping[str, Any] | None = None
+    """Anthropic prompt-caching breakpoint on this block."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioPart:
+    """Audio input, as base64 data with its media type (``audio/wav``, ``audio/mpeg``…)."""
+
+    data: str
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReasoningPart:
     """Model reasoning ("thinking") text, with the provider's signature where one is given."""
 
@@ -98,7 +134,9 @@ class ToolResultPart:
     """Anthropic prompt-caching breakpoint on the ``tool_result`` block."""
 
 
-Part = TextPart | ImagePart | ReasoningPart | ToolCallPart | ToolResultPart
+Part = (
+    TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCallPart | ToolResultPart
+)
 """Any message part."""
 
 

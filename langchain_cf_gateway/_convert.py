@@ -37,9 +37,9 @@ from cf_gateway_core import (
     ToolResultPart,
     ToolSpec,
 )
+from langchain_cf_gateway._content import CONTENT_BLOCKS, block_cache_control
 
 __all__ = [
-    "block_cache_control",
     "format_tool",
     "to_messages",
     "to_response_format",
@@ -58,24 +58,6 @@ def _bad_block(block: _Block, role: str, hint: str) -> GatewayConfigError:
     return GatewayConfigError(
         f"content block of type {block.get('type')!r} cannot be sent in a {role} message: {hint}"
     )
-
-
-def _cache_mapping(value: Any) -> Mapping[str, Any] | None:
-    if value is None or isinstance(value, Mapping):
-        return value
-    raise GatewayConfigError(
-        f"cache_control must be a dict such as {{'type': 'ephemeral'}}, got {value!r}."
-    )
-
-
-def block_cache_control(block: _Block) -> Mapping[str, Any] | None:
-    """A block's Anthropic ``cache_control``: its own key, or ``extras`` of a v1 standard block
-    (where langchain-anthropic reads it too)."""
-    value = block.get("cache_control")
-    extras = block.get("extras")
-    if value is None and isinstance(extras, Mapping):
-        value = extras.get("cache_control")
-    return _cache_mapping(value)
 
 
 def _text_block(block: _Block) -> Part | None:
@@ -151,6 +133,7 @@ _USER_BLOCKS: dict[str, _BlockReader] = {
     "text": _text_block,
     "image_url": _image_url_block,
     "image": _image_block,
+    **CONTENT_BLOCKS,
 }
 _SYSTEM_BLOCKS: dict[str, _BlockReader] = {"text": _text_block}
 _AI_BLOCKS: dict[str, _BlockReader] = {
@@ -169,7 +152,8 @@ _REASONING_BLOCKS: dict[str, _BlockReader] = {
     "reasoning": _reasoning_block,
 }
 _BLOCK_HINTS: dict[str, str] = {
-    "user": "send text and images (image_url, or image with url / base64 + mime_type).",
+    "user": "send text, images (image_url, or image with url / base64 + mime_type), documents "
+    "(file, text-plain) and audio.",
     "system": "system messages hold text only; put images in a human message.",
     "assistant": "AI messages hold text, reasoning and tool calls.",
     "tool": "tool results hold text and images.",
@@ -278,6 +262,12 @@ def _tool_message(message: BaseMessage) -> Message:
         result = content
     else:
         parts = _content_parts(content, _USER_BLOCKS, "tool")
+        for p in parts:
+            if not isinstance(p, (TextPart, ImagePart)):
+                raise GatewayConfigError(
+                    f"a ToolMessage may hold text and images; {type(p).__name__} content cannot "
+                    "be sent in a tool result. Put it in a following HumanMessage."
+                )
         result = tuple(p for p in parts if isinstance(p, (TextPart, ImagePart)))
     part = ToolResultPart(
         tool_call_id=getattr(message, "tool_call_id", ""),
@@ -395,7 +385,11 @@ def tool_cache_control(tool: Any) -> Mapping[str, Any] | None:
     else:
         extras = getattr(tool, "extras", None)
         value = extras.get("cache_control") if isinstance(extras, Mapping) else None
-    return _cache_mapping(value)
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise GatewayConfigError(
+        f"cache_control must be a dict such as {{'type': 'ephemeral'}}, got {value!r}."
+    )
 
 
 def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from cf_gateway_core import (
     ToolSpec,
     Usage,
 )
-from llamaindex_cf_gateway._content import apply_cache_point, split_cache_points
+from llamaindex_cf_gateway._content import CONTENT_PARTS, apply_cache_point, split_cache_points
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -141,14 +141,15 @@ _BLOCK_PARTS: dict[type, Callable[[Any], Part]] = {
     ImageBlock: _image_part,
     ThinkingBlock: _reasoning_part,
     ToolCallBlock: _tool_call_part,
+    **CONTENT_PARTS,
 }
 
 
 def _unsupported(block: object) -> GatewayConfigError:
     return GatewayConfigError(
         f"{type(block).__name__} cannot be sent through Cloudflare AI Gateway: messages may hold "
-        "TextBlock, ImageBlock, ThinkingBlock, ToolCallBlock and CachePoint. Convert other "
-        "content (audio, video, documents, citations) to text or images first."
+        "TextBlock, ImageBlock, DocumentBlock, AudioBlock, CitableBlock, ThinkingBlock, "
+        "ToolCallBlock and CachePoint. Convert other content (video…) to text or images first."
     )
 
 

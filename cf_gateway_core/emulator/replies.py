@@ -39,6 +39,7 @@ from typing import Any
 
 from cf_gateway_core.emulator._answer import Answer, decide
 from cf_gateway_core.emulator._caching import PromptCache, check_cache_controls
+from cf_gateway_core.emulator._content import check_content
 from cf_gateway_core.emulator._embeddings import (
     MAX_DIMENSIONS,
     dimensions_for,
@@ -148,6 +149,9 @@ def _answer(
     metadata: bool,
     wrap: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Reply:
+    problem = check_content(fmt, body)
+    if problem is not None:
+        raise _invalid(problem)
     prompt = PROMPT_READERS[_READERS[fmt]](body)
     answer = _cached(fmt, body, decide(prompt, model=model, seed=ctx.seed, script=ctx.script), ctx)
     build_json, build_frames = FORMATS[fmt]

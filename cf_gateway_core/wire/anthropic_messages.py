@@ -19,7 +19,9 @@ from typing import Any
 
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.messages import (
+    AudioPart,
     ChatRequest,
+    DocumentPart,
     ImagePart,
     Message,
     ReasoningPart,
@@ -40,6 +42,7 @@ from cf_gateway_core.wire._caching import (
     reject_prompt_cache_key,
 )
 from cf_gateway_core.wire._format import WireFormat
+from cf_gateway_core.wire._media import anthropic_document, audio_refused, has_part
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "default_max_tokens", "parse_response"]
 
@@ -99,13 +102,7 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
             is neither an http(s) nor a base64 ``data:`` URL, ``response_format``, an unknown
             ``reasoning_effort``…); the message says what to do instead.
     """
-    if request.response_format is not None:
-        raise GatewayConfigError(
-            "response_format (structured output) is not supported on the Anthropic Messages "
-            "endpoint. Use tool calling instead (LangChain: with_structured_output(..., "
-            "method='function_calling')) or pass endpoint='chat_completions'."
-        )
-    reject_prompt_cache_key(request, route.endpoint.value)
+    _check_request(request, route)
     model = route.model.id
     system, messages = _map_messages(request.messages)
     if request.cache_control is not None:
@@ -138,6 +135,19 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
         payload.update(request.extra_body)
     _check_breakpoints(payload)
     return payload
+
+
+def _check_request(request: ChatRequest, route: Route) -> None:
+    """Refuse what the Messages API has no field for, naming where it goes instead."""
+    if request.response_format is not None:
+        raise GatewayConfigError(
+            "response_format (structured output) is not supported on the Anthropic Messages "
+            "endpoint. Use tool calling instead (LangChain: with_structured_output(..., "
+            "method='function_calling')) or pass endpoint='chat_completions'."
+        )
+    reject_prompt_cache_key(request, route.endpoint.value)
+    if has_part(request, AudioPart):
+        raise audio_refused(route.endpoint.value)
 
 
 # Blocks that take no cache_control of their own (Anthropic prompt-caching docs: thinking blocks
@@ -226,7 +236,7 @@ def _map_parts(
             raise GatewayConfigError(
                 f"{type(part).__name__} cannot be sent in {where} on the Anthropic Messages API "
                 "(assistant turns hold text, reasoning and tool calls; user and tool turns hold "
-                "text, images and tool results; tool results hold text and images)."
+                "text, images, documents and tool results; tool results hold text and images)."
             )
         block = mapper(part)
         if block is not None:
@@ -261,6 +271,10 @@ def _map_image(part: ImagePart) -> _Block:
         f"image URL {url[:40]!r}… cannot be sent to the Anthropic Messages API: pass an "
         "http(s) URL or a 'data:<media type>;base64,<data>' URL."
     )
+
+
+def _map_document(part: DocumentPart) -> _Block:
+    return _with_cache(anthropic_document(part), part)
 
 
 def _map_reasoning(part: ReasoningPart) -> _Block | None:
@@ -303,7 +317,12 @@ def _map_tool_result(part: ToolResultPart) -> _Block:
 
 
 _PART_MAPPERS: dict[str, dict[type, Callable[[Any], _Block | None]]] = {
-    "user": {TextPart: _map_text, ImagePart: _map_image, ToolResultPart: _map_tool_result},
+    "user": {
+        TextPart: _map_text,
+        ImagePart: _map_image,
+        DocumentPart: _map_document,
+        ToolResultPart: _map_tool_result,
+    },
     "assistant": {TextPart: _map_text, ReasoningPart: _map_reasoning, ToolCallPart: _map_tool_call},
 }
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.messages import (
+    AudioPart,
     ChatRequest,
+    DocumentPart,
     ImagePart,
     Message,
     Part,
@@ -36,6 +38,7 @@ from cf_gateway_core.routing import Endpoint, ModelKind, ModelRef, Route
 from cf_gateway_core.wire._caching import reject_cache_control, reject_prompt_cache_key
 from cf_gateway_core.wire._common import compact_json, tool_result_text
 from cf_gateway_core.wire._format import WireFormat
+from cf_gateway_core.wire._media import chat_audio, chat_file, has_part
 from cf_gateway_core.wire._openai_chat_reply import parse_response
 from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
 
@@ -92,8 +95,7 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
         GatewayConfigError: the request holds content Chat Completions cannot express (an image
             in a tool result or a system message, a tool result outside a tool message…).
     """
-    endpoint = route.endpoint.value
-    reject_cache_control(request, endpoint)
+    _check_request(request, route)
     payload: dict[str, Any] = {
         "model": route.model.id,
         "messages": _map_messages(request.messages),
@@ -113,8 +115,6 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
     if request.stop:
         payload["stop"] = list(request.stop)
     if request.prompt_cache_key is not None:
-        if route.endpoint is not Endpoint.CHAT_COMPLETIONS:
-            reject_prompt_cache_key(request, endpoint)
         payload["prompt_cache_key"] = request.prompt_cache_key
     if request.stream:
         payload["stream"] = True
@@ -123,6 +123,26 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
     if request.extra_body:
         payload.update(request.extra_body)
     return payload
+
+
+def _check_request(request: ChatRequest, route: Route) -> None:
+    """Refuse what this body has no field for (the run path reuses it), naming where it goes."""
+    endpoint = route.endpoint.value
+    reject_cache_control(request, endpoint)
+    if route.endpoint is not Endpoint.CHAT_COMPLETIONS:
+        reject_prompt_cache_key(request, endpoint)
+        _refuse_media(request, endpoint)
+
+
+def _refuse_media(request: ChatRequest, endpoint: str) -> None:
+    """Documents and audio on the run path: the Workers AI and universal schemas take neither."""
+    for kind, what in ((DocumentPart, "documents"), (AudioPart, "audio input")):
+        if has_part(request, kind):
+            raise GatewayConfigError(
+                f"{what} cannot be sent on endpoint {endpoint!r} for this model: use endpoint "
+                "'chat_completions' (file / input_audio parts), 'responses' (input_file) or, for "
+                "documents with Anthropic models, 'messages'."
+            )
 
 
 def _map_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
@@ -177,6 +197,10 @@ def _map_user(message: Message, out: list[dict[str, Any]]) -> None:
 def _map_user_part(part: Part) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
+    if isinstance(part, DocumentPart):
+        return chat_file(part, "chat_completions")
+    if isinstance(part, AudioPart):
+        return chat_audio(part, "chat_completions")
     if not isinstance(part, ImagePart):
         raise _unsupported("user", part)
     image: dict[str, Any] = {"url": part.url}

@@ -25,8 +25,10 @@ from typing import Any
 from cf_gateway_core.errors import GatewayConfigError, GatewayError
 from cf_gateway_core.events import StreamAccumulator
 from cf_gateway_core.messages import (
+    AudioPart,
     ChatRequest,
     ChatResponse,
+    DocumentPart,
     ImagePart,
     Message,
     ReasoningPart,
@@ -41,6 +43,7 @@ from cf_gateway_core.routing import Route
 from cf_gateway_core.wire._caching import reject_cache_control
 from cf_gateway_core.wire._common import compact_json, mappings, result_levels, tool_result_text
 from cf_gateway_core.wire._format import WireFormat
+from cf_gateway_core.wire._media import audio_refused, has_part, responses_file
 from cf_gateway_core.wire._responses_stream import ChunkDecoder, final_events, map_error
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
@@ -56,7 +59,7 @@ _SCALARS: tuple[tuple[str, str], ...] = (
 )
 
 # Input content part types; every other mapped item stands alone in ``input``.
-_CONTENT_TYPES = frozenset({"input_text", "input_image", "output_text"})
+_CONTENT_TYPES = frozenset({"input_text", "input_image", "input_file", "output_text"})
 
 # function_call_output is sent as text; the error after "tool result '<id>'" for an image in one.
 _TOOL_OUTPUT_IMAGE = (
@@ -81,6 +84,8 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
             "remove stop=… or use endpoint='chat_completions'."
         )
     reject_cache_control(request, route.endpoint.value)
+    if has_part(request, AudioPart):
+        raise audio_refused(route.endpoint.value)
     instructions, items = _map_messages(request.messages)
     payload: dict[str, Any] = {"model": route.model.id}
     if instructions:
@@ -164,6 +169,10 @@ def _map_input_image(part: ImagePart) -> _Item:
     return _compact(type="input_image", image_url=part.url, detail=part.detail)
 
 
+def _map_input_file(part: DocumentPart) -> _Item:
+    return responses_file(part, "responses")
+
+
 def _map_output_text(part: TextPart) -> _Item:
     # Assistant history as {"role":"assistant","content":[{"type":"output_text",…}]}, without the
     # output item's id/status: assistant content must be output_text (input_text is rejected);
@@ -196,6 +205,7 @@ _PART_MAPPERS: dict[str, dict[type[Any], Callable[[Any], _Item | None]]] = {
     "user": {
         TextPart: _map_input_text,
         ImagePart: _map_input_image,
+        DocumentPart: _map_input_file,
         ToolResultPart: _map_tool_result,
     },
     "assistant": {

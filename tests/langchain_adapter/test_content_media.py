@@ -1,0 +1,249 @@
+"""Documents (PDF, plain text) and audio through ChatCloudflareAIGateway: the recorded request is
+each API's documented shape, the emulator accepts it (invoke and stream), and an endpoint without
+the feature is refused before sending, naming one that has it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage, ToolMessage
+
+from cf_gateway_core import GatewayConfigError
+from cf_gateway_core.testing import FakeGateway
+from langchain_cf_gateway import ChatCloudflareAIGateway
+
+PDF = base64.b64encode(b"%PDF-1.4 a tiny pdf").decode()
+WAV = base64.b64encode(b"RIFF....WAVEfmt ").decode()
+NOTE = "Gateways log every request."
+CLAUDE, GPT = "anthropic/claude-sonnet-4.5", "openai/gpt-5.5"
+
+
+def _llm(fake: FakeGateway, model: str = CLAUDE, **kw: Any) -> Any:
+    return ChatCloudflareAIGateway(
+        model=model,
+        account_id="acct",
+        api_token="tok",
+        http_client=fake.client(),
+        http_async_client=fake.async_client(),
+        **kw,
+    )
+
+
+def _ask(*blocks: dict[str, Any]) -> list[HumanMessage]:
+    return [HumanMessage([{"type": "text", "text": "Summarise."}, *blocks])]
+
+
+PDF_V1 = {"type": "file", "base64": PDF, "mime_type": "application/pdf", "filename": "a.pdf"}
+PDF_CITED = {
+    "type": "file",
+    "base64": PDF,
+    "mime_type": "application/pdf",
+    "extras": {"title": "Handbook", "context": "internal", "citations": {"enabled": True}},
+}
+TEXT_V1 = {"type": "text-plain", "text": NOTE, "mime_type": "text/plain", "title": "Note"}
+URL_V1 = {"type": "file", "url": "https://example.com/a.pdf", "mime_type": "application/pdf"}
+ID_V1 = {"type": "file", "file_id": "file_123"}
+AUDIO_V1 = {"type": "audio", "base64": WAV, "mime_type": "audio/wav"}
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            PDF_CITED,
+            {
+                "type": "document",
+                "source": {"type": "base64", "media_type": "application/pdf", "data": PDF},
+                "title": "Handbook",
+                "context": "internal",
+                "citations": {"enabled": True},
+            },
+        ),
+        (
+            TEXT_V1,
+            {
+                "type": "document",
+                "source": {"type": "text", "media_type": "text/plain", "data": NOTE},
+                "title": "Note",
+            },
+        ),
+        (URL_V1, {"type": "document", "source": {"type": "url", "url": URL_V1["url"]}}),
+        (ID_V1, {"type": "document", "source": {"type": "file", "file_id": "file_123"}}),
+        (
+            {
+                "type": "file",
+                "source_type": "base64",
+                "data": base64.b64encode(NOTE.encode()).decode(),
+                "mime_type": "text/plain",
+            },
+            {
+                "type": "document",
+                "source": {"type": "text", "media_type": "text/plain", "data": NOTE},
+            },
+        ),
+    ],
+)
+def test_documents_become_anthropic_document_blocks(
+    block: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    fake = FakeGateway()
+    reply = _llm(fake).invoke(_ask(block))
+    assert fake.last_request.json["messages"][0]["content"][1] == expected
+    assert reply.content
+
+
+def test_document_cache_control_and_stream() -> None:
+    fake = FakeGateway()
+    block = {**PDF_V1, "cache_control": {"type": "ephemeral"}}
+    chunks = list(_llm(fake).stream(_ask(block)))
+    sent = fake.last_request.json["messages"][0]["content"][1]
+    assert sent["cache_control"] == {"type": "ephemeral"}
+    assert "".join(c.text for c in chunks)
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            PDF_V1,
+            {
+                "type": "file",
+                "file": {"filename": "a.pdf", "file_data": f"data:application/pdf;base64,{PDF}"},
+            },
+        ),
+        (ID_V1, {"type": "file", "file": {"file_id": "file_123"}}),
+        (
+            TEXT_V1,
+            {
+                "type": "file",
+                "file": {
+                    "filename": "Note.txt",
+                    "file_data": "data:text/plain;base64,"
+                    + base64.b64encode(NOTE.encode()).decode(),
+                },
+            },
+        ),
+        (AUDIO_V1, {"type": "input_audio", "input_audio": {"data": WAV, "format": "wav"}}),
+        (
+            {"type": "input_audio", "input_audio": {"data": WAV, "format": "mp3"}},
+            {"type": "input_audio", "input_audio": {"data": WAV, "format": "mp3"}},
+        ),
+    ],
+)
+def test_chat_completions_file_and_input_audio_parts(
+    block: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    fake = FakeGateway()
+    llm = _llm(fake, GPT)
+    llm.invoke(_ask(block))
+    assert fake.last_request.json["messages"][0]["content"][1] == expected
+    asyncio.run(llm.ainvoke(_ask(block)))
+    assert fake.last_request.json["messages"][0]["content"][1] == expected
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            PDF_V1,
+            {
+                "type": "input_file",
+                "filename": "a.pdf",
+                "file_data": f"data:application/pdf;base64,{PDF}",
+            },
+        ),
+        (URL_V1, {"type": "input_file", "file_url": "https://example.com/a.pdf"}),
+        (ID_V1, {"type": "input_file", "file_id": "file_123"}),
+    ],
+)
+def test_responses_input_file_parts(block: dict[str, Any], expected: dict[str, Any]) -> None:
+    fake = FakeGateway()
+    chunks = list(_llm(fake, GPT, endpoint="responses").stream(_ask(block)))
+    assert fake.last_request.json["input"][0]["content"][1] == expected
+    assert "".join(c.text for c in chunks)
+
+
+def test_provider_native_document_blocks_are_read() -> None:
+    fake = FakeGateway()
+    anthropic = {
+        "type": "document",
+        "source": {"type": "text", "media_type": "text/plain", "data": NOTE},
+        "citations": {"enabled": True},
+    }
+    _llm(fake).invoke(_ask(anthropic))
+    assert fake.last_request.json["messages"][0]["content"][1] == anthropic
+    openai = {
+        "type": "file",
+        "file": {"filename": "a.pdf", "file_data": f"data:application/pdf;base64,{PDF}"},
+    }
+    _llm(fake, GPT).invoke(_ask(openai))
+    assert fake.last_request.json["messages"][0]["content"][1] == openai
+
+
+@pytest.mark.parametrize(
+    ("model", "endpoint", "block", "names"),
+    [
+        (CLAUDE, "messages", AUDIO_V1, "'chat_completions'"),
+        (GPT, "responses", AUDIO_V1, "'chat_completions'"),
+        ("@cf/meta/llama-3.1-8b-instruct", "run", AUDIO_V1, "'chat_completions'"),
+        ("@cf/meta/llama-3.1-8b-instruct", "run", PDF_V1, "'chat_completions'"),
+        (GPT, "chat_completions", URL_V1, "'responses'"),
+        (GPT, "chat_completions", PDF_CITED, "'messages'"),
+        (GPT, "responses", PDF_CITED, "'messages'"),
+    ],
+)
+def test_endpoints_without_the_feature_refuse_it(
+    model: str, endpoint: str, block: dict[str, Any], names: str
+) -> None:
+    fake = FakeGateway()
+    with pytest.raises(GatewayConfigError, match=f"endpoint '{endpoint}'") as info:
+        _llm(fake, model, endpoint=endpoint).invoke(_ask(block))
+    assert names in str(info.value)
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"type": "file", "mime_type": "application/pdf"},
+        {"type": "audio", "url": "https://example.com/a.wav"},
+        {"type": "file", "base64": PDF, "mime_type": "application/zip"},
+    ],
+)
+def test_unusable_blocks_are_refused_before_sending(block: dict[str, Any]) -> None:
+    fake = FakeGateway()
+    with pytest.raises(GatewayConfigError):
+        _llm(fake).invoke(_ask(block))
+    assert fake.requests == []
+
+
+def test_a_document_in_a_tool_message_is_refused_not_dropped() -> None:
+    fake = FakeGateway()
+    tool = ToolMessage([{"type": "text", "text": "see"}, PDF_V1], tool_call_id="t1")
+    with pytest.raises(GatewayConfigError, match="DocumentPart"):
+        _llm(fake).invoke([HumanMessage("Hi"), tool])
+    assert fake.requests == []
+
+
+def test_emulator_validates_audio_format_like_the_api() -> None:
+    fake = FakeGateway()
+    body = {
+        "model": GPT,
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"type": "input_audio", "input_audio": {"data": WAV, "format": "ogg"}}],
+            }
+        ],
+    }
+    with fake.client() as client:
+        reply = client.post(
+            "https://api.cloudflare.com/client/v4/accounts/a/ai/v1/chat/completions",
+            json=body,
+            headers={"authorization": "Bearer t"},
+        )
+    assert reply.status_code == 400
+    assert "'wav' and 'mp3'" in reply.json()["errors"][0]["message"]
