@@ -104,8 +104,9 @@ def test_to_messages_image_blocks(block: dict[str, Any], expected: ImagePart) ->
         ({"type": "image", "base64": PNG}, "mime_type"),
         ({"type": "image", "file_id": "file-1"}, "file ids"),
         ({"type": "image_url", "image_url": {}}, "image_url.url"),
-        ({"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"}, "'audio'"),
-        ({"type": "file", "url": "https://x/a.pdf"}, "'file'"),
+        ({"type": "video", "base64": "AAAA", "mime_type": "video/mp4"}, "'video'"),
+        ({"type": "file", "mime_type": "application/pdf"}, "'base64'"),
+        ({"type": "audio", "url": "https://x/a.wav"}, "audio URLs"),
         ({"type": "text"}, "string 'text'"),
     ],
 )

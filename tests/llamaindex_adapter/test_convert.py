@@ -7,14 +7,14 @@ import base64
 
 import pytest
 from llama_index.core.base.llms.types import (
-    AudioBlock,
     ChatMessage,
-    DocumentBlock,
+    CitationBlock,
     ImageBlock,
     MessageRole,
     TextBlock,
     ThinkingBlock,
     ToolCallBlock,
+    VideoBlock,
 )
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
@@ -114,8 +114,13 @@ def test_to_messages_rejects_an_image_without_media_type() -> None:
 @pytest.mark.parametrize(
     "block",
     [
-        AudioBlock(audio=b"RIFF....WAVE", format="wav"),
-        DocumentBlock(data=b"%PDF-1.4 hello", document_mimetype="application/pdf"),
+        VideoBlock(video=b"\x00\x00\x00\x18ftypmp42", video_mimetype="video/mp4"),
+        CitationBlock(
+            cited_content=TextBlock(text="quote"),
+            source="s",
+            title="t",
+            additional_location_info={},
+        ),
     ],
 )
 def test_to_messages_rejects_unsupported_blocks(block: object) -> None:
