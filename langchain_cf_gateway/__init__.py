@@ -19,18 +19,32 @@ from langchain_cf_gateway.chat_models import ChatCloudflareAIGateway
 
 if typing.TYPE_CHECKING:
     from langchain_cf_gateway.embeddings import CloudflareAIGatewayEmbeddings
+    from langchain_cf_gateway.rerank import CloudflareAIGatewayRerank
 
-__all__ = ["ChatCloudflareAIGateway", "CloudflareAIGatewayEmbeddings", "__version__"]
+__all__ = [
+    "ChatCloudflareAIGateway",
+    "CloudflareAIGatewayEmbeddings",
+    "CloudflareAIGatewayRerank",
+    "__version__",
+]
+
+# Classes loaded on first use (chat-only code does not need them): name -> module.
+_LAZY = {
+    "CloudflareAIGatewayEmbeddings": "langchain_cf_gateway.embeddings",
+    "CloudflareAIGatewayRerank": "langchain_cf_gateway.rerank",
+}
 
 
 def __getattr__(name: str) -> typing.Any:
-    """Load the embeddings class on first use: it is not needed by chat-only code (~4 ms)."""
-    if name != "CloudflareAIGatewayEmbeddings":
+    """Load the embeddings and rerank classes on first use (~4 ms each off a chat import)."""
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from langchain_cf_gateway.embeddings import CloudflareAIGatewayEmbeddings
+    import importlib
 
-    globals()[name] = CloudflareAIGatewayEmbeddings
-    return CloudflareAIGatewayEmbeddings
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

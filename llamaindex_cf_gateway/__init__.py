@@ -20,18 +20,32 @@ from llamaindex_cf_gateway.llms import CloudflareAIGateway
 
 if typing.TYPE_CHECKING:
     from llamaindex_cf_gateway.embeddings import CloudflareAIGatewayEmbedding
+    from llamaindex_cf_gateway.rerank import CloudflareAIGatewayRerank
 
-__all__ = ["CloudflareAIGateway", "CloudflareAIGatewayEmbedding", "__version__"]
+__all__ = [
+    "CloudflareAIGateway",
+    "CloudflareAIGatewayEmbedding",
+    "CloudflareAIGatewayRerank",
+    "__version__",
+]
+
+# Classes loaded on first use (chat-only code does not need them): name -> module.
+_LAZY = {
+    "CloudflareAIGatewayEmbedding": "llamaindex_cf_gateway.embeddings",
+    "CloudflareAIGatewayRerank": "llamaindex_cf_gateway.rerank",
+}
 
 
 def __getattr__(name: str) -> typing.Any:
-    """Load the embeddings class on first use: it is not needed by chat-only code (~4 ms)."""
-    if name != "CloudflareAIGatewayEmbedding":
+    """Load the embeddings and rerank classes on first use (~4 ms each off a chat import)."""
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from llamaindex_cf_gateway.embeddings import CloudflareAIGatewayEmbedding
+    import importlib
 
-    globals()[name] = CloudflareAIGatewayEmbedding
-    return CloudflareAIGatewayEmbedding
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

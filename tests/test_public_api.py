@@ -30,8 +30,16 @@ CONTRACT = {
         "GatewayClient",
         "AsyncGatewayClient",
     },
-    "langchain_cf_gateway": {"ChatCloudflareAIGateway", "CloudflareAIGatewayEmbeddings"},
-    "llamaindex_cf_gateway": {"CloudflareAIGateway", "CloudflareAIGatewayEmbedding"},
+    "langchain_cf_gateway": {
+        "ChatCloudflareAIGateway",
+        "CloudflareAIGatewayEmbeddings",
+        "CloudflareAIGatewayRerank",
+    },
+    "llamaindex_cf_gateway": {
+        "CloudflareAIGateway",
+        "CloudflareAIGatewayEmbedding",
+        "CloudflareAIGatewayRerank",
+    },
 }
 
 
@@ -54,18 +62,21 @@ def test_all_is_sorted_and_complete(name: str) -> None:
     [
         ("langchain_cf_gateway", "CloudflareAIGatewayEmbeddings"),
         ("llamaindex_cf_gateway", "CloudflareAIGatewayEmbedding"),
+        ("langchain_cf_gateway", "CloudflareAIGatewayRerank"),
+        ("llamaindex_cf_gateway", "CloudflareAIGatewayRerank"),
     ],
 )
 def test_embeddings_classes_load_on_first_use(package: str, lazy: str) -> None:
+    module = "embeddings" if "Embedding" in lazy else "rerank"
     code = (
         f"import sys, {package} as p; "
-        f"print('{package}.embeddings' in sys.modules, p.{lazy}.__module__, "
+        f"print('{package}.{module}' in sys.modules, p.{lazy}.__module__, "
         f"'{lazy}' in dir(p)); "
         f"from {package} import {lazy}; "
         "p.no_such_name"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.stdout.split() == ["False", f"{package}.embeddings", "True"]
+    assert out.stdout.split() == ["False", f"{package}.{module}", "True"]
     assert "AttributeError: module" in out.stderr
     assert "has no attribute 'no_such_name'" in out.stderr
 

@@ -31,6 +31,7 @@ __all__ = ["EPILOG", "SUBCOMMAND_MODULES", "Subcommand", "main", "subcommands"]
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "cf_gateway_core.cli.chat",
     "cf_gateway_core.cli.emulator",
+    "cf_gateway_core.cli.media",
 )
 
 

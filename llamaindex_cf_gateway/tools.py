@@ -1,0 +1,129 @@
+"""``CloudflareAIGatewayToolSpec``: image generation, speech-to-text and text-to-speech through
+Cloudflare AI Gateway as a LlamaIndex ``BaseToolSpec`` (``spec.to_tool_list()`` for an agent).
+
+Each tool has a sync and an async function; images and speech are written to ``output_dir``
+(a fresh temporary directory when unset) and the tool answers with the file's path, the
+transcription tool with the transcript.
+
+Example:
+    ```python
+    from llama_index.core.agent.workflow import FunctionAgent
+    from llamaindex_cf_gateway import CloudflareAIGateway
+    from llamaindex_cf_gateway.tools import CloudflareAIGatewayToolSpec
+
+    tools = CloudflareAIGatewayToolSpec(output_dir="out").to_tool_list()
+    agent = FunctionAgent(tools=tools, llm=CloudflareAIGateway(model="openai/gpt-5.5"))
+    ```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from typing import Any
+
+from llama_index.core.tools.tool_spec.base import BaseToolSpec
+
+from cf_gateway_core import GeneratedImage, Speech
+from llamaindex_cf_gateway._connection import Connection, GatewayFields
+
+__all__ = ["CloudflareAIGatewayToolSpec"]
+
+_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
+    "audio/ogg": ".ogg",
+}
+
+
+class CloudflareAIGatewayToolSpec(BaseToolSpec):
+    """Media tools for LlamaIndex agents.
+
+    Args:
+        image_model: default ``@cf/black-forest-labs/flux-1-schnell``.
+        transcription_model: default ``@cf/openai/whisper-large-v3-turbo``.
+        speech_model: default ``@cf/myshell-ai/melotts``.
+        output_dir: where images and speech are written (a temporary directory when ``None``).
+        **connection: ``account_id``, ``api_token``, ``gateway_id``, ``base_url``,
+            ``gateway_options``, ``http_client``… as for ``CloudflareAIGateway``.
+
+    Raises:
+        GatewayConfigError: missing credentials or an invalid value (at construction).
+    """
+
+    spec_functions = [  # noqa: RUF012 - BaseToolSpec reads this class attribute
+        ("generate_image", "agenerate_image"),
+        ("transcribe_audio", "atranscribe_audio"),
+        ("text_to_speech", "atext_to_speech"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        image_model: str = "@cf/black-forest-labs/flux-1-schnell",
+        transcription_model: str = "@cf/openai/whisper-large-v3-turbo",
+        speech_model: str = "@cf/myshell-ai/melotts",
+        output_dir: str | None = None,
+        **connection: Any,
+    ) -> None:
+        """Resolve the connection (no request is sent); see the class docstring."""
+        self.image_model = image_model
+        self.transcription_model = transcription_model
+        self.speech_model = speech_model
+        self.output_dir = output_dir
+        self._conn: Connection = GatewayFields(**connection)._connect()
+
+    def __repr__(self) -> str:
+        """Models and the connection (never the token)."""
+        return f"CloudflareAIGatewayToolSpec(image_model={self.image_model!r}, {self._conn!r})"
+
+    def _save(self, data: bytes, mime: str | None, stem: str) -> str:
+        directory = self.output_dir or tempfile.mkdtemp(prefix="cf-gateway-")
+        os.makedirs(directory, exist_ok=True)
+        name = (
+            f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{_EXTENSIONS.get(mime or '', '.bin')}"
+        )
+        path = os.path.join(directory, name)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return path
+
+    def _image_answer(self, image: GeneratedImage) -> str:
+        if image.data is None:
+            return f"The image is at {image.url}"
+        return f"Image saved to {self._save(image.data, image.mime_type, 'image')}"
+
+    def _speech_answer(self, speech: Speech) -> str:
+        if speech.audio is None:
+            return f"The audio is at {speech.url}"
+        return f"Speech saved to {self._save(speech.audio, speech.mime_type, 'speech')}"
+
+    def generate_image(self, prompt: str) -> str:
+        """Generate an image from a detailed text description; returns where it was saved."""
+        return self._image_answer(self._conn.client.generate_image(prompt, model=self.image_model))
+
+    async def agenerate_image(self, prompt: str) -> str:
+        """Generate an image from a detailed text description; returns where it was saved."""
+        image = await self._conn.aclient.generate_image(prompt, model=self.image_model)
+        return self._image_answer(image)
+
+    def transcribe_audio(self, audio_path: str) -> str:
+        """Transcribe the audio file at audio_path (mp3, wav, flac, ogg, webm, m4a) to text."""
+        return self._conn.client.transcribe(audio_path, model=self.transcription_model).text
+
+    async def atranscribe_audio(self, audio_path: str) -> str:
+        """Transcribe the audio file at audio_path (mp3, wav, flac, ogg, webm, m4a) to text."""
+        result = await self._conn.aclient.transcribe(audio_path, model=self.transcription_model)
+        return result.text
+
+    def text_to_speech(self, text: str) -> str:
+        """Read the text aloud into an audio file; returns where it was saved."""
+        return self._speech_answer(self._conn.client.speak(text, model=self.speech_model))
+
+    async def atext_to_speech(self, text: str) -> str:
+        """Read the text aloud into an audio file; returns where it was saved."""
+        return self._speech_answer(await self._conn.aclient.speak(text, model=self.speech_model))

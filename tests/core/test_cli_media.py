@@ -1,0 +1,148 @@
+"""``cf-gateway models``, ``image``, ``transcribe``, ``speak`` and ``feedback``: offline, and with
+the environment's credentials against the emulator server."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cf_gateway_core import ChatRequest, GatewayClient, Message
+from cf_gateway_core.cli import main, subcommands
+from cf_gateway_core.emulator.server import run_in_thread
+from cf_gateway_core.testing import FakeGateway
+
+TOKEN = "tok-SECRET-cli-media"
+
+
+@pytest.fixture(autouse=True)
+def no_piped_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+
+
+@pytest.fixture
+def fake() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def online(fake: FakeGateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with run_in_thread(fake) as emulator:
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "acct42")
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+        monkeypatch.setenv("CLOUDFLARE_API_BASE_URL", emulator.base_url)
+        yield emulator.base_url
+
+
+def test_the_commands_are_registered() -> None:
+    names = {command.name for command in subcommands()}
+    assert {"models", "image", "transcribe", "speak", "feedback"} <= names
+
+
+def test_models_lists_and_filters(
+    online: str, fake: FakeGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["models", "--task", "Text-to-Image"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines and all("Text-to-Image" in line for line in lines)
+    assert any(line.startswith("@cf/black-forest-labs/flux-1-schnell") for line in lines)
+    assert err.strip() == f"{len(lines)} model(s)"
+    assert fake.last_request.path == "/client/v4/accounts/acct42/ai/models/search"
+    assert fake.last_request.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_models_json_and_search(online: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--search", "reranker", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in entries] == ["@cf/baai/bge-reranker-base"]
+    assert entries[0]["task"]["name"] == "Text Classification"
+
+
+def test_models_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--schema", "@cf/black-forest-labs/flux-1-schnell", "--offline"]) == 0
+    assert json.loads(capsys.readouterr().out)["input"]["required"] == ["prompt"]
+
+
+def test_image_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out.png"
+    assert main(["image", "a lighthouse at dusk", "-o", str(target), "--offline"]) == 0
+    data = target.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {len(data)} bytes to {target}" in capsys.readouterr().err
+
+
+def test_image_bad_steps_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["image", "x", "-o", str(tmp_path / "o.png"), "--steps", "50", "--offline"]) == 2
+    assert "steps must be from 1 to 8" in capsys.readouterr().err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_speak_then_transcribe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    audio = tmp_path / "out.mp3"
+    assert main(["speak", "hello from the command line", "-o", str(audio), "--offline"]) == 0
+    assert audio.read_bytes()[:3] == b"ID3"
+    capsys.readouterr()
+    assert main(["transcribe", str(audio), "--offline"]) == 0
+    assert capsys.readouterr().out == "hello from the command line\n"
+    assert main(["transcribe", str(audio), "--format", "vtt", "--offline"]) == 0
+    assert capsys.readouterr().out.startswith("WEBVTT")
+    assert main(["transcribe", str(audio), "--format", "words", "--offline"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == ["0.5", "from"]
+
+
+def test_transcribe_refuses_a_non_audio_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not audio")
+    assert main(["transcribe", str(text), "--offline"]) == 2
+    assert "not a recognised audio file" in capsys.readouterr().err
+
+
+def test_online_speak_uses_the_environment(online: str, fake: FakeGateway, tmp_path: Path) -> None:
+    target = tmp_path / "aura.mp3"
+    assert (
+        main(
+            ["speak", "hi", "-o", str(target), "--model", "@cf/deepgram/aura-1", "--voice", "luna"]
+        )
+        == 0
+    )
+    assert fake.last_request.json == {"text": "hi", "speaker": "luna"}
+    assert target.read_bytes()[:3] == b"ID3"
+
+
+def test_missing_credentials_name_the_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models"]) == 2
+    err = capsys.readouterr().err
+    assert "CLOUDFLARE_ACCOUNT_ID" in err and "CLOUDFLARE_API_TOKEN" in err and "--offline" in err
+
+
+def test_feedback_rates_a_log(
+    online: str, fake: FakeGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = GatewayClient(base_url=online, account_id="acct42", api_token=TOKEN)
+    log_id = client.chat(
+        ChatRequest(model="openai/gpt-5.5", messages=(Message.user("hi"),))
+    ).gateway.log_id  # type: ignore[union-attr]
+    assert main(["feedback", str(log_id), "--good", "--score", "75", "--meta", "who=cli"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["feedback"], shown["score"], json.loads(shown["metadata"])) == (
+        1,
+        75,
+        {"who": "cli"},
+    )
+    assert main(["feedback", str(log_id), "--meta", "novalue"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_feedback_unknown_log_exits_5(online: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["feedback", "0197c7d0-1b2c-7d3e-8f40-a1b2c3d4e5f6"]) == 5
+    err = capsys.readouterr().err
+    assert err.startswith("cf-gateway: error:") and TOKEN not in err
