@@ -256,8 +256,9 @@ SUBCOMMANDS = (
     Subcommand("speak", "text to speech: speak TEXT -o out.mp3", _speak_arguments, _speak),
     Subcommand(
         "feedback",
-        "show a gateway log, optionally rating it (--good/--bad, --score, --meta)",
+        "show or rate a gateway log",
         _feedback_arguments,
         _feedback,
+        description="Show a gateway log, rating it first with --good/--bad, --score, --meta.",
     ),
 )
