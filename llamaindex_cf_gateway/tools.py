@@ -40,6 +40,10 @@ _EXTENSIONS = {
 }
 
 
+class _ToolConnection(GatewayFields):
+    """The connection settings of the tool spec (the mixin itself is never validated)."""
+
+
 class CloudflareAIGatewayToolSpec(BaseToolSpec):
     """Media tools for LlamaIndex agents.
 
@@ -75,7 +79,7 @@ class CloudflareAIGatewayToolSpec(BaseToolSpec):
         self.transcription_model = transcription_model
         self.speech_model = speech_model
         self.output_dir = output_dir
-        self._conn: Connection = GatewayFields(**connection)._connect()
+        self._conn: Connection = _ToolConnection(**connection)._connect()
 
     def __repr__(self) -> str:
         """Models and the connection (never the token)."""
