@@ -1,19 +1,33 @@
-"""What both framework adapters share before any request: one policy for their keyword arguments.
+"""What both framework adapters share: the session they hold and one policy for their keywords.
 
-The adapters are thin pydantic shells; the rules about *what a keyword means* live here, so the same
-mistake gets the same :class:`~cf_gateway_core.errors.GatewayConfigError`, with the same message,
-in LangChain and in LlamaIndex.
+The adapters are thin pydantic shells. :class:`GatewaySession` resolves their configuration and
+owns the core clients (the sync one and the async one, each built on first use); the keyword
+rules live here too, so the same mistake gets the same
+:class:`~cf_gateway_core.errors.GatewayConfigError`, with the same message, in LangChain and in
+LlamaIndex.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cf_gateway_core.client import AsyncGatewayClient, GatewayClient
+from cf_gateway_core.config import GatewayConfig
 from cf_gateway_core.errors import GatewayConfigError
+from cf_gateway_core.options import GatewayOptions
 from cf_gateway_core.routing import ENDPOINTS, embeddings_route
 
-__all__ = ["EMBEDDING_ENDPOINTS", "check_chat_endpoint", "normalize_constructor_kwargs"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "EMBEDDING_ENDPOINTS",
+    "GatewaySession",
+    "check_chat_endpoint",
+    "normalize_constructor_kwargs",
+]
 
 EMBEDDING_ENDPOINTS: tuple[str, ...] = ("auto", "run")
 """The ``endpoint`` values the embedding classes take."""
@@ -84,3 +98,161 @@ def normalize_constructor_kwargs(
         else:
             check_chat_endpoint(out["endpoint"])
     return out
+
+
+def _cannot_travel(keyword: str) -> str:
+    return (
+        f"a model built with a caller-owned {keyword}= cannot be pickled (an httpx client holds "
+        "sockets, locks and an SSL context, and belongs to the process that made it). Leave "
+        f"{keyword} unset to send the model to another process (it then builds its own HTTP "
+        f"clients there), or build the model where it runs with that process's own {keyword}=. "
+        "copy.copy and copy.deepcopy share a caller-owned client instead."
+    )
+
+
+class GatewaySession:
+    """A resolved configuration and the core clients built from it, for one adapter instance.
+
+    The sync :class:`~cf_gateway_core.GatewayClient` and the async
+    :class:`~cf_gateway_core.AsyncGatewayClient` are built on first use (an async-only user never
+    pays for the sync one, and the reverse). A session pickles and copies as its settings: the
+    config (whose token is a masked :class:`~cf_gateway_core.Secret`), the options and the
+    transport flag; HTTP clients, locks and per-event-loop state are rebuilt lazily where it
+    arrives. Caller-owned httpx clients cannot be pickled (``TypeError`` saying what to do);
+    copies share them.
+    """
+
+    __slots__ = ("_aclient", "_ahttp", "_client", "_fast", "_http", "_lock", "config", "options")
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        options: GatewayOptions | None = None,
+        *,
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+        fast_transport: bool = False,
+    ) -> None:
+        """Hold the settings; no client is built yet."""
+        self.config = config
+        self.options = options
+        self._http = http_client
+        self._ahttp = http_async_client
+        self._fast = fast_transport
+        self._client: GatewayClient | None = None
+        self._aclient: AsyncGatewayClient | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        gateway_options: GatewayOptions | Mapping[str, Any] | None = None,
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+        fast_transport: bool = False,
+        **config_kwargs: Any,
+    ) -> GatewaySession:
+        """Resolve the settings (explicit > environment > error) into a session.
+
+        Args:
+            gateway_options: :class:`GatewayOptions` or a dict of its fields.
+            http_client: a caller-owned ``httpx.Client``.
+            http_async_client: a caller-owned ``httpx.AsyncClient``.
+            fast_transport: deprecated, no effect (aiohttp is the default async transport).
+            **config_kwargs: ``account_id``, ``api_token``, ``gateway_id``, ``base_url``,
+                ``timeout``, ``max_retries``, ``allow_insecure_http`` (see
+                :meth:`GatewayConfig.resolve`).
+
+        Raises:
+            GatewayConfigError: a missing account id or token (the message names the keyword and
+                the environment variable), or an invalid value.
+        """
+        options = GatewayOptions.coerce(gateway_options)
+        config = GatewayConfig.resolve(**config_kwargs)
+        return cls(
+            config,
+            options,
+            http_client=http_client,
+            http_async_client=http_async_client,
+            fast_transport=fast_transport,
+        )
+
+    @property
+    def client(self) -> GatewayClient:
+        """The sync client, built once on first use."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                client = self._client
+                if client is None:
+                    client = self._client = GatewayClient(
+                        self.config, http_client=self._http, options=self.options
+                    )
+        return client
+
+    @property
+    def aclient(self) -> AsyncGatewayClient:
+        """The async client (one HTTP session per event loop), built once on first use."""
+        client = self._aclient
+        if client is None:
+            with self._lock:
+                client = self._aclient
+                if client is None:
+                    client = self._aclient = AsyncGatewayClient(
+                        self.config,
+                        http_client=self._ahttp,
+                        options=self.options,
+                        fast_transport=self._fast,
+                    )
+        return client
+
+    def close(self) -> None:
+        """Close the sync client's connections (a caller-owned ``http_client`` stays open)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close the async client's connections (a caller-owned client stays open)."""
+        client, self._aclient = self._aclient, None
+        if client is not None:
+            await client.aclose()
+
+    def __repr__(self) -> str:
+        """The account and base URL, never the token."""
+        return (
+            f"GatewaySession(account_id={self.config.account_id!r}, "
+            f"base_url={self.config.base_url!r})"
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The settings only (see the class docstring).
+
+        Raises:
+            TypeError: a caller-owned httpx client was given.
+        """
+        for keyword, owned in (("http_client", self._http), ("http_async_client", self._ahttp)):
+            if owned is not None:
+                raise TypeError(_cannot_travel(keyword))
+        return {"config": self.config, "options": self.options, "fast_transport": self._fast}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild from :meth:`__getstate__`'s settings; clients are built on first use."""
+        GatewaySession.__init__(
+            self, state["config"], state["options"], fast_transport=state["fast_transport"]
+        )
+
+    def __copy__(self) -> GatewaySession:
+        """A new session with the same settings; caller-owned httpx clients are shared."""
+        return GatewaySession(
+            self.config,
+            self.options,
+            http_client=self._http,
+            http_async_client=self._ahttp,
+            fast_transport=self._fast,
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> GatewaySession:
+        """As :meth:`__copy__`: the settings are immutable and HTTP clients are never copied."""
+        return self.__copy__()
