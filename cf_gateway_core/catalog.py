@@ -159,6 +159,39 @@ def _parse_schema(reply: Fetched) -> dict[str, Any]:
     return dict(result)
 
 
+def profile_fields(model: CatalogModel) -> dict[str, Any]:
+    """The model-table fields a catalogue entry states: its task, and for text models the
+    context window and function calling when the catalogue gives them."""
+    fields: dict[str, Any] = {}
+    if model.task:
+        fields["task"] = model.task.lower().replace(" ", "-")
+    window = model.context_window
+    if window is not None:
+        fields["context_window"] = window
+    if model.function_calling:
+        fields["tool_calling"] = True
+        fields["structured_output"] = frozenset({"function_calling"})
+    return fields
+
+
+def _register(models: Sequence[CatalogModel], overwrite: bool) -> tuple[str, ...]:
+    """Add catalogue models to the model table (only unknown ids unless ``overwrite``)."""
+    from cf_gateway_core.profiles import get_profile, register_profile
+
+    added = []
+    for model in models:
+        if not model.name or (get_profile(model.name).known and not overwrite):
+            continue
+        fields = profile_fields(model)
+        base = get_profile(model.name)
+        window = fields.get("context_window", base.context_window)
+        fields["max_output_tokens"] = min(base.max_output_tokens, window)
+        fields["default_max_tokens"] = min(base.default_max_tokens, window)
+        register_profile(model.name, **fields)
+        added.append(model.name)
+    return tuple(added)
+
+
 def _is_last(page: CatalogPage) -> bool:
     if page.total_count is not None:
         return page.page * page.per_page >= page.total_count
@@ -218,6 +251,13 @@ class ModelCatalog(_CatalogBase):
         with permission_hint(PERMISSION):
             return _parse_schema(self._client._fetch(prepared))
 
+    def extend_model_table(self, *, overwrite: bool = False, **filters: Any) -> tuple[str, ...]:
+        """Add the catalogue's models (``search``'s filters, e.g. ``task="Text Generation"``)
+        to the model table (``cf_gateway_core.profiles``) with the task, context window and
+        function calling the catalogue states; models the table already knows are left alone
+        unless ``overwrite``. Returns the ids added. Opt-in: nothing calls it for you."""
+        return _register(list(self.iterate(**filters)), overwrite)
+
 
 class AsyncModelCatalog(_CatalogBase):
     """Async twin of :class:`ModelCatalog` (``async_client.models``)."""
@@ -254,3 +294,9 @@ class AsyncModelCatalog(_CatalogBase):
         prepared = self._schema(model)
         with permission_hint(PERMISSION):
             return _parse_schema(await self._client._fetch(prepared))
+
+    async def extend_model_table(
+        self, *, overwrite: bool = False, **filters: Any
+    ) -> tuple[str, ...]:
+        """Async twin of :meth:`ModelCatalog.extend_model_table`."""
+        return _register(await self.collect(**filters), overwrite)

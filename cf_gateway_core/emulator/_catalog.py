@@ -1,5 +1,6 @@
 """The emulator's Workers AI model catalogue: ``GET …/ai/models/search`` and
-``GET …/ai/models/schema?model=…``, drawn from the models this package knows.
+``GET …/ai/models/schema?model=…``, drawn from the model table (``cf_gateway_core.profiles``:
+its ``@cf/`` and ``@hf/`` models, with context window and function calling as properties).
 
 Entries have the catalogue's shape (``id``, ``source``, ``name``, ``description``,
 ``task: {id, name, description}``, ``tags``, ``properties: [{property_id, value}]``) — see
@@ -17,7 +18,7 @@ from typing import Any
 
 from cf_gateway_core.emulator.exchange import RecordedRequest, Reply
 
-__all__ = ["CATALOG", "answer", "schema_for"]
+__all__ = ["answer", "catalog", "schema_for"]
 
 _TASKS: dict[str, str] = {
     "Text Generation": "Family of generative text models, such as large language models (LLM).",
@@ -74,31 +75,36 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
-# (model id, task, description, properties)
-_MODELS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    ("@cf/meta/llama-3.1-8b-instruct", "Text Generation", "Meta Llama 3.1 8B instruct.",
-     {"context_window": "128000", "function_calling": "true"}),
-    ("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "Text Generation", "Llama 3.3 70B, fp8.",
-     {"context_window": "24000", "function_calling": "true"}),
-    ("@cf/openai/gpt-oss-120b", "Text Generation", "OpenAI's open-weight model.",
-     {"context_window": "128000", "reasoning": "true"}),
-    ("@cf/baai/bge-base-en-v1.5", "Text Embeddings", "BAAI general embedding, 768 dims.", {}),
-    ("@cf/baai/bge-large-en-v1.5", "Text Embeddings", "BAAI general embedding, 1024 dims.", {}),
-    ("@cf/baai/bge-m3", "Text Embeddings", "Multilingual BAAI embedding.", {}),
-    ("@cf/baai/bge-reranker-base", "Text Classification", "Reranker: query and passages in, "
-     "relevance scores out.", {}),
-    ("@cf/black-forest-labs/flux-1-schnell", "Text-to-Image", "FLUX.1 [schnell], 12B "
-     "rectified flow transformer.", {}),
-    ("@cf/stabilityai/stable-diffusion-xl-base-1.0", "Text-to-Image", "SDXL base 1.0.", {}),
-    ("@cf/openai/whisper-large-v3-turbo", "Automatic Speech Recognition", "Whisper large v3 "
-     "turbo.", {}),
-    ("@cf/openai/whisper", "Automatic Speech Recognition", "Whisper.", {}),
-    ("@cf/deepgram/nova-3", "Automatic Speech Recognition", "Deepgram Nova-3 speech-to-text.",
-     {"partner": "true", "async_queue": "true"}),
-    ("@cf/myshell-ai/melotts", "Text-to-Speech", "MeloTTS multi-lingual text-to-speech.", {}),
-    ("@cf/deepgram/aura-1", "Text-to-Speech", "Deepgram Aura context-aware TTS.",
-     {"partner": "true"}),
-)  # fmt: skip
+# Model-table task -> the catalogue's task name.
+_TASK_NAMES: dict[str, str] = {
+    "text-generation": "Text Generation",
+    "text-embeddings": "Text Embeddings",
+    "text-classification": "Text Classification",
+    "text-to-image": "Text-to-Image",
+    "automatic-speech-recognition": "Automatic Speech Recognition",
+    "text-to-speech": "Text-to-Speech",
+}
+
+
+def _models() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(id, task name, description, properties) of the Workers AI models in the model table."""
+    from cf_gateway_core.profiles import get_profile, known_models
+
+    rows = []
+    for name in known_models():
+        profile = get_profile(name)
+        task = _TASK_NAMES.get(profile.task)
+        if not name.startswith(("@cf/", "@hf/")) or task is None:
+            continue
+        properties: dict[str, Any] = {}
+        if task == "Text Generation":
+            properties["context_window"] = str(profile.context_window)
+            if profile.tool_calling:
+                properties["function_calling"] = "true"
+            if profile.reasoning:
+                properties["reasoning"] = "true"
+        rows.append((name, task, f"{name.rpartition('/')[2]} ({task}).", properties))
+    return rows
 
 
 def _uuid(seed: str) -> str:
@@ -118,13 +124,15 @@ def _entry(name: str, task: str, description: str, properties: Mapping[str, Any]
     }
 
 
-CATALOG: tuple[dict[str, Any], ...] = tuple(_entry(*row) for row in _MODELS)
-"""The entries the emulator serves, in catalogue order."""
+def catalog() -> list[dict[str, Any]]:
+    """The entries the emulator serves now: the model table's Workers AI models (models added
+    with ``register_profile`` included), sorted by id."""
+    return [_entry(*row) for row in _models()]
 
 
 def schema_for(model: str) -> dict[str, Any] | None:
     """The schema the emulator serves for ``model`` (``None`` when it is not catalogued)."""
-    for entry in CATALOG:
+    for entry in catalog():
         if entry["name"] == model:
             return _SCHEMAS[entry["task"]["name"]]
     return None
@@ -161,7 +169,7 @@ def answer(request: RecordedRequest) -> Reply:
         per_page = max(1, min(100, int(query.get("per_page", "50"))))
     except ValueError:
         return Reply.error(400, message="page and per_page must be integers")
-    found = [entry for entry in CATALOG if _matches(entry, query)]
+    found = [entry for entry in catalog() if _matches(entry, query)]
     chunk = found[(page - 1) * per_page : page * per_page]
     info = {"page": page, "per_page": per_page, "count": len(chunk), "total_count": len(found)}
     return _v4(chunk, result_info=info)

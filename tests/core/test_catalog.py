@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from cf_gateway_core import AsyncGatewayClient, GatewayClient, GatewayConfigError, NotFoundError
 from cf_gateway_core.catalog import CatalogModel
 from cf_gateway_core.emulator.server import run_in_thread
+from cf_gateway_core.profiles import get_profile
 from cf_gateway_core.testing import FakeGateway
 
 TOKEN = "tok-SECRET-catalog"
@@ -49,7 +51,9 @@ def test_search_by_author_and_text(client: GatewayClient) -> None:
 def test_properties_are_read(client: GatewayClient) -> None:
     llama = next(m for m in client.models.search(search="llama-3.1-8b"))
     assert isinstance(llama, CatalogModel)
-    assert llama.context_window == 128000 and llama.function_calling is True
+    # the emulator's catalogue is drawn from the model table
+    assert llama.context_window == get_profile(llama.name).context_window
+    assert llama.function_calling is True
 
 
 def test_paging_and_iterate(client: GatewayClient) -> None:
@@ -108,3 +112,80 @@ async def test_async_catalogue_over_http() -> None:
             assert len(collected) == total and len({m.name for m in collected}) == total
             schema = await client.models.schema("@cf/openai/whisper-large-v3-turbo")
             assert schema["input"]["required"] == ["audio"]
+
+
+NEW_MODEL = {
+    "id": "0c4c6f0e-0000-4000-a000-000000000001",
+    "source": 1,
+    "name": "@cf/acme/orca-chat-9b",
+    "description": "A model the table does not know yet.",
+    "task": {"id": "c329a1f9", "name": "Text Generation", "description": "..."},
+    "tags": [],
+    "properties": [
+        {"property_id": "context_window", "value": "65536"},
+        {"property_id": "function_calling", "value": "true"},
+    ],
+}
+
+
+@pytest.fixture
+def restore_table() -> Iterator[None]:
+    from cf_gateway_core import profiles
+
+    yield
+    profiles._reset()
+
+
+def page_of(*entries: dict[str, Any]) -> dict[str, Any]:
+    info = {"page": 1, "per_page": 50, "count": len(entries), "total_count": len(entries)}
+    return {
+        "result": list(entries),
+        "result_info": info,
+        "success": True,
+        "errors": [],
+        "messages": [],
+    }
+
+
+@pytest.mark.usefixtures("restore_table")
+def test_extend_model_table_adds_unknown_models_only(
+    fake: FakeGateway, client: GatewayClient
+) -> None:
+    known = "@cf/meta/llama-3.1-8b-instruct"
+    before = get_profile(known)
+    assert not get_profile(NEW_MODEL["name"]).known
+    shadow = {
+        **NEW_MODEL,
+        "name": known,
+        "properties": [{"property_id": "context_window", "value": "99"}],
+    }
+    fake.queue_json(page_of(NEW_MODEL, shadow), endpoint="models")
+    added = client.models.extend_model_table(task="Text Generation")
+    assert added == (NEW_MODEL["name"],)
+    assert "task=Text+Generation" in fake.last_request.url
+    profile = get_profile(NEW_MODEL["name"])
+    assert (profile.context_window, profile.tool_calling, profile.task) == (
+        65536,
+        True,
+        "text-generation",
+    )
+    assert "function_calling" in profile.structured_output
+    assert get_profile(known) == before  # a model the table knows is left alone
+
+
+@pytest.mark.usefixtures("restore_table")
+async def test_extend_model_table_async_with_overwrite(fake: FakeGateway) -> None:
+    small = {**NEW_MODEL, "properties": [{"property_id": "context_window", "value": "2048"}]}
+    fake.queue_json(page_of(small), endpoint="models")
+    async with AsyncGatewayClient(
+        account_id="a", api_token=TOKEN, http_client=fake.async_client()
+    ) as client:
+        assert await client.models.extend_model_table() == (NEW_MODEL["name"],)
+    profile = get_profile(NEW_MODEL["name"])
+    assert profile.context_window == 2048 and profile.max_output_tokens <= 2048
+    assert profile.tool_calling is False
+
+
+def test_nothing_is_fetched_at_construction(fake: FakeGateway) -> None:
+    GatewayClient(account_id="a", api_token=TOKEN, http_client=fake.client()).models  # noqa: B018
+    assert fake.requests == []
