@@ -21,6 +21,7 @@ EXPECTED = [
     "01_langchain_quickstart.ipynb",
     "02_llamaindex_quickstart.ipynb",
     "03_gateway_features.ipynb",
+    "04_beyond_chat.ipynb",
 ]
 CELL_TIMEOUT = 60
 # Cell metadata that front-ends add when a notebook is run or viewed; none belongs in the repo.
