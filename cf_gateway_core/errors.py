@@ -6,7 +6,8 @@ The hierarchy::
     ├── GatewayConfigError            bad arguments or missing configuration (raised before I/O)
     ├── APIConnectionError            the request did not get a reply (DNS, refused, reset, TLS…)
     │   └── APITimeoutError           connect / read / write / pool timeout
-    ├── StreamError                   a stream broke or carried an error frame after it started
+    ├── StreamError                   a stream broke, ended early or carried an error frame
+    ├── InvalidToolCallError          a tool call's arguments are not complete JSON (LlamaIndex)
     └── APIStatusError                the gateway answered with an error status
         ├── BadRequestError           400 (and other 4xx without a class of their own)
         │   └── ContextOverflowError  400 whose message says the context window was exceeded
@@ -43,6 +44,7 @@ __all__ = [
     "GuardrailsBlockedError",
     "InsufficientCreditsError",
     "InternalServerError",
+    "InvalidToolCallError",
     "NotFoundError",
     "PermissionDeniedError",
     "ProviderCredentialsError",
@@ -99,6 +101,30 @@ class StreamError(GatewayError):
         self.partial_text = partial_text
         self.body = body
         self.code = code
+
+
+class InvalidToolCallError(GatewayError, ValueError):
+    """A reply's tool call whose arguments are not a complete JSON object, read where a
+    framework would otherwise run the call with guessed arguments.
+
+    The usual cause is a reply cut off inside the call (``finish_reason == "length"``: raise
+    ``max_tokens``). Attributes: ``tool_calls`` (each invalid call as a dict: ``id``, ``name``,
+    ``args`` — the raw argument text — and ``error``, why it does not parse) and
+    ``finish_reason``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tool_calls: tuple[Mapping[str, Any], ...] = (),
+        finish_reason: str | None = None,
+    ) -> None:
+        """Create the error for the invalid ``tool_calls`` of a reply."""
+        super().__init__(message)
+        self.message = message
+        self.tool_calls = tool_calls
+        self.finish_reason = finish_reason
 
 
 class APIStatusError(GatewayError):

@@ -13,6 +13,7 @@ so a multi-turn tool loop returns the signatures unchanged.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -36,7 +37,6 @@ from cf_gateway_core import (
     ReasoningPart,
     StreamEvent,
     TextDelta,
-    ToolCallDelta,
     Usage,
 )
 
@@ -150,20 +150,24 @@ def to_ai_message(response: ChatResponse, model_name: str) -> AIMessage:
 class StreamConverter:
     """Per-stream state that turns neutral events into ``ChatGenerationChunk`` values.
 
-    Text, reasoning text and tool-call fragments become chunks as they arrive; usage, finish
-    reason, gateway metadata and signed reasoning blocks come once, in the ``last`` chunk built
-    from the folded reply — so merging the chunks gives the message :func:`to_ai_message` builds.
-    A tool call's ``id`` and ``name`` are sent once per call index: LangChain concatenates repeated
-    strings when it merges chunks.
+    Text and reasoning text become chunks as they arrive; usage, finish reason, gateway metadata,
+    signed reasoning blocks and the tool calls come once, in the ``last`` chunk built from the
+    folded reply — so merging the chunks gives the message :func:`to_ai_message` builds.
+
+    Tool calls are held back until the reply is complete: LangChain parses the merged argument
+    fragments of a call with ``parse_partial_json``, which would turn a call cut off at
+    ``{"amount": 10`` into a callable ``{"amount": 10}``. The last chunk carries each call whole,
+    in index order (so parallel calls merge in the order ``invoke`` returns them); a call whose
+    arguments are not a complete JSON object carries them as a JSON *string*, which LangChain
+    files under ``invalid_tool_calls`` (``args`` is that string, ``json.loads`` gives the raw
+    text) instead of guessing.
     """
 
-    __slots__ = ("_ids", "_model_name", "_names")
+    __slots__ = ("_model_name",)
 
     def __init__(self, model_name: str) -> None:
         """Start a stream for ``model_name`` (the model id requested)."""
         self._model_name = model_name
-        self._ids: dict[int, bool] = {}
-        self._names: set[int] = set()
 
     def chunk(self, event: StreamEvent) -> ChatGenerationChunk | None:
         """The chunk for one event, or ``None`` for events folded into the last chunk."""
@@ -181,23 +185,13 @@ class StreamConverter:
         message = AIMessageChunk(content="", additional_kwargs={"reasoning_content": event.text})
         return ChatGenerationChunk(message=message)
 
-    def _tool(self, event: ToolCallDelta) -> ChatGenerationChunk:
-        index = event.index
-        call_id = event.id if event.id and not self._ids.get(index) else None
-        self._ids[index] = self._ids.get(index, False) or call_id is not None
-        name = event.name if event.name and index not in self._names else None
-        if name is not None:
-            self._names.add(index)
-        fragment = tool_call_chunk(name=name, args=event.arguments, id=call_id, index=index)
-        return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[fragment]))
-
     def last(self, response: ChatResponse) -> ChatGenerationChunk:
         """The closing chunk (``chunk_position="last"``), built from the folded reply."""
         blocks = reasoning_blocks(response.parts)
         message = AIMessageChunk(
             content="",
             additional_kwargs={"reasoning_blocks": blocks} if blocks else {},
-            tool_call_chunks=self._missing_ids(response),
+            tool_call_chunks=_whole_calls(response),
             usage_metadata=to_usage_metadata(response.usage),
             response_metadata=response_metadata(response, self._model_name),
             id=response.id,
@@ -205,18 +199,20 @@ class StreamConverter:
         )
         return ChatGenerationChunk(message=message)
 
-    def _missing_ids(self, response: ChatResponse) -> list[ToolCallChunk]:
-        # The core names calls the wire left without an id (folded calls are in index order).
-        calls = response.tool_calls
-        return [
-            tool_call_chunk(id=calls[position].id, index=index)
-            for position, index in enumerate(sorted(self._ids))
-            if not self._ids[index] and position < len(calls)
-        ]
+
+def _whole_calls(response: ChatResponse) -> list[ToolCallChunk]:
+    """Every tool call as one chunk, in index order; unparseable arguments as a JSON string."""
+    chunks: list[ToolCallChunk] = []
+    for index, part in enumerate(response.tool_calls):
+        if part.error is None:
+            args = json.dumps(dict(part.arguments), ensure_ascii=False)
+        else:
+            args = json.dumps(part.raw_arguments or "", ensure_ascii=False)
+        chunks.append(tool_call_chunk(name=part.name, args=args, id=part.id, index=index))
+    return chunks
 
 
 _EVENT_HANDLERS: dict[type, Callable[[StreamConverter, Any], ChatGenerationChunk | None]] = {
     TextDelta: StreamConverter._text,
     ReasoningDelta: StreamConverter._reasoning,
-    ToolCallDelta: StreamConverter._tool,
 }

@@ -23,12 +23,12 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.llms.llm import ToolSelection
-from llama_index.core.llms.utils import parse_partial_json
 
 from cf_gateway_core import (
     ChatResponse,
     GatewayConfigError,
     ImagePart,
+    InvalidToolCallError,
     Message,
     Part,
     ReasoningDelta,
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 __all__ = [
+    "INVALID_TOOL_CALLS_KEY",
     "SIGNATURE_KEY",
     "ChatStream",
     "keep_first_tool_call",
@@ -63,6 +64,10 @@ SIGNATURE_KEY = "signature"
 """``ThinkingBlock.additional_information`` key of a provider's reasoning signature (Anthropic's
 must be sent back unchanged in multi-turn tool use); the key llama-index-llms-anthropic uses."""
 _REDACTED_KEY = "redacted_data"
+INVALID_TOOL_CALLS_KEY = "invalid_tool_calls"
+"""``ChatMessage.additional_kwargs`` key listing a complete reply's tool calls whose arguments are
+not a complete JSON object (``id``, ``name``, ``args``: the raw text, ``error``), as LangChain's
+``AIMessage.invalid_tool_calls`` does; their ``ToolCallBlock`` keeps the raw text."""
 """``ThinkingBlock.additional_information`` key of Anthropic ``redacted_thinking`` data."""
 
 _Role = Literal["system", "user", "assistant", "tool"]
@@ -412,8 +417,16 @@ def to_chat_response(response: ChatResponse, *, delta: str | None = None) -> LIC
     """
     blocks = [_block_from_part(p) for p in response.parts]
     raw, extra = _response_info(response)
+    message = _assistant_message(blocks)
+    invalid = [
+        {"id": c.id, "name": c.name, "args": c.raw_arguments, "error": c.error}
+        for c in response.tool_calls
+        if c.error is not None
+    ]
+    if invalid:
+        message.additional_kwargs[INVALID_TOOL_CALLS_KEY] = invalid
     return LIChatResponse(
-        message=_assistant_message(blocks),
+        message=message,
         raw=raw,
         delta=delta,
         additional_kwargs=extra,
@@ -494,25 +507,35 @@ _STREAM_HANDLERS: dict[type, Callable[[ChatStream, Any], LIChatResponse | None]]
 }
 
 
-def _parse_arguments(raw: str) -> dict[str, Any]:
-    """Complete or partial JSON arguments as a dict (``{}`` when nothing parses)."""
-    if not raw.strip():
-        return {}
+def _complete_arguments(kwargs: dict[str, Any] | str) -> dict[str, Any] | None:
+    """A call's arguments when they are a complete JSON object, else ``None``.
+
+    Never a guess: a streamed call still in progress (or cut off) has arguments like
+    ``{"amount": 10``, which partial-JSON parsing would turn into ``{"amount": 10}``. A JSON
+    object that parses is closed by its last ``}``, so it can no longer grow.
+    """
+    if isinstance(kwargs, dict):
+        return kwargs
     try:
-        value = json.loads(raw)
-    except ValueError:
-        try:
-            value = parse_partial_json(raw)
-        except (ValueError, TypeError, RecursionError):
-            return {}
-    return value if isinstance(value, dict) else {}
+        value = json.loads(kwargs)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
-def _selection(block: ToolCallBlock) -> ToolSelection:
-    kwargs = block.tool_kwargs
-    arguments = kwargs if isinstance(kwargs, dict) else _parse_arguments(kwargs)
-    return ToolSelection(
-        tool_id=block.tool_call_id or "", tool_name=block.tool_name, tool_kwargs=arguments
+def _invalid_calls_error(response: LIChatResponse, calls: list[Any]) -> InvalidToolCallError:
+    finish = response.additional_kwargs.get("finish_reason")
+    hint = " (finish_reason 'length': the reply hit max_tokens inside the call)"
+    described = "; ".join(
+        f"{c.get('name')!r} (id {c.get('id')!r}): {c.get('error')}; raw arguments "
+        f"{str(c.get('args'))[:200]!r}"
+        for c in calls
+    )
+    return InvalidToolCallError(
+        f"the reply holds tool calls whose arguments are not complete JSON, so they cannot be "
+        f"run{hint if finish == 'length' else ''}: {described}",
+        tool_calls=tuple(calls),
+        finish_reason=finish,
     )
 
 
@@ -521,11 +544,30 @@ def to_tool_selections(
 ) -> list[ToolSelection]:
     """The tool calls in a response's ``ToolCallBlock``s as ``ToolSelection``s.
 
+    Only calls whose arguments are a complete JSON object are selections: in a streamed response
+    still in progress, a call whose arguments have not all arrived is left out until they have.
+
     Raises:
+        InvalidToolCallError: the response is complete and holds a call whose arguments are not
+            a complete JSON object (cut off, e.g. at ``max_tokens``, or malformed) — it is never
+            handed over with guessed arguments.
         ValueError: no tool call while ``error_on_no_tool_call`` is true (LlamaIndex's contract).
     """
-    blocks = response.message.blocks
-    selections = [_selection(b) for b in blocks if isinstance(b, ToolCallBlock)]
+    invalid = response.message.additional_kwargs.get(INVALID_TOOL_CALLS_KEY)
+    if invalid:
+        raise _invalid_calls_error(response, list(invalid))
+    selections: list[ToolSelection] = []
+    for block in response.message.blocks:
+        if isinstance(block, ToolCallBlock):
+            arguments = _complete_arguments(block.tool_kwargs)
+            if arguments is not None:
+                selections.append(
+                    ToolSelection(
+                        tool_id=block.tool_call_id or "",
+                        tool_name=block.tool_name,
+                        tool_kwargs=arguments,
+                    )
+                )
     if not selections and error_on_no_tool_call:
         raise ValueError("Expected at least one tool call, but got 0 tool calls.")
     return selections

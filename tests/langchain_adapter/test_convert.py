@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import operator
 from typing import Any
 
@@ -555,17 +556,48 @@ def test_stream_converter_sends_usage_and_metadata_once() -> None:
     assert all(m.response_metadata == {} for m in messages)
 
 
-def test_stream_converter_tool_fragments_carry_index_id_and_name_once() -> None:
+def test_stream_converter_holds_tool_calls_until_the_reply_is_complete() -> None:
+    # LangChain parses merged fragments with parse_partial_json: a fragment handed over early
+    # would become a callable call with guessed arguments if the stream stopped there.
     converter = StreamConverter("m/x")
     chunks = [converter.chunk(e) for e in STREAMS["workers_ai_repeats_names_and_late_ids"]]
-    fragments = [
-        c.message.tool_call_chunks[0]
+    assert all(
+        c is None or (isinstance(c.message, AIMessageChunk) and not c.message.tool_call_chunks)
         for c in chunks
-        if c is not None and isinstance(c.message, AIMessageChunk) and c.message.tool_call_chunks
+    )
+
+
+def test_stream_converter_cut_off_call_is_invalid_never_guessed() -> None:
+    events: list[StreamEvent] = [
+        ToolCallDelta(0, "c1", "transfer", '{"amount": 10'),
+        ToolCallDelta(1, "c2", "note", '{"text": "hi"}'),
+        Finish("length", "length"),
     ]
-    assert [(f["index"], f["id"], f["name"]) for f in fragments] == [
-        (0, None, "lookup"),
-        (0, None, None),
-        (1, None, "add"),
-        (0, "call_stable", None),
+    full, folded = _merge_stream(events, "m/x")
+    invoked = to_ai_message(folded, "m/x")
+    assert (
+        full.tool_calls
+        == invoked.tool_calls
+        == [{"name": "note", "args": {"text": "hi"}, "id": "c2", "type": "tool_call"}]
+    )
+    (streamed_bad,) = full.invalid_tool_calls
+    (invoked_bad,) = invoked.invalid_tool_calls
+    assert (streamed_bad["id"], streamed_bad["name"]) == (invoked_bad["id"], invoked_bad["name"])
+    assert invoked_bad["args"] == '{"amount": 10'
+    assert invoked_bad["error"] and "not valid JSON" in invoked_bad["error"]
+    assert json.loads(streamed_bad["args"] or "") == '{"amount": 10'  # the raw text, as a string
+    assert full.response_metadata["finish_reason"] == invoked.response_metadata["finish_reason"]
+
+
+def test_stream_converter_parallel_calls_merge_in_index_order() -> None:
+    # Fragments arrive interleaved and the higher index first; invoke orders calls by index.
+    events: list[StreamEvent] = [
+        ToolCallDelta(1, "b", "second", '{"n":'),
+        ToolCallDelta(0, "a", "first", '{"n":'),
+        ToolCallDelta(1, None, None, " 2}"),
+        ToolCallDelta(0, None, None, " 1}"),
+        Finish("tool_calls", "tool_calls"),
     ]
+    full, folded = _merge_stream(events, "m/x")
+    assert [c["id"] for c in full.tool_calls] == ["a", "b"]
+    assert full.tool_calls == to_ai_message(folded, "m/x").tool_calls

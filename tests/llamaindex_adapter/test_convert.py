@@ -23,8 +23,10 @@ from cf_gateway_core import (
     ChatResponse,
     Finish,
     GatewayConfigError,
+    GatewayError,
     GatewayMetadata,
     ImagePart,
+    InvalidToolCallError,
     Message,
     ReasoningDelta,
     ReasoningPart,
@@ -393,11 +395,13 @@ def test_chat_stream_yields_partial_tool_calls() -> None:
     assert partial == ToolCallBlock(
         tool_call_id="c1", tool_name="lookup", tool_kwargs='{"q": "Paris", "n'
     )
-    (selection,) = to_tool_selections(out[5])
+    # A call whose arguments have not all arrived is no selection yet (never a guessed one).
+    assert to_tool_selections(out[5], error_on_no_tool_call=False) == []
+    (selection,) = to_tool_selections(out[-1])
     assert (selection.tool_id, selection.tool_name, selection.tool_kwargs) == (
         "c1",
         "lookup",
-        {"q": "Paris"},
+        {"q": "Paris", "n": 1},
     )
     assert out[-1].message.blocks[-1].tool_kwargs == {"q": "Paris", "n": 1}
 
@@ -436,7 +440,25 @@ def test_to_tool_selections_without_calls() -> None:
         to_tool_selections(response)
 
 
-def test_to_tool_selections_tolerates_garbage_arguments() -> None:
-    bad = ToolCallPart(id="c1", name="f", arguments={}, raw_arguments="[1, 2", error="bad")
-    (selection,) = to_tool_selections(to_chat_response(ChatResponse(parts=(bad,))))
-    assert selection.tool_kwargs == {}
+def test_to_tool_selections_refuses_a_cut_off_call() -> None:
+    bad = ToolCallPart(
+        id="c1", name="transfer", arguments={}, raw_arguments='{"amount": 10', error="bad"
+    )
+    good = ToolCallPart(id="c2", name="note", arguments={"text": "hi"})
+    reply = to_chat_response(ChatResponse(parts=(bad, good), finish_reason="length"))
+    assert reply.message.additional_kwargs["invalid_tool_calls"] == [
+        {"id": "c1", "name": "transfer", "args": '{"amount": 10', "error": "bad"}
+    ]
+    with pytest.raises(InvalidToolCallError, match="max_tokens") as info:
+        to_tool_selections(reply, error_on_no_tool_call=False)
+    assert isinstance(info.value, GatewayError) and isinstance(info.value, ValueError)
+    assert info.value.finish_reason == "length"
+    assert info.value.tool_calls[0]["args"] == '{"amount": 10'
+
+
+@pytest.mark.parametrize("partial", ['{"amount": 10', '{"a": 1,, }', '{"a": [1, 2', ""])
+def test_to_tool_selections_skips_in_progress_calls_of_a_streamed_response(partial: str) -> None:
+    stream = ChatStream()
+    response = stream.on_event(ToolCallDelta(0, "c1", "transfer", partial))
+    assert response is not None
+    assert to_tool_selections(response, error_on_no_tool_call=False) == []
