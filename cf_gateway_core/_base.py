@@ -295,11 +295,17 @@ class BaseClient:
                 gateway = replace(gateway, key_source=key_source)
         return replace(parsed, gateway=gateway)
 
-    def _parse_embeddings(self, response: Reply) -> EmbeddingResponse:
+    def _parse_embeddings(self, response: Reply, texts: int) -> EmbeddingResponse:
+        """One batch's reply; exactly one vector per text, or a :class:`GatewayError`."""
         from cf_gateway_core.wire import embeddings
 
         body = load_json(response.content)
         parsed: EmbeddingResponse = embeddings.parse_response(body)
+        if len(parsed.vectors) != texts:
+            raise GatewayError(
+                f"the gateway returned {len(parsed.vectors)} embedding vectors for {texts} "
+                "texts; the vectors cannot be matched to the texts."
+            )
         return replace(parsed, gateway=gateway_metadata(response.headers, body))
 
     def _embed_batches(self, request: EmbeddingRequest) -> list[EmbeddingRequest]:

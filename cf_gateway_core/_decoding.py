@@ -181,3 +181,8 @@ def load_json(content: bytes) -> Any:
         raise GatewayError(
             f"The gateway returned a body that is not JSON: {content[:200]!r}"
         ) from exc
+    except RecursionError:
+        raise GatewayError(
+            "The gateway returned JSON nested too deeply to read "
+            f"({len(content)} bytes starting {content[:40]!r})."
+        ) from None

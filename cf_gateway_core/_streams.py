@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING
 
-from cf_gateway_core._base import Prepared, Reply, gateway_metadata
+from cf_gateway_core._base import Prepared, gateway_metadata
 from cf_gateway_core._decoding import StreamDecoding, coalesce
 from cf_gateway_core._lazy import LazyModule
 from cf_gateway_core._quirks import empty_native_result, without_stream
+from cf_gateway_core._replies import is_sse, read_errors
 from cf_gateway_core.events import (
     StreamAccumulator,
     StreamEvent,
@@ -28,11 +29,6 @@ else:
     httpx = LazyModule("httpx", globals())
 
 __all__ = ["AsyncEventStream", "EventStream"]
-
-
-def _is_sse(response: Reply) -> bool:
-    content_type: str = response.headers.get("content-type", "")
-    return content_type.startswith("text/event-stream")
 
 
 class EventStream:
@@ -103,21 +99,17 @@ class EventStream:
             self.gateway = gateway_metadata(response.headers)
             state = StreamDecoding(self._prepared.route, self.gateway)
             self.accumulator = state.accumulator
-            if not _is_sse(response):
-                content = response.read()
+            if not is_sse(response):
+                content = response.content  # read (and retried) by _send
                 if empty_native_result(self._prepared, content):
                     # GPT-OSS answers a native stream with an empty JSON result (_quirks).
-                    again = self._client._send(without_stream(self._prepared))
-                    try:
-                        content = again.read()
-                    finally:
-                        again.close()
+                    content = self._client._send(without_stream(self._prepared)).content
                 yield state.from_json(content)
                 return
             try:
                 for chunk in response.iter_bytes():
                     yield from state.feed_read(chunk)
-            except httpx.TransportError as exc:
+            except read_errors() as exc:
                 raise state.broken(exc) from exc
             yield state.finish()
         finally:
@@ -180,21 +172,18 @@ class AsyncEventStream:
             self.gateway = gateway_metadata(response.headers)
             state = StreamDecoding(self._prepared.route, self.gateway)
             self.accumulator = state.accumulator
-            if not _is_sse(response):
-                content = await response.aread()
+            if not is_sse(response):
+                content = response.content  # read (and retried) by _send
                 if empty_native_result(self._prepared, content):
                     again = await self._client._send(without_stream(self._prepared))
-                    try:
-                        content = await again.aread()
-                    finally:
-                        await again.aclose()
+                    content = again.content
                 yield state.from_json(content)
                 return
             try:
                 async for chunk in response.aiter_bytes():
                     for batch in state.feed_read(chunk):
                         yield batch
-            except httpx.TransportError as exc:
+            except read_errors() as exc:
                 raise state.broken(exc) from exc
             yield state.finish()
         finally:

@@ -25,6 +25,7 @@ from cf_gateway_core._base import (
 from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
 from cf_gateway_core._lazy import LazyModule
 from cf_gateway_core._loops import PerLoop
+from cf_gateway_core._replies import read_error, read_errors, streams_body, unexpected_status
 from cf_gateway_core._streams import AsyncEventStream, EventStream
 from cf_gateway_core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, GatewayConfig
 from cf_gateway_core.errors import (
@@ -99,12 +100,7 @@ class GatewayClient(SyncBeyondChat):
         prepared = self._prepare_chat(
             request, stream=False, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
-        response = self._send(prepared)
-        try:
-            response.read()
-        finally:
-            response.close()
-        return self._parse_chat(prepared, response)
+        return self._parse_chat(prepared, self._send(prepared))
 
     def stream(
         self,
@@ -132,11 +128,7 @@ class GatewayClient(SyncBeyondChat):
         parts = []
         for batch in self._embed_batches(request):
             response = self._send(self._prepare_embed(batch, route, options))
-            try:
-                response.read()
-            finally:
-                response.close()
-            parts.append(self._parse_embeddings(response))
+            parts.append(self._parse_embeddings(response, len(batch.texts)))
         return self._merge_embeddings(parts)
 
     def _send(self, prepared: Prepared) -> httpx.Response:
@@ -149,25 +141,36 @@ class GatewayClient(SyncBeyondChat):
             timeout=self._timeout,
         )
         attempt = 0
+        error: GatewayError | None
+        cause: Exception | None
         while True:
-            cause: BaseException | None = None
             try:
                 response = self._http.send(request, stream=True)
             except httpx.TransportError as exc:
-                error: GatewayError = transport_error(exc)
-                cause = exc
+                error, cause = transport_error(exc), exc
             else:
-                if response.status_code < 400:
+                if streams_body(prepared, response):
                     return response
-                try:
-                    content = response.read()
-                except httpx.TransportError as exc:
-                    content = f"(error body unreadable: {type(exc).__name__})".encode()
-                finally:
-                    response.close()
-                error = self._status_error(response, content)
+                error, cause = self._receive(response)
+                if error is None:
+                    return response
+            assert error is not None
             time.sleep(self._give_up_or_wait(attempt, error, cause))
             attempt += 1
+
+    def _receive(self, response: httpx.Response) -> tuple[GatewayError | None, Exception | None]:
+        """Read the body; the error it makes (``None`` for a usable 2xx) and its cause."""
+        try:
+            content = response.read()
+        except read_errors() as exc:
+            if response.status_code < 400:
+                return read_error(exc), exc
+            content = f"(error body unreadable: {type(exc).__name__})".encode()
+        finally:
+            response.close()
+        if response.status_code >= 400:
+            return self._status_error(response, content), None
+        return unexpected_status(response), None
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -249,12 +252,7 @@ class AsyncGatewayClient(AsyncBeyondChat):
         prepared = self._prepare_chat(
             request, stream=False, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
-        response = await self._send(prepared)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return self._parse_chat(prepared, response)
+        return self._parse_chat(prepared, await self._send(prepared))
 
     def stream(
         self,
@@ -282,36 +280,43 @@ class AsyncGatewayClient(AsyncBeyondChat):
         parts = []
         for batch in self._embed_batches(request):
             response = await self._send(self._prepare_embed(batch, route, options))
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-            parts.append(self._parse_embeddings(response))
+            parts.append(self._parse_embeddings(response, len(batch.texts)))
         return self._merge_embeddings(parts)
 
     async def _send(self, prepared: Prepared) -> AsyncReply:
         """Async twin of :meth:`GatewayClient._send`."""
         io = self._user_io or await self._loop_io.get()
         attempt = 0
+        error: GatewayError | None
+        cause: Exception | None
         while True:
-            cause: BaseException | None = None
             try:
                 response = await io.send(prepared)
             except httpx.TransportError as exc:
-                error: GatewayError = transport_error(exc)
-                cause = exc
+                error, cause = transport_error(exc), exc
             else:
-                if response.status_code < 400:
+                if streams_body(prepared, response):
                     return response
-                try:
-                    content = await response.aread()
-                except httpx.TransportError as exc:
-                    content = f"(error body unreadable: {type(exc).__name__})".encode()
-                finally:
-                    await response.aclose()
-                error = self._status_error(response, content)
+                error, cause = await self._receive(response)
+                if error is None:
+                    return response
+            assert error is not None
             await asyncio.sleep(self._give_up_or_wait(attempt, error, cause))
             attempt += 1
+
+    async def _receive(self, response: AsyncReply) -> tuple[GatewayError | None, Exception | None]:
+        """Async twin of :meth:`GatewayClient._receive`."""
+        try:
+            content = await response.aread()
+        except read_errors() as exc:
+            if response.status_code < 400:
+                return read_error(exc), exc
+            content = f"(error body unreadable: {type(exc).__name__})".encode()
+        finally:
+            await response.aclose()
+        if response.status_code >= 400:
+            return self._status_error(response, content), None
+        return unexpected_status(response), None
 
     async def aclose(self) -> None:
         """Close the connections of the running event loop (those of other loops close when

@@ -111,14 +111,22 @@ def _unwrap(body: Any) -> Mapping[str, Any]:
 
 
 def _openai_vectors(data: list[Mapping[str, Any]]) -> list[list[float]]:
-    # Sort by "index" (an OpenAI list may come in any order); a missing index keeps position.
-    keyed = []
-    for position, item in enumerate(data):
-        index = item.get("index")
-        valid = isinstance(index, int) and not isinstance(index, bool)
-        keyed.append((index if valid else position, position, item))
-    keyed.sort(key=lambda entry: (entry[0], entry[1]))
-    return [_vector(item.get("embedding")) for _, _, item in keyed]
+    """Vectors sorted by ``index`` (an OpenAI list may come in any order); without any index
+    they keep their position. Indexes must be exactly ``0 … n-1``: a duplicate, missing or extra
+    index would pair a text with another text's vector."""
+    raw = [item.get("index") for item in data]
+    if all(index is None for index in raw):
+        return [_vector(item.get("embedding")) for item in data]
+    indexes = [i if isinstance(i, int) and not isinstance(i, bool) else -1 for i in raw]
+    if sorted(indexes) != list(range(len(data))):
+        shown = ", ".join(map(repr, raw[:20])) + (", …" if len(raw) > 20 else "")
+        raise GatewayError(
+            f"embeddings reply holds {len(data)} vectors whose indexes are not 0 to "
+            f"{len(data) - 1} exactly once each (got {shown}); the vectors cannot be matched "
+            "to the texts."
+        )
+    by_index = sorted(zip(indexes, data, strict=True), key=lambda pair: pair[0])
+    return [_vector(item.get("embedding")) for _, item in by_index]
 
 
 def _native_vectors(data: list[Any], shape: Any) -> list[list[float]]:

@@ -127,8 +127,21 @@ def test_parse_response_openai_list_wrapped_in_result() -> None:
 
 
 def test_parse_response_openai_list_without_index_keeps_order() -> None:
-    body = {"data": [{"embedding": [1]}, {"embedding": [2]}, {"embedding": [0], "index": 0}]}
-    assert parse_response(body).vectors == [[1.0], [0.0], [2.0]]
+    body = {"data": [{"embedding": [1]}, {"embedding": [2]}]}
+    assert parse_response(body).vectors == [[1.0], [2.0]]
+
+
+@pytest.mark.parametrize(
+    "indexes",
+    [[None, None, 0], [0, 0, 1], [0, 1, 3], [1, 2, 3], [0, True, 2], [0, "1", 2]],
+)
+def test_parse_response_openai_list_with_unmatched_indexes_is_refused(indexes: list[Any]) -> None:
+    data = [{"embedding": [float(n)], "index": i} for n, i in enumerate(indexes)]
+    for item in data:
+        if item["index"] is None:
+            del item["index"]
+    with pytest.raises(GatewayError, match="cannot be matched"):
+        parse_response({"data": data})
 
 
 def test_parse_response_usage_without_total_uses_prompt_tokens() -> None:
