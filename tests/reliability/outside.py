@@ -2,7 +2,8 @@
 
 :func:`fault_process` starts ``tests.reliability.fault_process`` as a separate Python process
 (raw HTTP/1.1 on 127.0.0.1) and stops it by its own pid. :data:`SURFACES` holds one caller per
-public surface — the core clients (sync, async, async with ``fast_transport``), LangChain
+public surface — the core clients (sync; async on its default aiohttp path and through a
+caller-owned ``httpx.AsyncClient``), LangChain
 (``invoke``/``stream``, ``ainvoke``/``astream``) and LlamaIndex (``chat``/``stream_chat``,
 ``achat``/``astream_chat``) — each returning the reply's text, or raising what the user sees.
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from llama_index.core.llms import ChatMessage
 
 from cf_gateway_core import (
@@ -130,8 +132,8 @@ def _core_sync(call: Call) -> str:
             return events.result().text
 
 
-async def _core_async_run(call: Call, fast_transport: bool) -> str:
-    client = fast(AsyncGatewayClient(fast_transport=fast_transport, **call.settings))
+async def _core_async_run(call: Call, http: httpx.AsyncClient | None) -> str:
+    client = fast(AsyncGatewayClient(http_client=http, **call.settings))
     async with client:
         if not call.stream:
             return (await client.chat(call.request(), endpoint=call.endpoint)).text
@@ -141,12 +143,21 @@ async def _core_async_run(call: Call, fast_transport: bool) -> str:
             return events.result().text
 
 
+async def _closing(call: Call, own_httpx: bool) -> str:
+    http = httpx.AsyncClient(timeout=call.timeout) if own_httpx else None
+    try:
+        return await _core_async_run(call, http)
+    finally:
+        if http is not None:
+            await http.aclose()
+
+
 def _core_async(call: Call) -> str:
-    return asyncio.run(_core_async_run(call, False))
+    return asyncio.run(_closing(call, False))
 
 
-def _core_fast(call: Call) -> str:
-    return asyncio.run(_core_async_run(call, True))
+def _core_httpx(call: Call) -> str:
+    return asyncio.run(_closing(call, True))
 
 
 def _lc_model(call: Call) -> ChatCloudflareAIGateway:
@@ -206,7 +217,7 @@ def _li_async(call: Call) -> str:
 SURFACES: dict[str, Callable[[Call], str]] = {
     "core-sync": _core_sync,
     "core-async": _core_async,
-    "core-async-fast": _core_fast,
+    "core-async-httpx": _core_httpx,
     "langchain-sync": _lc_sync,
     "langchain-async": _lc_async,
     "llamaindex-sync": _li_sync,

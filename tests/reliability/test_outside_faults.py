@@ -1,6 +1,7 @@
 """README promises checked the way an outside tester checks them: a fault server in a separate
 process speaking raw HTTP/1.1 (``fault_process``), every case through the core clients and both
-adapters, sync and async (and the core's ``fast_transport``). See docs/reliability.md."""
+adapters, sync and async (the async core on its default aiohttp path and on httpx). See
+docs/reliability.md."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ _BODY_FAULTS: dict[str, tuple[type[GatewayError], bool]] = {
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream-answered-with-json"])
-@pytest.mark.parametrize("surface", ["core-sync", "core-async", "core-async-fast"])
+@pytest.mark.parametrize("surface", ["core-sync", "core-async", "core-async-httpx"])
 @pytest.mark.parametrize("fault", _BODY_FAULTS)
 def test_a_body_that_fails_after_good_headers_is_typed_and_retried(
     server: FaultProcess, fault: str, surface: str, stream: bool
