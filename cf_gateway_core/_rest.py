@@ -214,12 +214,7 @@ class SyncFetch(BaseClient):
         def _send(self, prepared: Prepared) -> httpx.Response: ...
 
     def _fetch(self, prepared: Prepared) -> Fetched:
-        response = self._send(prepared)
-        try:
-            response.read()
-        finally:
-            response.close()
-        return Fetched(response)
+        return Fetched(self._send(prepared))  # _send reads a non-stream body (and retries it)
 
 
 class AsyncFetch(BaseClient):
@@ -230,9 +225,4 @@ class AsyncFetch(BaseClient):
         async def _send(self, prepared: Prepared) -> AsyncReply: ...
 
     async def _fetch(self, prepared: Prepared) -> Fetched:
-        response = await self._send(prepared)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return Fetched(response)
+        return Fetched(await self._send(prepared))  # _send reads the body (and retries it)
