@@ -58,7 +58,7 @@ class Client:
 
     name: str
     api: str  # chat_completions | messages | run
-    group: str  # floor | ours | peer | ref
+    group: str  # floor | thin | ours | peer | ref
     framework: str | None  # langchain | llamaindex | None
     import_stmt: str
     build: Callable[[str], Any]  # server root URL -> object
@@ -224,10 +224,13 @@ def _floor(api: str) -> Client:
 class AiohttpRaw:
     """Reference: aiohttp with no httpx on top (the async ceiling of a Python client)."""
 
-    def __init__(self, root: str) -> None:
-        self.url = ai_base(root) + _FLOOR_PATHS["chat_completions"]
-        self.data = json.dumps(_floor_payload("chat_completions")).encode()
+    def __init__(self, root: str, api: str) -> None:
+        self.api = api
+        self.url = ai_base(root) + _FLOOR_PATHS[api]
+        self.data = json.dumps(_floor_payload(api)).encode()
         self.headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+        if api == "messages":
+            self.headers["anthropic-version"] = "2023-06-01"
         self.session: Any = None
 
     async def ainvoke(self) -> str:
@@ -236,23 +239,62 @@ class AiohttpRaw:
         if self.session is None:
             self.session = aiohttp.ClientSession()
         async with self.session.post(self.url, data=self.data, headers=self.headers) as resp:
-            return _floor_text("chat_completions", json.loads(await resp.read()))
+            return _floor_text(self.api, json.loads(await resp.read()))
 
 
-def _aiohttp_ref() -> Client:
+def _aiohttp_ref(api: str) -> Client:
     return Client(
-        name="ref: raw aiohttp, chat_completions",
-        api="chat_completions",
+        name=f"ref: raw aiohttp, {api}",
+        api=api,
         group="ref",
         framework=None,
         import_stmt="import aiohttp",
-        build=AiohttpRaw,
+        build=lambda root: AiohttpRaw(root, api),
         invoke=_unsupported("async reference only"),
         stream=_unsupported("async reference only"),
         ainvoke=lambda c: c.ainvoke(),
         tools=None,
         scenarios=frozenset({"async"}),
     )
+
+
+# --------------------------------------------------------------------------- thinnest adapters
+
+THIN_NAMES = {
+    "langchain": "thin: LangChain BaseChatModel over raw httpx/aiohttp, {api}",
+    "llamaindex": "thin: LlamaIndex CustomLLM over raw httpx/aiohttp, {api}",
+}
+
+
+def _thin(framework: str, api: str) -> Client:
+    """The thinnest adapter of ``framework`` (``thin.py``): the limit for our rows."""
+    name = THIN_NAMES[framework].format(api=api)
+    if framework == "langchain":
+
+        def build_lc(root: str) -> Any:
+            import thin
+
+            return thin.thin_langchain(root, api)
+
+        return _lc(name, api, "thin", FRAMEWORK_IMPORTS[framework], build_lc, scenarios=_TIMED)
+
+    def build_li(root: str) -> Any:
+        import thin
+
+        return thin.thin_llamaindex(root, api)
+
+    return _li(
+        name,
+        api,
+        "thin",
+        FRAMEWORK_IMPORTS[framework],
+        build_li,
+        tools=_unsupported("a CustomLLM has no tool calling"),
+        scenarios=_TIMED,
+    )
+
+
+_TIMED = frozenset({"invoke", "stream", "async", "tools"})
 
 
 def _unsupported(reason: str) -> Callable[[Any], Any]:
@@ -290,10 +332,22 @@ def _lc_tool() -> Any:
     return get_weather
 
 
+_BOUND: dict[int, Any] = {}  # id(model) -> (model, its tool-bound runnable or LLM tool)
+
+
+def _prepared(model: Any, make: Callable[[Any], Any]) -> Any:
+    """What ``make`` builds for ``model`` (tool objects, a tool-bound model), built on the first
+    call only: the scenario's warm-up, outside the timed rounds, as an app builds its tools once."""
+    entry = _BOUND.get(id(model))
+    if entry is None or entry[0] is not model:
+        entry = _BOUND[id(model)] = (model, make(model))
+    return entry[1]
+
+
 def _lc_tools(model: Any) -> str:
     from langchain_core.messages import HumanMessage, ToolMessage
 
-    bound = model.bind_tools([_lc_tool()])
+    bound = _prepared(model, lambda m: m.bind_tools([_lc_tool()]))
     history: list[Any] = [HumanMessage(PROMPT)]
     reply = bound.invoke(history)
     if not reply.tool_calls:
@@ -358,7 +412,7 @@ def _li_tools(llm: Any) -> str:
         """Current weather for a city."""
         return "21 C"
 
-    tool = FunctionTool.from_defaults(fn=get_weather)
+    tool = _prepared(llm, lambda _: FunctionTool.from_defaults(fn=get_weather))
     history = _li_messages()
     reply = llm.chat_with_tools([tool], chat_history=history)
     calls = llm.get_tool_calls_from_response(reply, error_on_no_tool_call=True)
@@ -445,6 +499,73 @@ def _ours(framework: str, api: str) -> Client:
 
 
 _ALL = frozenset({"invoke", "stream", "async", "tools", "import", "rss"})
+
+NO_PROXY_VALUE = "localhost,127.0.0.1,.internal"
+
+
+class _NoProxyScope:
+    """``NO_PROXY`` set in the environment while any call of the row is in flight (rows run one
+    at a time), the way a container or CI job sets it for the whole process."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+
+    def __enter__(self) -> None:
+        import os
+
+        if not self.depth:
+            os.environ["NO_PROXY"] = NO_PROXY_VALUE
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        self.depth -= 1
+        if not self.depth:
+            os.environ.pop("NO_PROXY", None)
+
+
+def _with_no_proxy(client: Client) -> Client:
+    """``client`` with ``NO_PROXY`` set around building it and around each of its calls."""
+    scope = _NoProxyScope()
+
+    def build(root: str) -> Any:
+        with scope:
+            return client.build(root)
+
+    def invoke(obj: Any) -> str:
+        with scope:
+            return client.invoke(obj)
+
+    def stream(obj: Any) -> Iterator[str]:
+        with scope:
+            yield from client.stream(obj)
+
+    async def ainvoke(obj: Any) -> str:
+        assert client.ainvoke is not None
+        with scope:
+            return await client.ainvoke(obj)
+
+    def tools(obj: Any) -> str:
+        assert client.tools is not None
+        with scope:
+            return client.tools(obj)
+
+    return Client(
+        name=client.name + " + NO_PROXY",
+        api=client.api,
+        group=client.group,
+        framework=client.framework,
+        import_stmt=client.import_stmt,
+        build=build,
+        invoke=invoke,
+        stream=stream,
+        ainvoke=ainvoke,
+        tools=tools,
+        note=f"NO_PROXY={NO_PROXY_VALUE} in the environment (no proxy variable applies)",
+        scenarios=_TIMED,
+    )
+
 
 # --------------------------------------------------------------------------- peers
 
@@ -557,15 +678,22 @@ def all_clients() -> list[Client]:
         _floor("messages"),
         _floor("run"),
         *(
+            _thin(framework, api)
+            for framework in ("langchain", "llamaindex")
+            for api in ("chat_completions", "messages", "run")
+        ),
+        *(
             _ours(framework, api)
             for framework in ("lc", "li")
             for api in ("chat_completions", "messages", "run")
         ),
+        _with_no_proxy(_ours("lc", "chat_completions")),
+        _with_no_proxy(_ours("li", "chat_completions")),
         _lc_cloudflare("chat_completions"),
         _lc_cloudflare("run"),
         _chat_openai(),
         _chat_anthropic(),
         _openai_like(),
         _li_gateway(),
-        _aiohttp_ref(),
+        *(_aiohttp_ref(api) for api in ("chat_completions", "messages", "run")),
     ]

@@ -16,11 +16,17 @@ Paths answered (any account id, any gateway id):
 - ``POST /client/v4/accounts/{id}/ai/v1/embeddings``         OpenAI embeddings list
 - ``POST /v1/{account}/{gateway}``                           universal endpoint (OpenAI JSON)
 
-A body with ``"stream": true`` gets ``--chunks`` text frames (default 1000); a body with tool
-definitions and no tool result gets one tool call (``get_weather``); otherwise a short text reply.
+A body with ``"stream": true`` gets ``--chunks`` text frames (default 1000), sent the way the
+gateway sends them: ``Transfer-Encoding: chunked``, **one SSE event per HTTP chunk**, each chunk
+its own write (the loop yields between events, so they leave as separate TCP segments whenever
+the client keeps up). Under the path prefix ``/paced`` (a client whose base URL starts with
+``http://127.0.0.1:PORT/paced``) a stream has ``--paced-chunks`` events spaced ``--pace-ms``
+apart, as a model producing tokens would send them. A body with tool definitions and no tool
+result gets one tool call (``get_weather``); otherwise a short text reply.
 
-Run: ``python benchmarks/fake_server.py [--port 0] [--chunks 1000]``; it prints ``PORT <n>`` on
-stdout once listening and stops when its standard input closes (so it never outlives the runner).
+Run: ``python benchmarks/fake_server.py [--port 0] [--chunks 1000] [--paced-chunks 200]
+[--pace-ms 1]``; it prints ``PORT <n>`` on stdout once listening and stops when its standard
+input closes (so it never outlives the runner).
 """
 
 from __future__ import annotations
@@ -67,8 +73,19 @@ def _json(value: Any) -> bytes:
     return _http(_dumps(value), b"application/json")
 
 
-def _sse(frames: list[bytes]) -> bytes:
-    return _http(b"".join(frames), b"text/event-stream; charset=utf-8")
+SSE_HEAD = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
+    b"transfer-encoding: chunked\r\n" + GATEWAY_HEADERS + b"connection: keep-alive\r\n\r\n"
+)
+SSE_END = b"0\r\n\r\n"
+
+
+def _sse(frames: list[bytes]) -> list[bytes]:
+    """The stream's writes: the head, then one HTTP chunk per SSE event (the last with the
+    terminating zero-length chunk)."""
+    chunks = [b"%x\r\n%s\r\n" % (len(frame), frame) for frame in frames]
+    chunks[-1] += SSE_END
+    return [SSE_HEAD, *chunks]
 
 
 def _token(i: int) -> str:
@@ -237,27 +254,25 @@ def _embeddings() -> dict[str, Any]:
 # --------------------------------------------------------------------------- the server
 
 
-class Replies:
-    """All reply bytes, computed once: ``table[api][kind]`` with kind text/tool/stream."""
+PACED = b"/paced"
 
-    def __init__(self, chunks: int) -> None:
-        self.table: dict[str, dict[str, bytes]] = {
-            "openai": {
-                "text": _json(_openai_text()),
-                "tool": _json(_openai_tool()),
-                "stream": _sse(_openai_stream(chunks)),
-            },
-            "anthropic": {
-                "text": _json(_anthropic_text()),
-                "tool": _json(_anthropic_tool()),
-                "stream": _sse(_anthropic_stream(chunks)),
-            },
-            "run": {
-                "text": _json(_run_text()),
-                "tool": _json(_run_tool()),
-                "stream": _sse(_run_stream(chunks)),
-            },
+
+class Replies:
+    """All reply bytes, computed once: ``table[api][kind]`` with kind text/tool/stream, and the
+    paced streams (``paced[api]``)."""
+
+    def __init__(self, chunks: int, paced_chunks: int, pace_s: float) -> None:
+        streams = {"openai": _openai_stream, "anthropic": _anthropic_stream, "run": _run_stream}
+        self.table: dict[str, dict[str, Any]] = {
+            "openai": {"text": _json(_openai_text()), "tool": _json(_openai_tool())},
+            "anthropic": {"text": _json(_anthropic_text()), "tool": _json(_anthropic_tool())},
+            "run": {"text": _json(_run_text()), "tool": _json(_run_tool())},
         }
+        self.paced: dict[str, list[bytes]] = {}
+        for api, frames in streams.items():
+            self.table[api]["stream"] = _sse(frames(chunks))
+            self.paced[api] = _sse(frames(paced_chunks))
+        self.pace_s = pace_s
         self.embeddings = _json(_embeddings())
         self.not_found = _http(
             _dumps({"success": False, "errors": [{"code": 7000, "message": "No route"}]}),
@@ -279,41 +294,52 @@ class Replies:
             return "openai"  # the universal endpoint answers with the provider's own body
         return None
 
-    def reply(self, method: bytes, path: bytes, body: bytes) -> bytes:
+    def reply(self, method: bytes, path: bytes, body: bytes) -> tuple[Any, float]:
+        """The reply (bytes, or a stream's list of writes) and the pause between events."""
         if method == b"GET" and path.startswith(b"/__stats"):
             cpu = time.process_time() - self.started_cpu
-            return _json({"requests": self.requests, "cpu_s": cpu})
+            return _json({"requests": self.requests, "cpu_s": cpu}), 0.0
         self.requests += 1
+        paced = path.startswith(PACED + b"/")
+        if paced:
+            path = path[len(PACED) :]
         if path.endswith(b"/embeddings"):
-            return self.embeddings
+            return self.embeddings, 0.0
         api = self.api(path)
         if api is None:
-            return self.not_found
+            return self.not_found, 0.0
         replies = self.table[api]
         if _STREAM_RE.search(body):
-            return replies["stream"]
+            return (self.paced[api], self.pace_s) if paced else (replies["stream"], 0.0)
         if _TOOLS_RE.search(body) and not _TOOL_RESULT_RE.search(body):
-            return replies["tool"]
-        return replies["text"]
+            return replies["tool"], 0.0
+        return replies["text"], 0.0
 
 
 class HTTPProtocol(asyncio.Protocol):
-    """HTTP/1.1 keep-alive; pipelining-safe; ``Content-Length`` or chunked request bodies."""
+    """HTTP/1.1 keep-alive; ``Content-Length`` or chunked request bodies; a stream is written
+    event by event (the next request on the connection waits until it has ended)."""
 
-    __slots__ = ("buffer", "replies", "transport")
+    __slots__ = ("buffer", "replies", "streaming", "task", "transport")
 
     def __init__(self, replies: Replies) -> None:
         self.replies = replies
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
+        self.streaming = False
+        self.task: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.streaming:
+            self.serve()
+
+    def serve(self) -> None:
         buffer = self.buffer
-        buffer += data
         while True:
             end = buffer.find(b"\r\n\r\n")
             if end < 0:
@@ -339,10 +365,32 @@ class HTTPProtocol(asyncio.Protocol):
             method, path, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
             transport = self.transport
             assert transport is not None
-            transport.write(self.replies.reply(method.upper(), path, body))
-            if b"\r\nconnection: close" in head:
+            reply, pace = self.replies.reply(method.upper(), path, body)
+            close = b"\r\nconnection: close" in head
+            if isinstance(reply, list):
+                self.streaming = True
+                self.task = asyncio.ensure_future(self.stream(reply, pace, close))
+                return
+            transport.write(reply)
+            if close:
                 transport.close()
                 return
+
+    async def stream(self, writes: list[bytes], pace: float, close: bool) -> None:
+        """One write per event; between events, a pause (paced) or one turn of the loop."""
+        transport = self.transport
+        assert transport is not None
+        transport.write(writes[0])
+        for chunk in writes[1:]:
+            await asyncio.sleep(pace)
+            if transport.is_closing():
+                return  # the client went away mid-stream
+            transport.write(chunk)
+        self.streaming = False
+        if close:
+            transport.close()
+        elif self.buffer:
+            self.serve()
 
 
 def _dechunk(buffer: bytearray, at: int) -> tuple[bytes, int] | None:
@@ -362,10 +410,10 @@ def _dechunk(buffer: bytearray, at: int) -> tuple[bytes, int] | None:
         at = start + size + 2
 
 
-async def serve(port: int, chunks: int) -> None:
+async def serve(port: int, chunks: int, paced_chunks: int, pace_s: float) -> None:
     """Listen on 127.0.0.1:port until standard input closes."""
     loop = asyncio.get_running_loop()
-    replies = Replies(chunks)
+    replies = Replies(chunks, paced_chunks, pace_s)
     server = await loop.create_server(
         lambda: HTTPProtocol(replies), "127.0.0.1", port, backlog=4096, reuse_address=True
     )
@@ -386,8 +434,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--chunks", type=int, default=1000, help="text frames per stream")
+    parser.add_argument("--paced-chunks", type=int, default=200, help="text frames, paced")
+    parser.add_argument("--pace-ms", type=float, default=1.0, help="pause between paced events")
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.chunks))
+    asyncio.run(serve(args.port, args.chunks, args.paced_chunks, args.pace_ms / 1000))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
 """Run the benchmark: every client, every scenario, interleaved round by round, in one run.
 
-    python benchmarks/run.py            # the full run (about 8 minutes on 2 cores)
-    python benchmarks/run.py --quick    # a smoke run (under a minute)
+    python benchmarks/run.py --quick    # a smoke run (about a minute), writes nothing
+    python benchmarks/run.py            # the full interleaved run (about 10 minutes on 2 cores)
     python benchmarks/run.py --update-readme   # full run, then splice the tables into README.md
+    python benchmarks/run.py --quick --only "gpt"   # only rows whose name contains the text
+                                                    # (floors and thin adapters always run)
 
-It starts ``fake_server.py`` in a subprocess, builds every client of ``clients.py``, checks each
-with one call, then runs the scenarios. Within a scenario each round visits every client once, in
+Run the full one on a quiet machine (nothing else using the CPUs: on a shared machine every
+figure moves), from a virtualenv with the peers installed (``benchmarks/README.md``,
+"Reproduce"). It starts ``fake_server.py`` in a subprocess, builds every client of ``clients.py``
+(and ``thin.py``, the thinnest adapter of each framework), checks each with one call, then runs
+the scenarios. Within a scenario each round visits every client once, in
 an order rotated every round, so slow drift of the machine hits all clients alike. Each figure is
 the median over rounds with its spread (interquartile range, or min–max for fewer than 5 rounds),
 and each ratio is to the raw-httpx floor of the same API measured in the same run. Import time and
@@ -47,10 +52,13 @@ MARK_END = "<!-- results:end -->"
 class Settings:
     """How much of each scenario to run."""
 
-    invoke_rounds: int = 11
+    invoke_rounds: int = 9
     invoke_calls: int = 30
     stream_rounds: int = 9
     stream_chunks: int = 1000
+    paced_rounds: int = 3
+    paced_chunks: int = 200
+    pace_ms: float = 1.0
     async_rounds: int = 3
     async_requests: int = 300
     tools_rounds: int = 7
@@ -64,6 +72,8 @@ QUICK = Settings(
     invoke_rounds=2,
     invoke_calls=5,
     stream_rounds=2,
+    paced_rounds=1,
+    paced_chunks=50,
     async_rounds=1,
     async_requests=50,
     tools_rounds=1,
@@ -124,9 +134,13 @@ def _cell(series: Series | None, scale: float = 1.0, digits: int = 0) -> str:
 class Server:
     """The fake gateway in a subprocess; stops when this process closes its stdin."""
 
-    def __init__(self, chunks: int) -> None:
+    def __init__(self, s: Settings) -> None:
+        command = [
+            *(sys.executable, str(HERE / "fake_server.py"), "--chunks", str(s.stream_chunks)),
+            *("--paced-chunks", str(s.paced_chunks), "--pace-ms", str(s.pace_ms)),
+        ]
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "fake_server.py"), "--chunks", str(chunks)],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -234,20 +248,40 @@ def scenario_invoke(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, 
     return run_interleaved("invoke", live, s.invoke_rounds, measure)
 
 
+def _consume(client: C.Client, obj: Any) -> tuple[float, float, float, int]:
+    """Iterate one stream: wall time, time to the first chunk carrying text, this process's CPU
+    time, and the number of chunks with text."""
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    first = 0.0
+    chunks = 0
+    for text in client.stream(obj):
+        if text:
+            if not chunks:
+                first = time.perf_counter() - t0
+            chunks += 1
+    return time.perf_counter() - t0, first, time.process_time() - c0, chunks
+
+
 def scenario_stream(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, Series]:
+    """Streams of ``stream_chunks`` events sent back to back, one HTTP chunk each."""
+
     def measure(client: C.Client, obj: Any) -> tuple[float, dict[str, Any]]:
-        t0 = time.perf_counter()
-        first = 0.0
-        chunks = 0
-        for text in client.stream(obj):
-            if text:
-                if not chunks:
-                    first = time.perf_counter() - t0
-                chunks += 1
-        total = time.perf_counter() - t0
-        return total, {"ttfc": first, "chunks": chunks}
+        total, first, cpu, chunks = _consume(client, obj)
+        return total, {"ttfc": first, "chunks": chunks, "cpu_per_event": cpu / s.stream_chunks}
 
     return run_interleaved("stream", live, s.stream_rounds, measure)
+
+
+def scenario_paced(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, Series]:
+    """Streams of ``paced_chunks`` events ``pace_ms`` apart (a model producing tokens): the value
+    is the client's CPU time per event, what a stream costs the machine beside the wait."""
+
+    def measure(client: C.Client, obj: Any) -> tuple[float, dict[str, Any]]:
+        total, _, cpu, _ = _consume(client, obj)
+        return cpu / s.paced_chunks, {"wall": total}
+
+    return run_interleaved("paced stream", live, s.paced_rounds, measure)
 
 
 def scenario_tools(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, Series]:
@@ -418,14 +452,14 @@ def scenario_rss(names: list[str], root: str, repeats: int) -> dict[str, Series]
 
 
 def build_clients(
-    server: Server, wanted: list[C.Client]
+    root: str, wanted: list[C.Client]
 ) -> tuple[list[tuple[C.Client, Any]], dict[str, str]]:
     """Build every client and check it with one call; failures are kept with their reason."""
     live: list[tuple[C.Client, Any]] = []
     broken: dict[str, str] = {}
     for client in wanted:
         try:
-            obj = client.build(server.root)
+            obj = client.build(root)
             if "invoke" in client.scenarios:
                 text = client.invoke(obj)
                 if "Cloudflare" not in text:
@@ -449,6 +483,7 @@ def machine() -> dict[str, Any]:
     for dist in (
         "cf-gateway",
         "httpx",
+        "h11",
         "httpcore",
         "aiohttp",
         "langchain-core",
@@ -478,14 +513,21 @@ def machine() -> dict[str, Any]:
 
 def run(settings: Settings, only: str | None) -> dict[str, Any]:
     """Everything; returns the raw results."""
-    wanted = [c for c in C.all_clients() if not only or only in c.name or c.group == "floor"]
-    server = Server(settings.stream_chunks)
+    wanted = [
+        c
+        for c in C.all_clients()
+        if not only or only in c.name or c.group in ("floor", "thin", "ref")
+    ]
+    server = Server(settings)
     results: dict[str, Any] = {"machine": machine(), "settings": settings.__dict__}
     server_cost: dict[str, dict[str, float]] = {}
     try:
         print(f"fake server on {server.root}; building {len(wanted)} clients", flush=True)
-        live, broken = build_clients(server, wanted)
+        live, broken = build_clients(server.root, wanted)
         results["broken"] = broken
+        # The same clients once more, pointed at the paced streams (path prefix /paced).
+        streaming = [c for c, _ in live if "stream" in c.scenarios]
+        paced_live, _ = build_clients(server.root + "/paced", streaming)
         loop = event_loop()
         # Every client and framework is loaded in this one process, a heap no single user would
         # have: freezing it keeps full garbage collections (which would scan all of it) from
@@ -500,6 +542,7 @@ def run(settings: Settings, only: str | None) -> dict[str, Any]:
         for name, fn in (
             ("invoke", lambda: scenario_invoke(pick("invoke"), settings)),
             ("stream", lambda: scenario_stream(pick("stream"), settings)),
+            ("paced", lambda: scenario_paced(paced_live, settings)),
             ("tools", lambda: scenario_tools(pick("tools"), settings)),
             ("async50", lambda: scenario_async(pick("async"), settings, 50, loop)),
             ("async200", lambda: scenario_async(pick("async"), settings, 200, loop)),
