@@ -135,7 +135,7 @@ def _floor_delta(api: str, frame: dict[str, Any]) -> str:
 
 
 class Floor:
-    """Raw httpx, the way perf.md defines the floor: post + ``.json()``; stream + ``iter_lines``."""
+    """Raw httpx, the floor: post + ``.json()``; stream + ``iter_lines`` + ``json.loads``."""
 
     def __init__(self, root: str, api: str) -> None:
         import httpx
@@ -166,7 +166,7 @@ class Floor:
         import httpx
 
         if self.ahttp is None:
-            self.ahttp = httpx.AsyncClient()  # httpx's default limits, as perf.md
+            self.ahttp = httpx.AsyncClient()  # httpx's default limits
         response = await self.ahttp.post(self.url, json=self.payload, headers=self.headers)
         return _floor_text(self.api, response.json())
 
@@ -665,9 +665,9 @@ def _li_gateway() -> Client:
         build,
         note=(
             "its gateway URL is hard-coded, so it wraps an inner OpenAI(api_base=.../ai/v1); the "
-            "wrapper never intercepts (peers.md bug 14), so requests go to the inner LLM's URL"
+            "wrapper never intercepts its calls, so requests go to the inner LLM's URL"
         ),
-        tools=_unsupported("a plain LLM: no chat_with_tools (peers.md)"),
+        tools=_unsupported("a plain LLM: no chat_with_tools"),
     )
 
 
