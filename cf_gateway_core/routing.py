@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from cf_gateway_core.errors import GatewayConfigError
+from cf_gateway_core.profiles import get_profile
 
 __all__ = [
     "ENDPOINTS",
@@ -66,6 +67,10 @@ _FORBIDDEN: dict[ModelKind, frozenset[Endpoint]] = {
     ModelKind.ANTHROPIC: frozenset(),
     ModelKind.THIRD_PARTY: frozenset(),
 }
+
+# The endpoints a Responses-only model (ModelProfile.responses_only) can use — the catalogue's
+# "Request formats" (docs/gateway-2026.md).
+_RESPONSES_ONLY_ENDPOINTS = frozenset({Endpoint.RESPONSES, Endpoint.RUN})
 
 _PATHS: dict[Endpoint, str] = {
     Endpoint.CHAT_COMPLETIONS: "ai/v1/chat/completions",
@@ -173,13 +178,21 @@ def resolve_route(model: str, endpoint: str | Endpoint = "auto") -> Route:
     """
     ref = parse_model(model)
     value = endpoint.value if isinstance(endpoint, Endpoint) else endpoint
+    responses_only = get_profile(ref.id).responses_only
     if value == "auto":
-        chosen = _DEFAULT_ENDPOINT[ref.kind]
+        chosen = Endpoint.RESPONSES if responses_only else _DEFAULT_ENDPOINT[ref.kind]
     elif value in ENDPOINTS:
         chosen = Endpoint(value)
     else:
         raise GatewayConfigError(
             f"endpoint {value!r} is not known; pass endpoint= one of {', '.join(ENDPOINTS)}."
+        )
+    if responses_only and chosen not in _RESPONSES_ONLY_ENDPOINTS:
+        raise GatewayConfigError(
+            f"model {model!r} speaks only OpenAI's Responses API (the model table, after "
+            "Cloudflare's model catalogue, lists no Chat Completions or Messages format for it); "
+            f"endpoint={chosen.value!r} cannot serve it. Use endpoint='auto' or 'responses' "
+            "(/ai/v1/responses), or 'run' (/ai/run with a Responses-shaped input)."
         )
     if chosen in _FORBIDDEN[ref.kind]:
         raise GatewayConfigError(

@@ -41,12 +41,19 @@ class FakeGateway:
             (otherwise answer 500 saying no reply was queued).
         require_auth: answer 401 / code 10000 when the bearer token is missing (before any
             queued reply is used).
+        accept_any_model: answer any ``author/model`` id; by default a model the catalogue (the
+            model table's :func:`~cf_gateway_core.profiles.known_models`, plus what
+            :func:`~cf_gateway_core.profiles.register_profile` adds) does not list gets the
+            gateway's ``404`` / code 7003, as on the real gateway.
     """
 
-    def __init__(self, *, auto_reply: bool = True, require_auth: bool = True) -> None:
+    def __init__(
+        self, *, auto_reply: bool = True, require_auth: bool = True, accept_any_model: bool = False
+    ) -> None:
         """Create an empty fake."""
         self.auto_reply = auto_reply
         self.require_auth = require_auth
+        self.accept_any_model = accept_any_model
         self.requests: list[RecordedRequest] = []
         self._queues: dict[str | None, deque[Reply]] = {}
         self._lock = threading.Lock()
@@ -157,7 +164,12 @@ class FakeGateway:
             from cf_gateway_core.emulator._catalog import answer
 
             return answer(recorded)
-        return replies.default_reply(recorded, auto_reply=self.auto_reply, prompt_cache=cache)
+        return replies.default_reply(
+            recorded,
+            auto_reply=self.auto_reply,
+            prompt_cache=cache,
+            accept_any_model=self.accept_any_model,
+        )
 
     def _pop(self, endpoint: str | None) -> Reply | None:
         for key in (endpoint, None):

@@ -38,6 +38,12 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "--chunk-delay", type=float, default=0.0, metavar="SECONDS", help="pause between frames"
     )
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
+    parser.add_argument(
+        "--accept-any-model",
+        action="store_true",
+        help="answer any author/model id; by default a model the catalogue (the model table) "
+        "does not list gets the gateway's 404 / code 7003 'Model not found'",
+    )
 
 
 def _ready(server: EmulatorServer) -> None:
@@ -54,11 +60,18 @@ def _ready(server: EmulatorServer) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from cf_gateway_core.emulator.server import serve
+    from cf_gateway_core.testing import FakeGateway
 
     # With --debug the "cf_gateway" handler already shows these records.
     level = None if args.quiet or args.debug else logging.INFO
     with logging_to_stderr("cf_gateway.emulator", level), _sigterm_interrupts():
-        serve(host=args.host, port=args.port, chunk_delay=args.chunk_delay, ready=_ready)
+        serve(
+            FakeGateway(accept_any_model=args.accept_any_model),
+            host=args.host,
+            port=args.port,
+            chunk_delay=args.chunk_delay,
+            ready=_ready,
+        )
     print("cf-gateway emulator stopped.", file=sys.stderr, flush=True)
     return EXIT_OK
 

@@ -46,12 +46,17 @@ SSEItem = str | Mapping[str, Any] | tuple[str, Mapping[str, Any]]
 """One SSE frame: a raw data string (``"[DONE]"``), a JSON object, or ``(event name, object)``."""
 
 
+API_ACCOUNTS = "/client/v4/accounts/"
+"""Every API path starts so; the gateway answers any other path with its not-found reply."""
+
+
 def endpoint_of(path: str) -> tuple[str | None, str | None]:
     """``(account_id, endpoint)`` for a request path such as
-    ``/client/v4/accounts/abc/ai/v1/messages``; ``(None, None)`` when it is not an API path."""
-    _, sep, tail = path.partition("/accounts/")
-    if not sep:
+    ``/client/v4/accounts/abc/ai/v1/messages``; ``(None, None)`` when it is not an API path
+    (anything outside ``/client/v4/accounts/{id}/``, as on ``api.cloudflare.com``)."""
+    if not path.startswith(API_ACCOUNTS):
         return None, None
+    tail = path[len(API_ACCOUNTS) :]
     account, _, rest = tail.partition("/")
     rest = rest.rstrip("/")
     for prefix, name in ENDPOINT_PATHS.items():

@@ -57,6 +57,15 @@ from cf_gateway_core.emulator._script import (
     ScriptError,
     parse_script,
 )
+from cf_gateway_core.emulator._strict import (
+    MODEL_NOT_FOUND,
+    NO_SUCH_MODEL,
+    chat_usage_wanted,
+    drop_usage_chunks,
+    new_id,
+    not_in_catalogue,
+    responses_only_problem,
+)
 from cf_gateway_core.emulator.exchange import RecordedRequest, Reply
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.routing import ModelKind, parse_model
@@ -130,11 +139,23 @@ def _require(body: Mapping[str, Any], key: str, kind: type, what: str) -> Any:
     return value
 
 
-def _kind(model: str) -> ModelKind:
+def _kind(
+    model: str, ctx: _Context | None = None, refusal: tuple[int, int, str] = MODEL_NOT_FOUND
+) -> ModelKind:
     try:
-        return parse_model(model).kind
+        kind = parse_model(model).kind
     except GatewayConfigError:
-        raise _Rejected(404, 7003, f"Model not found: {model}") from None
+        kind = None
+    if kind is None or (ctx is not None and not_in_catalogue(model, ctx.accept_any_model)):
+        status, code, template = refusal
+        raise _Rejected(status, code, template.format(model=model))
+    return kind
+
+
+def _responses_only(model: str, api: str) -> None:
+    problem = responses_only_problem(model, api)
+    if problem is not None:
+        raise _Rejected(400, None, problem)
 
 
 # ----------------------------------------------------------------- chat endpoints
@@ -156,7 +177,10 @@ def _answer(
     answer = _cached(fmt, body, decide(prompt, model=model, seed=ctx.seed, script=ctx.script), ctx)
     build_json, build_frames = FORMATS[fmt]
     if body.get("stream") is True:
-        return Reply.sse(build_frames(answer, metadata))
+        frames = build_frames(answer, metadata)
+        if fmt == "openai_chat" and not chat_usage_wanted(body):
+            frames = drop_usage_chunks(frames)  # usage only when asked, as OpenAI (_strict)
+        return Reply.sse(frames)
     reply = build_json(answer, metadata)
     return Reply.json(wrap(reply) if wrap else reply)
 
@@ -181,7 +205,8 @@ def _chat_completions(body: Mapping[str, Any], ctx: _Context) -> Reply:
     model = _require(body, "model", str, "string")
     if not _require(body, "messages", list, "array"):
         raise _invalid("Invalid value at messages: Invalid input: expected a non-empty array")
-    metadata = _kind(model) is not ModelKind.WORKERS_AI
+    metadata = _kind(model, ctx) is not ModelKind.WORKERS_AI
+    _responses_only(model, "Chat Completions")
     return _answer("openai_chat", body, model, ctx, metadata=metadata)
 
 
@@ -198,12 +223,13 @@ def _check_anthropic(body: Mapping[str, Any]) -> None:
 
 def _messages(body: Mapping[str, Any], ctx: _Context) -> Reply:
     model = _require(body, "model", str, "string")
-    if _kind(model) is ModelKind.WORKERS_AI:
+    if _kind(model, ctx) is ModelKind.WORKERS_AI:
         # "Workers AI models (@cf/) do not support this schema" — docs/wire-notes.md §1.1 [C].
         raise _invalid(
             f"model {model} is a Workers AI model, which does not support the Anthropic Messages "
             "schema on /ai/v1/messages; use /ai/v1/chat/completions"
         )
+    _responses_only(model, "Anthropic Messages")
     _check_anthropic(body)
     return _answer("anthropic", body, model, ctx, metadata=True)
 
@@ -212,12 +238,12 @@ def _responses(body: Mapping[str, Any], ctx: _Context) -> Reply:
     model = _require(body, "model", str, "string")
     if not isinstance(body.get("input"), (str, list)):
         _require(body, "input", list, "string or array")
-    metadata = _kind(model) is not ModelKind.WORKERS_AI
+    metadata = _kind(model, ctx) is not ModelKind.WORKERS_AI
     return _answer("responses", body, model, ctx, metadata=metadata)
 
 
 def _native_run(model: str, body: Mapping[str, Any], ctx: _Context) -> Reply:
-    if _kind(model) is not ModelKind.WORKERS_AI:
+    if _kind(model, ctx, NO_SUCH_MODEL) is not ModelKind.WORKERS_AI:
         raise _Rejected(400, 5007, f"No such model {model} or task")
     if "text" in body and "messages" not in body and "prompt" not in body:
         return _native_embeddings(model, body)
@@ -229,8 +255,12 @@ def _native_run(model: str, body: Mapping[str, Any], ctx: _Context) -> Reply:
 def _universal_run(body: Mapping[str, Any], ctx: _Context) -> Reply:
     model = _require(body, "model", str, "string")
     inner = _require(body, "input", dict, "object")
-    fmt = _UNIVERSAL_FORMATS[_kind(model)]
-    if fmt == "anthropic":
+    fmt = _UNIVERSAL_FORMATS[_kind(model, ctx)]
+    if responses_only_problem(model, "") is not None:
+        fmt = "responses"  # a Responses-only model's run input is a Responses body
+        if not isinstance(inner.get("input"), (str, list)):
+            _require(inner, "input", list, "string or array")
+    elif fmt == "anthropic":
         _check_anthropic(inner)
     else:
         _require(inner, "messages", list, "array")
@@ -263,7 +293,7 @@ def _texts(body: Mapping[str, Any], key: str) -> list[str]:
 
 def _embeddings(body: Mapping[str, Any], ctx: _Context) -> Reply:
     model = _require(body, "model", str, "string")
-    _kind(model)
+    _kind(model, ctx)
     texts = _texts(body, "input")
     size = dimensions_for(model)
     if "dimensions" in body:
@@ -290,6 +320,7 @@ class _Context:
     script: Script | None
     seed: str
     cache: PromptCache | None = None
+    accept_any_model: bool = False
 
 
 _HANDLERS: dict[str, Callable[[Mapping[str, Any], _Context], Reply]] = {
@@ -324,19 +355,13 @@ def _seed(request: RecordedRequest) -> str:
     return hashlib.sha256(f"{request.path}\n{material}".encode()).hexdigest()
 
 
-def _uuid_like(seed: str, salt: str) -> str:
-    """A UUIDv7-shaped id (the gateway's log id format since 2026-10-08, §1.4)."""
-    h = hashlib.sha256(f"{seed}:{salt}".encode()).hexdigest()
-    variant = "89ab"[int(h[16], 16) % 4]
-    return f"{h[:8]}-{h[8:12]}-7{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
-
-
-def _gateway_headers(request: RecordedRequest, seed: str) -> dict[str, str]:
+def _gateway_headers(request: RecordedRequest) -> dict[str, str]:
     # Response headers — docs/wire-notes.md §3.2; no log id when logging is off (§3.1 [O]).
-    log_id = _uuid_like(seed, "log")
+    # Each reply gets its own ids (emulator/_strict.py); a caller's event id is echoed.
+    log_id = new_id()
     headers = {
         "cf-aig-cache-status": "MISS",
-        "cf-aig-event-id": request.headers.get("cf-aig-event-id") or _uuid_like(seed, "event"),
+        "cf-aig-event-id": request.headers.get("cf-aig-event-id") or new_id(),
         "cf-aig-request-id": log_id,
         "cf-aig-step": "0",
     }
@@ -354,7 +379,9 @@ def _scripted_error(script: ErrorScript, request: RecordedRequest) -> Reply:
     return Reply.error(script.status, code=script.code, message=message, headers=headers)
 
 
-def _reply(request: RecordedRequest, seed: str, cache: PromptCache | None) -> Reply:
+def _reply(
+    request: RecordedRequest, seed: str, cache: PromptCache | None, accept_any_model: bool
+) -> Reply:
     handler = _HANDLERS[str(request.endpoint)]
     raw = request.headers.get(HEADER)
     script = parse_script(raw) if raw is not None else None
@@ -363,11 +390,16 @@ def _reply(request: RecordedRequest, seed: str, cache: PromptCache | None) -> Re
     media = media_reply(request) if request.endpoint == "run" else None
     if media is not None:  # image, speech and rerank models (emulator/_media.py)
         return media
-    return handler(_body(request), _Context(request, script, seed, cache))
+    context = _Context(request, script, seed, cache, accept_any_model)
+    return handler(_body(request), context)
 
 
 def default_reply(
-    request: RecordedRequest, *, auto_reply: bool, prompt_cache: PromptCache | None = None
+    request: RecordedRequest,
+    *,
+    auto_reply: bool,
+    prompt_cache: PromptCache | None = None,
+    accept_any_model: bool = False,
 ) -> Reply:
     """The reply when nothing is queued (see the module docstring).
 
@@ -376,6 +408,8 @@ def default_reply(
         auto_reply: when False, answer 500 saying no reply was queued.
         prompt_cache: the gateway's prompt-cache memory (cache token counts on repeated cached
             prompts); ``None`` reports no cached tokens.
+        accept_any_model: answer models the catalogue does not list instead of the gateway's
+            ``404`` / 7003 (emulator/_strict.py).
     """
     if not auto_reply:
         return Reply.error(500, message=NOT_QUEUED_MESSAGE)
@@ -386,10 +420,10 @@ def default_reply(
         return Reply.error(405, message=f"Method {request.method} not allowed; use POST.")
     seed = _seed(request)
     try:
-        reply = _reply(request, seed, prompt_cache)
+        reply = _reply(request, seed, prompt_cache, accept_any_model)
     except ScriptError as exc:
         reply = Reply.error(400, message=str(exc))
     except _Rejected as exc:
         reply = Reply.error(exc.status, code=exc.code, message=exc.message)
-    headers = {**reply.headers, **_gateway_headers(request, seed)}
+    headers = {**reply.headers, **_gateway_headers(request)}
     return dataclasses.replace(reply, headers=headers)

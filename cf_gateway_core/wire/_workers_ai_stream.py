@@ -15,7 +15,7 @@ from cf_gateway_core.errors import StreamError
 from cf_gateway_core.events import Finish, StreamEvent, TextDelta, ToolCallDelta, UsageUpdate
 from cf_gateway_core.messages import FinishReason
 from cf_gateway_core.sse import ServerSentEvent
-from cf_gateway_core.wire import anthropic_messages, openai_chat
+from cf_gateway_core.wire import anthropic_messages, openai_chat, openai_responses
 from cf_gateway_core.wire._common import cut_short, is_error_frame, mappings, stream_error, type_of
 from cf_gateway_core.wire._workers_ai_reply import (
     arguments_text,
@@ -30,6 +30,9 @@ __all__ = ["ChunkDecoder"]
 
 # The keys of the usual native frame, {"response": "tok", "p": "…"}: decoded on a fast path.
 _TEXT_FRAME_KEYS = frozenset({"response", "p"})
+
+# Responses stream event types all start with this (universal /ai/run, Responses-only model).
+_RESPONSES_EVENT = "response."
 
 # Anthropic stream event types (universal /ai/run with an anthropic/ model) — §5.4 [C].
 _ANTHROPIC_EVENTS: frozenset[str] = frozenset(
@@ -68,6 +71,7 @@ class ChunkDecoder:
         "_last_fragment",
         "_next_tool",
         "_openai",
+        "_responses",
         "_saw_tools",
         "_terminal",
         "_text",
@@ -77,6 +81,7 @@ class ChunkDecoder:
         """Start a decoder for one stream."""
         self._openai: openai_chat.ChunkDecoder | None = None
         self._anthropic: anthropic_messages.ChunkDecoder | None = None
+        self._responses: openai_responses.ChunkDecoder | None = None
         self._fragments: dict[int, _Fragments] = {}
         self._last_fragment: int | None = None
         self._next_tool = 0
@@ -142,6 +147,11 @@ class ChunkDecoder:
             if self._openai is None:
                 self._openai = openai_chat.ChunkDecoder()
             return self._openai.feed(event)
+        if type_of(frame).startswith(_RESPONSES_EVENT):
+            # Responses events (universal /ai/run with a Responses-only model).
+            if self._responses is None:
+                self._responses = openai_responses.ChunkDecoder()
+            return self._responses.feed(event)
         if type_of(frame) in _ANTHROPIC_EVENTS:
             if self._anthropic is None:
                 self._anthropic = anthropic_messages.ChunkDecoder()

@@ -22,8 +22,9 @@ from typing import Any, NoReturn
 
 from cf_gateway_core.errors import GatewayError, error_from_response
 from cf_gateway_core.messages import ChatRequest, ChatResponse
+from cf_gateway_core.profiles import get_profile
 from cf_gateway_core.routing import ModelKind, Route
-from cf_gateway_core.wire import anthropic_messages, openai_chat
+from cf_gateway_core.wire import anthropic_messages, openai_chat, openai_responses
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._workers_ai_reply import parse_legacy
 from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
@@ -73,7 +74,11 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
     if route.native:
         return _native_payload(request, route)
     bare = dataclasses.replace(request, extra_body={})
-    inner = _INNER_BUILDERS[route.model.kind](bare, route)
+    builder = _INNER_BUILDERS[route.model.kind]
+    if get_profile(route.model.id).responses_only:
+        # A Responses-only model's run input is a Responses body — docs/gateway-2026.md.
+        builder = openai_responses.build_payload
+    inner = builder(bare, route)
     inner.pop("model", None)
     for ours, theirs in _UNIVERSAL_RENAMES.items():
         if ours in inner:
@@ -155,6 +160,10 @@ def _is_anthropic(node: Mapping[str, Any]) -> bool:
     return node.get("type") == "message" and "content" in node
 
 
+def _is_responses(node: Mapping[str, Any]) -> bool:
+    return node.get("object") == "response" and "output" in node
+
+
 def _is_legacy(node: Mapping[str, Any]) -> bool:
     return "response" in node or "tool_calls" in node
 
@@ -179,6 +188,7 @@ _Parser = Callable[[Any], ChatResponse]
 _SHAPES: tuple[tuple[Callable[[Mapping[str, Any]], bool], _Parser, bool], ...] = (
     (_is_openai, openai_chat.parse_response, True),
     (_is_anthropic, anthropic_messages.parse_response, True),
+    (_is_responses, openai_responses.parse_response, False),
     (_is_legacy, parse_legacy, False),
     (_is_queued, _parse_queued, False),
 )

@@ -197,7 +197,8 @@ def test_chat_completions_json_is_an_openai_chat_completion(fake: FakeGateway) -
 
 
 def test_chat_completions_stream_ends_with_usage_chunk_and_done(fake: FakeGateway) -> None:
-    response = post(fake, "ai/v1/chat/completions", chat_body(stream=True))
+    body = chat_body(stream=True, stream_options={"include_usage": True})
+    response = post(fake, "ai/v1/chat/completions", body)
     assert response.headers["content-type"].startswith("text/event-stream")
     data = sse_data(response)
     assert data[-1] == "[DONE]"
@@ -205,6 +206,19 @@ def test_chat_completions_stream_ends_with_usage_chunk_and_done(fake: FakeGatewa
     assert usage_chunk["choices"] == []
     assert usage_chunk["usage"]["total_tokens"] > 0
     assert all(json.loads(d)["object"] == "chat.completion.chunk" for d in data[:-1])
+
+
+@pytest.mark.parametrize("options", [None, {}, {"include_usage": False}])
+def test_chat_completions_stream_has_no_usage_unless_asked(
+    fake: FakeGateway, options: dict[str, Any] | None
+) -> None:
+    # As OpenAI's: the usage chunk only with stream_options.include_usage (docs/gateway-2026.md).
+    extra = {} if options is None else {"stream_options": options}
+    data = sse_data(post(fake, "ai/v1/chat/completions", chat_body(stream=True, **extra)))
+    assert data[-1] == "[DONE]"
+    chunks = [json.loads(d) for d in data[:-1]]
+    assert all(chunk["choices"] for chunk in chunks)
+    assert not any(chunk.get("usage") for chunk in chunks)
 
 
 def test_workers_ai_model_gets_no_gateway_metadata(fake: FakeGateway) -> None:
@@ -287,14 +301,20 @@ def test_collect_log_false_leaves_out_the_log_id(client: GatewayClient) -> None:
     assert reply.gateway.cache_status == "MISS"
 
 
-def test_replies_are_deterministic(fake: FakeGateway) -> None:
+def test_replies_are_deterministic_but_ids_are_unique_per_request(fake: FakeGateway) -> None:
     first, second = (post(fake, "ai/v1/chat/completions", chat_body()) for _ in range(2))
     assert first.content == second.content
-    assert first.headers["cf-aig-log-id"] == second.headers["cf-aig-log-id"]
-    other = post(
-        fake, "ai/v1/chat/completions", chat_body(messages=[{"role": "user", "content": "x"}])
-    )
-    assert other.headers["cf-aig-log-id"] != first.headers["cf-aig-log-id"]
+    # The gateway gives every request its own log, request and event ids (UUIDv7 since
+    # 2026-10-08, docs/gateway-2026.md), even for the same body.
+    for header in ("cf-aig-log-id", "cf-aig-request-id", "cf-aig-event-id"):
+        ids = {first.headers[header], second.headers[header]}
+        assert len(ids) == 2
+        assert all(
+            re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i)
+            for i in ids
+        )
+    # For a single-step request the log id and the request id are one id.
+    assert first.headers["cf-aig-log-id"] == first.headers["cf-aig-request-id"]
 
 
 # ----------------------------------------------------------------- tools and structured output
@@ -471,7 +491,10 @@ def test_embeddings_are_deterministic_unit_vectors(client: GatewayClient, endpoi
         ("acme/unknown-embedder", 768),
     ],
 )
-def test_embedding_sizes_follow_the_model(client: GatewayClient, model: str, size: int) -> None:
+def test_embedding_sizes_follow_the_model(model: str, size: int) -> None:
+    # acme/unknown-embedder is not in the catalogue: only an accept-any-model emulator answers.
+    fake = FakeGateway(accept_any_model=True)
+    client = GatewayClient(account_id="acct", api_token="t", http_client=fake.client())
     vectors = client.embed(EmbeddingRequest(model=model, texts=["hi"])).vectors
     assert len(vectors[0]) == size
 
