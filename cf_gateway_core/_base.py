@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cf_gateway_core._decoding import load_json
 from cf_gateway_core._lazy import LazyModule
+from cf_gateway_core._redact import Redactor
 from cf_gateway_core._version import __version__
+from cf_gateway_core.checks import RequestHeaders, check_chat_request, check_extra_headers
 from cf_gateway_core.config import GatewayConfig
 from cf_gateway_core.errors import (
     APIConnectionError,
@@ -80,8 +82,6 @@ def default_limits() -> httpx.Limits:
 
 
 _URL_CACHE_SIZE = 64  # distinct URLs: one per endpoint (and /ai/run model) in use
-_MASK = "**********"
-_MIN_MASKED_TOKEN = 8
 
 
 def gateway_metadata(headers: Mapping[str, str], body: Any = None) -> GatewayMetadata:
@@ -111,7 +111,8 @@ class Prepared:
 
     route: Route
     url: str
-    headers: dict[str, str]
+    headers: RequestHeaders
+    """The request headers; their ``repr`` masks ``Authorization``."""
     content: bytes
     stream: bool
     method: str = "POST"
@@ -145,7 +146,16 @@ def _dump_payload(payload: Mapping[str, Any]) -> bytes:
             "(str, int, float, bool, None, list, dict) in parameters, extra_body and tool "
             "arguments."
         ) from exc
-    return text.encode()
+    try:
+        return text.encode()
+    except UnicodeEncodeError as exc:
+        # A lone surrogate ("\ud800", e.g. half of an emoji cut by slicing) is not UTF-8.
+        snippet = text[max(0, exc.start - 20) : exc.start].encode("utf-8", "replace").decode()
+        raise GatewayConfigError(
+            f"The request contains a lone surrogate ({text[exc.start]!r} after {snippet!r}), "
+            "which is not valid Unicode text and cannot be sent; check the messages, tool "
+            "arguments and extra_body for a string cut in the middle of a character."
+        ) from None
 
 
 class Reply(Protocol):
@@ -173,6 +183,14 @@ class AsyncReply(Reply, Protocol):
 
 
 def transport_error(exc: httpx.TransportError) -> APIConnectionError:
+    """The package's error for a transport failure (raised ``from exc``).
+
+    The chain below ``exc`` (the exception of aiohttp or httpcore that it was mapped from) is cut:
+    its frames hold the library's request objects, and aiohttp's print the ``Authorization``
+    header. ``exc``'s message keeps that exception's type and text.
+    """
+    exc.__cause__ = None
+    exc.__suppress_context__ = True
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"Request timed out ({type(exc).__name__}).")
     return APIConnectionError(f"Connection error ({type(exc).__name__}: {exc}).")
@@ -191,17 +209,20 @@ class BaseClient:
         self.config = config or GatewayConfig.resolve(**config_kwargs)
         self.options = GatewayOptions.coerce(options)
         self.retry_policy = RetryPolicy(max_retries=self.config.max_retries)
-        token = self.config.api_token.get_secret_value()
-        headers = {
-            "authorization": f"Bearer {token}",
-            "content-type": "application/json",
-            "user-agent": f"cf-gateway/{__version__}",
-        }
+        # No frame local holds the token in printable form: RequestHeaders' repr masks it.
+        headers = RequestHeaders(
+            {
+                "authorization": "Bearer " + self.config.api_token.get_secret_value(),
+                "content-type": "application/json",
+                "user-agent": f"cf-gateway/{__version__}",
+            }
+        )
         if self.config.gateway_id:
             headers["cf-aig-gateway-id"] = self.config.gateway_id
         if self.options is not None:
             headers.update(self.options.headers())
         self._headers = headers
+        self._redactor = Redactor(self.config.api_token.get_secret_value())
         self._timeout = httpx.Timeout(self.config.timeout)
         self._routes: dict[tuple[str, str], Route] = {}
         self._urls: dict[str, httpx.URL] = {}
@@ -232,16 +253,16 @@ class BaseClient:
 
     def _request_headers(
         self, options: OptionsInput, extra_headers: Mapping[str, str] | None
-    ) -> dict[str, str]:
-        if options is None and not extra_headers:
+    ) -> RequestHeaders:
+        if options is None and extra_headers is None:
             return self._headers
-        headers = dict(self._headers)
+        headers = self._headers.copy()
         per_call = GatewayOptions.coerce(options)
         if per_call is not None:
             merged = self.options.merged(per_call) if self.options else per_call
             headers.update(merged.headers())
-        if extra_headers:
-            headers.update({k.lower(): v for k, v in extra_headers.items()})
+        if extra_headers is not None:
+            headers.update(check_extra_headers(extra_headers))
         return headers
 
     def _prepare_chat(
@@ -257,6 +278,7 @@ class BaseClient:
         if request.stream is not stream:
             request = replace(request, stream=stream)
         route = self.route(request.model, endpoint)
+        check_chat_request(request, route)
         payload = get_format(route.endpoint).build_payload(request, route)
         return self._prepared(route, payload, options, extra_headers, request.stream)
 
@@ -334,17 +356,10 @@ class BaseClient:
             gateway=last.gateway if last else None,
         )
 
-    def _status_error(self, response: Reply, content: bytes) -> APIStatusError:
-        """Classify an error reply; a token the server echoed back is masked first (§6 #33)."""
-        token = self.config.api_token.get_secret_value()
-        headers: Mapping[str, str] = response.headers
-        # Real tokens are 40 characters; masking a toy test token like "t" would mangle messages.
-        if len(token) < _MIN_MASKED_TOKEN:
-            return error_from_response(response.status_code, headers, content)
-        if token.encode() in content or any(token in v for v in headers.values()):
-            content = content.replace(token.encode(), _MASK.encode())
-            headers = {k: v.replace(token, _MASK) for k, v in headers.items()}
-        return error_from_response(response.status_code, headers, content)
+    @staticmethod
+    def _status_error(response: Reply, content: bytes) -> APIStatusError:
+        """Classify an error reply (headers and body already masked by ``_redactor``)."""
+        return error_from_response(response.status_code, response.headers, content)
 
     def _give_up_or_wait(
         self, attempt: int, error: GatewayError, cause: BaseException | None

@@ -23,6 +23,7 @@ from cf_gateway_core._base import (
     gateway_metadata,
 )
 from cf_gateway_core._decoding import load_json
+from cf_gateway_core.checks import RequestHeaders
 from cf_gateway_core.errors import (
     APIStatusError,
     AuthenticationError,
@@ -94,7 +95,7 @@ def management_request(
 ) -> Prepared:
     """A request to ``{account_url}{path}`` with the token and user agent only (no gateway
     options: the management API does not read ``cf-aig-*`` headers)."""
-    headers = {k: v for k, v in client._headers.items() if k in _MANAGEMENT_HEADERS}
+    headers = RequestHeaders({k: v for k, v in client._headers.items() if k in _MANAGEMENT_HEADERS})
     content = b""
     if body is not None:
         content = _dump_payload(body)
@@ -120,8 +121,11 @@ def run_request(
         GatewayConfigError: a malformed model id, or raw bytes for a non-Workers-AI model.
     """
     route = client.route(model, "run")
-    extra = {"content-type": content_type} if content_type else None
-    headers = client._request_headers(options, extra)
+    headers = client._request_headers(options, None)
+    if content_type:
+        # Set here, not as an extra header: extra_headers may not set Content-Type.
+        headers = headers.copy()
+        headers["content-type"] = content_type
     if raw is not None:
         if not route.native:
             raise GatewayConfigError(

@@ -11,6 +11,7 @@ from cf_gateway_core._base import Prepared, gateway_metadata
 from cf_gateway_core._decoding import StreamDecoding, coalesce
 from cf_gateway_core._lazy import LazyModule
 from cf_gateway_core._quirks import empty_native_result, without_stream
+from cf_gateway_core._redact import MAX_STREAM_BYTES
 from cf_gateway_core._replies import is_sse, read_errors
 from cf_gateway_core.events import (
     StreamAccumulator,
@@ -107,7 +108,10 @@ class EventStream:
                 yield state.from_json(content)
                 return
             try:
-                for chunk in response.iter_bytes():
+                # Through the client's redactor: an echoed token masked, the size capped, and no
+                # frame local here holds an unmasked chunk.
+                chunks = self._client._redactor.chunks(response.iter_bytes(), MAX_STREAM_BYTES)
+                for chunk in chunks:
                     yield from state.feed_read(chunk)
             except read_errors() as exc:
                 raise state.broken(exc) from exc
@@ -180,7 +184,8 @@ class AsyncEventStream:
                 yield state.from_json(content)
                 return
             try:
-                async for chunk in response.aiter_bytes():
+                chunks = self._client._redactor.achunks(response.aiter_bytes(), MAX_STREAM_BYTES)
+                async for chunk in chunks:
                     for batch in state.feed_read(chunk):
                         yield batch
             except read_errors() as exc:

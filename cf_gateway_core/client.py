@@ -25,10 +25,13 @@ from cf_gateway_core._base import (
 from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
 from cf_gateway_core._lazy import LazyModule
 from cf_gateway_core._loops import PerLoop
+from cf_gateway_core._redact import keep_content
 from cf_gateway_core._replies import read_error, read_errors, streams_body, unexpected_status
 from cf_gateway_core._streams import AsyncEventStream, EventStream
+from cf_gateway_core.checks import check_flag
 from cf_gateway_core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, GatewayConfig
 from cf_gateway_core.errors import (
+    GatewayConfigError,
     GatewayError,
 )
 from cf_gateway_core.messages import (
@@ -51,6 +54,15 @@ else:
     httpx = LazyModule("httpx", globals())
 
 __all__ = ["AsyncEventStream", "AsyncGatewayClient", "EventStream", "GatewayClient"]
+
+
+def _check_http_client(http_client: object, kind: str) -> None:
+    """``None`` or an ``httpx.<kind>`` (checked at construction, not at the first request)."""
+    if http_client is not None and not isinstance(http_client, getattr(httpx, kind)):
+        raise GatewayConfigError(
+            f"http_client must be an httpx.{kind} (or None for a client of our own), got "
+            f"{type(http_client).__name__}."
+        )
 
 
 class GatewayClient(SyncBeyondChat):
@@ -77,6 +89,7 @@ class GatewayClient(SyncBeyondChat):
         """Create the client (see the class docstring)."""
         config_kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
         config_kwargs.setdefault("max_retries", DEFAULT_MAX_RETRIES)
+        _check_http_client(http_client, "Client")
         super().__init__(config, options=options, config_kwargs=config_kwargs)
         self._owns_http = http_client is None
         # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (trust_env).
@@ -145,7 +158,8 @@ class GatewayClient(SyncBeyondChat):
         cause: Exception | None
         while True:
             try:
-                response = self._http.send(request, stream=True)
+                # Screened first: a token echoed in a header is masked before anything reads it.
+                response = self._redactor.response(self._http.send(request, stream=True))
             except httpx.TransportError as exc:
                 error, cause = transport_error(exc), exc
             else:
@@ -161,7 +175,8 @@ class GatewayClient(SyncBeyondChat):
     def _receive(self, response: httpx.Response) -> tuple[GatewayError | None, Exception | None]:
         """Read the body; the error it makes (``None`` for a usable 2xx) and its cause."""
         try:
-            content = response.read()
+            # Decoded, capped and masked; kept as the response's content for the parsers.
+            content = keep_content(response, self._redactor.read(response))
         except read_errors() as exc:
             if response.status_code < 400:
                 return read_error(exc), exc
@@ -216,6 +231,8 @@ class AsyncGatewayClient(AsyncBeyondChat):
         """Create the client (see the class docstring and :class:`GatewayClient`)."""
         config_kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
         config_kwargs.setdefault("max_retries", DEFAULT_MAX_RETRIES)
+        _check_http_client(http_client, "AsyncClient")
+        check_flag(fast_transport, "fast_transport")
         super().__init__(config, options=options, config_kwargs=config_kwargs)
         if fast_transport:
             warnings.warn(
@@ -291,7 +308,7 @@ class AsyncGatewayClient(AsyncBeyondChat):
         cause: Exception | None
         while True:
             try:
-                response = await io.send(prepared)
+                response = self._redactor.response(await io.send(prepared))
             except httpx.TransportError as exc:
                 error, cause = transport_error(exc), exc
             else:
@@ -307,7 +324,7 @@ class AsyncGatewayClient(AsyncBeyondChat):
     async def _receive(self, response: AsyncReply) -> tuple[GatewayError | None, Exception | None]:
         """Async twin of :meth:`GatewayClient._receive`."""
         try:
-            content = await response.aread()
+            content = keep_content(response, await self._redactor.aread(response))
         except read_errors() as exc:
             if response.status_code < 400:
                 return read_error(exc), exc

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cf_gateway_core.checks import check_flag
 from cf_gateway_core.errors import GatewayConfigError
 
 __all__ = [
@@ -37,6 +38,8 @@ ENV_BASE_URL = "CLOUDFLARE_API_BASE_URL"
 _MAX_TIMEOUT = 3600.0
 _MAX_RETRIES = 10
 _LOOPBACK_NAMES = frozenset({"localhost"})
+# The host of DEFAULT_BASE_URL: a token from anywhere may go there (and to loopback).
+_CLOUDFLARE_API_HOST = "api.cloudflare.com"
 # Patterns as text: re compiles (and caches) them on the first resolve, not at import.
 # The account id becomes a URL path segment: unreserved characters only, so it can never add a
 # segment, a query or a fragment. Real ids are 32 hex digits.
@@ -187,6 +190,42 @@ def _check_base_url(base_url: str, allow_insecure_http: bool) -> str:
     return base_url.rstrip("/")
 
 
+def _host(base_url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(base_url).hostname or "").lower()
+
+
+def _check_token_destination(
+    base_url: str, url_from_env: bool, token_from_env: bool, env: Mapping[str, str]
+) -> None:
+    """Refuse sending a token to a third host named by another source than the token's.
+
+    A token may always go to the Cloudflare API and to loopback. Any other host receives it only
+    when the base URL and the token come from the same place: both passed in code, or both from
+    the environment. A base URL passed in code that equals ``CLOUDFLARE_API_BASE_URL`` counts as
+    the environment's (a model serialized and loaded again in the same environment).
+    """
+    host = _host(base_url)
+    if host == _CLOUDFLARE_API_HOST or _is_loopback(host) or url_from_env == token_from_env:
+        return
+    if token_from_env:
+        env_url = _pick(None, env, ENV_BASE_URL, "base_url")
+        if env_url is not None and env_url.rstrip("/") == base_url:
+            return
+        raise GatewayConfigError(
+            f"base_url {base_url!r} was passed in code but the API token comes from "
+            f"{ENV_API_TOKEN}: the environment's token is sent only to the Cloudflare API, "
+            f"loopback or {ENV_BASE_URL}. Pass api_token= along with base_url=, or set "
+            f"{ENV_BASE_URL} to this URL."
+        )
+    raise GatewayConfigError(
+        f"base_url {base_url!r} comes from {ENV_BASE_URL} but the API token was passed in code: "
+        "a token passed in code is sent to another host only when base_url= is passed in code "
+        f"too. Pass base_url= along with api_token=, or set {ENV_API_TOKEN} instead."
+    )
+
+
 def _check_timeout(timeout: float | None) -> float | None:
     if timeout is None:
         return None
@@ -253,7 +292,8 @@ class GatewayConfig:
         """
         env = os.environ if env is None else env
         account = _pick(account_id, env, ENV_ACCOUNT_ID, "account_id")
-        token = _pick(_token_text(api_token), env, ENV_API_TOKEN, "api_token")
+        explicit_token = _pick(_token_text(api_token), {}, ENV_API_TOKEN, "api_token")
+        token = explicit_token or _pick(None, env, ENV_API_TOKEN, "api_token")
         missing = [
             f"{keyword}= (or set {var})"
             for keyword, var, value in (
@@ -270,12 +310,20 @@ class GatewayConfig:
             )
         assert account is not None
         assert token is not None
-        url = _pick(base_url, env, ENV_BASE_URL, "base_url") or DEFAULT_BASE_URL
+        explicit_url = _pick(base_url, {}, ENV_BASE_URL, "base_url")
+        url = explicit_url or _pick(None, env, ENV_BASE_URL, "base_url") or DEFAULT_BASE_URL
+        checked_url = _check_base_url(url, check_flag(allow_insecure_http, "allow_insecure_http"))
+        _check_token_destination(
+            checked_url,
+            url_from_env=explicit_url is None,
+            token_from_env=explicit_token is None,
+            env=env,
+        )
         return cls(
             account_id=_check_account_id(account),
             api_token=_check_token(token),
             gateway_id=_check_gateway_id(_pick(gateway_id, env, ENV_GATEWAY_ID, "gateway_id")),
-            base_url=_check_base_url(url, allow_insecure_http),
+            base_url=checked_url,
             timeout=_check_timeout(timeout),
             max_retries=_check_retries(max_retries),
         )

@@ -2,11 +2,13 @@
 
 Retried: connection errors and timeouts, HTTP 408, 409, 429 (except spend limits) and 5xx.
 ``Retry-After`` (seconds or an HTTP date) and ``retry-after-ms`` are honoured up to a cap;
-otherwise the wait is exponential with jitter. Nothing is retried once a stream has yielded.
+otherwise (also when the value is negative, NaN, infinite or a past date) the wait is
+exponential with jitter. Nothing is retried once a stream has yielded.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,28 +24,38 @@ _FINAL_CODES = frozenset({3036, 4006})
 _MAX_EXPONENT = 64
 
 
+def _usable(seconds: float) -> float | None:
+    """``seconds`` if it is a wait at all: finite and not negative (not nan, -5, inf)."""
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds asked for by ``retry-after-ms`` or ``retry-after``, if readable."""
+    """Seconds asked for by ``retry-after-ms`` or ``retry-after``; ``None`` when absent or not
+    usable (negative, NaN, infinite, unparsable, or a date already past), so the normal backoff
+    applies instead of an immediate retry."""
     value = headers.get("retry-after-ms")
     if value is not None:
         try:
-            return float(value) / 1000.0
+            seconds = _usable(float(value) / 1000.0)
         except ValueError:
-            pass
+            seconds = None
+        if seconds is not None:
+            return seconds
     value = headers.get("retry-after")
     if value is None:
         return None
     try:
-        return float(value)
+        return _usable(float(value))
     except ValueError:
         pass
     # An HTTP date is rare: email.utils (with socket, datetime, calendar…) is imported only then.
     from email.utils import parsedate_to_datetime
 
     try:
-        return parsedate_to_datetime(value).timestamp() - time.time()
+        seconds = parsedate_to_datetime(value).timestamp() - time.time()
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    return seconds if seconds > 0 else None
 
 
 @dataclass(frozen=True, slots=True)

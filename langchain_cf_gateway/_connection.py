@@ -15,11 +15,9 @@ imported on the first error: its fourteen classes are not needed to import the a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, field_validator
 
 from cf_gateway_core import (
     APIConnectionError,
@@ -27,12 +25,17 @@ from cf_gateway_core import (
     AsyncGatewayClient,
     GatewayClient,
     GatewayConfig,
-    GatewayConfigError,
     GatewayError,
     GatewayOptions,
     StreamError,
 )
-from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient
+from cf_gateway_core.pydantic_fields import (
+    SETTING_NAMES,
+    AsyncHttpClient,
+    HttpClient,
+    strict_setting,
+    unwrapped_config_errors,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -65,23 +68,6 @@ def to_langchain_error(exc: GatewayError) -> GatewayError:
     return twin(exc)
 
 
-@contextmanager
-def unwrapped_config_errors() -> Iterator[None]:
-    """Re-raise a ``GatewayConfigError`` that pydantic wrapped in a ``ValidationError``.
-
-    The contract promises the ``GatewayConfigError`` itself (it names the keyword and the
-    environment variable); other validation errors pass unchanged.
-    """
-    try:
-        yield
-    except ValidationError as exc:
-        for error in exc.errors():
-            cause = (error.get("ctx") or {}).get("error")
-            if isinstance(cause, GatewayConfigError):
-                raise cause from None
-        raise
-
-
 class GatewayConnection(BaseModel):
     """Resolved configuration and core clients behind the connection fields a class declares."""
 
@@ -105,6 +91,11 @@ class GatewayConnection(BaseModel):
         fast_transport: bool
         http_client: httpx.Client | None
         http_async_client: httpx.AsyncClient | None
+
+    # "2", True or "false" are refused, not coerced (fields a class lacks are skipped).
+    _strict_settings = field_validator(*SETTING_NAMES, mode="before", check_fields=False)(
+        strict_setting
+    )
 
     _config: GatewayConfig = PrivateAttr()
     _options: GatewayOptions | None = PrivateAttr(default=None)

@@ -8,7 +8,7 @@ retries and I/O in :mod:`cf_gateway_core`. Sync and async share everything but t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -29,6 +29,7 @@ from cf_gateway_core import (
     resolve_route,
     workers_ai_extras,
 )
+from cf_gateway_core.pydantic_fields import check_extra_headers, masked_headers
 from cf_gateway_core.session import normalize_constructor_kwargs
 from langchain_cf_gateway._connection import (
     TRANSLATED_ERRORS,
@@ -288,6 +289,17 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
             "extra_body": self._extra_body,
         }
 
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """LangChain's invocation params (what callbacks and tracers see), with the values of
+        per-call ``extra_headers`` masked: they may carry credentials."""
+        params = super()._get_invocation_params(stop=stop, **kwargs)
+        headers = params.get("extra_headers")
+        if isinstance(headers, Mapping):
+            params["extra_headers"] = masked_headers(headers)
+        return params
+
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
             ls_provider="cloudflare",
@@ -329,7 +341,7 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
             elif key == "gateway_options":
                 options = value
             elif key == "extra_headers":
-                headers = {**(headers or {}), **value}
+                headers = {**(headers or {}), **check_extra_headers(value)}
             elif key == "extra_body":
                 extra = {**extra, **value}
             elif key in _CONSTRUCTION_ONLY:

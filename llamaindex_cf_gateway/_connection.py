@@ -27,7 +27,12 @@ from cf_gateway_core import (
     GatewayConfig,
     GatewayOptions,
 )
-from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient
+from cf_gateway_core.pydantic_fields import (
+    SETTING_NAMES,
+    AsyncHttpClient,
+    HttpClient,
+    strict_setting,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -101,6 +106,11 @@ class GatewayFields(BaseModel):
         default=None,
         exclude=True,
         description="A caller-owned httpx.AsyncClient; not closed by us.",
+    )
+
+    # "2", True or "false" are refused, not coerced (fields a class lacks are skipped).
+    _strict_settings = field_validator(*SETTING_NAMES, mode="before", check_fields=False)(
+        strict_setting
     )
 
     @field_validator("api_token", mode="before")

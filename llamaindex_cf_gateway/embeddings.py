@@ -14,6 +14,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import Field, PrivateAttr
 
 from cf_gateway_core import EmbeddingRequest, embeddings_route
+from cf_gateway_core.pydantic_fields import unwrapped_config_errors
 from cf_gateway_core.session import normalize_constructor_kwargs
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
 
@@ -80,7 +81,8 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         """
         if "model" not in data and data.get("model_name") not in (None, "unknown"):
             data["model"] = data["model_name"]
-        super().__init__(**normalize_constructor_kwargs(data, embeddings=True))
+        with unwrapped_config_errors():
+            super().__init__(**normalize_constructor_kwargs(data, embeddings=True))
         self.model_name = self.model
         _check_endpoint(self.model, self.endpoint)
         self._conn = self._connect()

@@ -8,8 +8,10 @@ errors raised here are the core's ``cf_gateway_core`` error classes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -43,6 +45,11 @@ from cf_gateway_core import (
     get_profile,
     resolve_route,
     workers_ai_extras,
+)
+from cf_gateway_core.pydantic_fields import (
+    SealedHeaders,
+    check_extra_headers,
+    unwrapped_config_errors,
 )
 from cf_gateway_core.session import normalize_constructor_kwargs
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
@@ -83,6 +90,35 @@ _CALL_KWARGS = frozenset(
     {"model", "endpoint", "gateway_options", "session_affinity", "extra_headers"}
 )
 _SECRET_KWARGS = frozenset({"api_key", "api_token", "authorization", "account_id"})
+
+
+def _seal(kwargs: dict[str, Any]) -> dict[str, Any]:
+    headers = kwargs.get("extra_headers")
+    if isinstance(headers, Mapping) and not isinstance(headers, SealedHeaders):
+        return {**kwargs, "extra_headers": SealedHeaders(headers)}
+    return kwargs
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _sealing(method: _Method) -> _Method:
+    """``method`` with per-call ``extra_headers`` sealed (values masked) before LlamaIndex's
+    callback decorator hands the call's kwargs to callback handlers and instrumentation events;
+    the request still carries the real values."""
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def sealed_async(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return await method(self, *args, **_seal(kwargs))
+
+        return cast(_Method, sealed_async)
+
+    @functools.wraps(method)
+    def sealed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return method(self, *args, **_seal(kwargs))
+
+    return cast(_Method, sealed)
 
 
 class _Call:
@@ -215,7 +251,8 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             GatewayConfigError: missing account id or token, an invalid value, or a model that
                 cannot use ``endpoint`` (an ``@cf/`` model on ``messages``).
         """
-        super().__init__(**normalize_constructor_kwargs(data))
+        with unwrapped_config_errors():
+            super().__init__(**normalize_constructor_kwargs(data))
         resolve_route(self.model, self.endpoint)
         workers_ai_extras(
             session_affinity=self.session_affinity,
@@ -288,15 +325,16 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     def _headers(self, kwargs: Mapping[str, Any]) -> dict[str, str] | None:
         affinity = kwargs.get("session_affinity", self.session_affinity)
         extra = kwargs.get("extra_headers")
-        if affinity is None and not extra:
+        if affinity is None and extra is None:
             return None
-        headers = dict(extra or {})
+        headers = check_extra_headers(extra) if extra is not None else {}
         model = kwargs.get("model") or self.model
         headers.update(workers_ai_extras(session_affinity=affinity, model=model)[0])
         return headers
 
     # ------------------------------------------------------------------------------------ chat
 
+    @_sealing
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the complete reply."""
@@ -306,6 +344,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         )
         return to_chat_response(reply)
 
+    @_sealing
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async twin of :meth:`chat` (safe across event loops)."""
@@ -315,6 +354,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         )
         return to_chat_response(reply)
 
+    @_sealing
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the reply: each response holds the whole message so far and this ``delta``.
@@ -328,6 +368,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         )
         return _stream(events)
 
+    @_sealing
     @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
@@ -341,11 +382,13 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     # ------------------------------------------------------------------------------ completion
 
+    @_sealing
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Complete ``prompt`` (sent as one user message)."""
         return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
 
+    @_sealing
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
@@ -353,6 +396,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         """Async twin of :meth:`complete`."""
         return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
 
+    @_sealing
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
@@ -360,6 +404,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         """Stream a completion of ``prompt``."""
         return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
 
+    @_sealing
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any

@@ -1,0 +1,188 @@
+"""Keeping the API token out of everything a reply produces, and bounding decoded bodies.
+
+A server (a proxy, a misbehaving upstream) may echo the request's ``Authorization`` header back:
+in a response header, a reason phrase, an error body, a stream frame. :class:`Redactor` masks the
+client's own token in those *before* any of it is parsed, so no error, result, stream event,
+partial text, log record or traceback local built from the reply can hold it.
+
+Bodies are masked as they are read, chunk by chunk, after content decoding: a token split across
+two network reads is still found (the tail of a chunk that could start the token is held back
+until the next chunk shows whether it does). The same pass counts decoded bytes and raises
+:class:`~cf_gateway_core.errors.GatewayError` past a cap, so a compressed "bomb" is never expanded
+without bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from cf_gateway_core.errors import GatewayError
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["MASK", "MAX_BODY_BYTES", "MAX_STREAM_BYTES", "Redactor", "keep_content"]
+
+MASK = "**********"
+MIN_MASKED_TOKEN = 8
+"""Shorter tokens are not masked: a toy test token such as ``"t"`` would mangle every reply
+(real Cloudflare API tokens are 40 characters)."""
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The most bytes a whole (non-streamed) reply may decode to: 64 MiB. The largest legitimate
+replies are far smaller (100 embeddings of 3,072 floats are ~7 MB of JSON; a long chat reply is
+well under 2 MB)."""
+MAX_STREAM_BYTES = 128 * 1024 * 1024
+"""The most bytes a streamed reply may decode to: 128 MiB (a 128k-token answer streamed as one
+frame per token is ~40 MB of SSE)."""
+
+
+def keep_content(reply: _ReplyT, content: bytes) -> bytes:
+    """Make ``content`` (the body as :class:`Redactor` read it) the reply's ``content``.
+
+    ``AioReply.content`` is a plain attribute; an ``httpx.Response`` keeps a read body in
+    ``_content``, which is exactly what ``Response.read()`` assigns after joining
+    ``iter_bytes()`` (the same read, minus the cap and the masking).
+    """
+    import httpx
+
+    if isinstance(reply, httpx.Response):
+        reply._content = content
+    else:
+        reply.content = content
+    return content
+
+
+class _AsyncBody(Protocol):
+    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
+
+
+_ReplyT = TypeVar("_ReplyT", bound=Any)
+
+
+class _ChunkMasker:
+    """Masks one token across a sequence of chunks; counts the bytes against a cap."""
+
+    __slots__ = ("_cap", "_held", "_redactor", "_total")
+
+    def __init__(self, redactor: Redactor, cap: int) -> None:
+        self._redactor = redactor
+        self._cap = cap
+        self._held = b""
+        self._total = 0
+
+    def feed(self, chunk: bytes) -> bytes:
+        self._total += len(chunk)
+        if self._total > self._cap:
+            raise GatewayError(
+                f"The reply decoded to more than {self._cap // (1024 * 1024)} MiB; it was "
+                "abandoned (a compressed body that expands without bound is refused)."
+            )
+        token = self._redactor.token_bytes
+        if token is None:
+            return chunk
+        data = self._held + chunk if self._held else chunk
+        if token in data:
+            data = data.replace(token, self._redactor.mask_bytes)
+        keep = _token_prefix_at_end(data, token)
+        self._held = data[keep:]
+        return data[:keep]
+
+    def flush(self) -> bytes:
+        held, self._held = self._held, b""
+        return held
+
+
+def _token_prefix_at_end(data: bytes, token: bytes) -> int:
+    """Where the tail of ``data`` that could be the start of ``token`` begins (``len(data)``
+    if none): that tail is held back until the next chunk shows whether it is the token."""
+    first = token[:1]
+    i = data.find(first, max(0, len(data) - len(token) + 1))
+    while i != -1:
+        if token.startswith(data[i:]):
+            return i
+        i = data.find(first, i + 1)
+    return len(data)
+
+
+class Redactor:
+    """Masks one client's API token in replies (headers, reason phrase, bodies)."""
+
+    __slots__ = ("mask_bytes", "token", "token_bytes")
+
+    def __init__(self, token: str) -> None:
+        """Mask ``token`` (if it is long enough to be a real token)."""
+        masked = len(token) >= MIN_MASKED_TOKEN
+        self.token: str | None = token if masked else None
+        self.token_bytes: bytes | None = token.encode() if masked else None
+        self.mask_bytes = MASK.encode()
+
+    def text(self, value: str) -> str:
+        """``value`` with the token masked."""
+        token = self.token
+        return value.replace(token, MASK) if token is not None and token in value else value
+
+    def data(self, value: bytes) -> bytes:
+        """``value`` with the token masked."""
+        token = self.token_bytes
+        if token is None or token not in value:
+            return value
+        return value.replace(token, self.mask_bytes)
+
+    def response(self, reply: _ReplyT) -> _ReplyT:
+        """Mask the token in a reply's headers (and an ``httpx.Response``'s reason phrase), in
+        place; returns the reply (an ``httpx.Response`` or the aiohttp-backed ``AioReply``)."""
+        token = self.token
+        if token is None:
+            return reply
+        headers = reply.headers
+        multi_items = getattr(headers, "multi_items", None)
+        items = list(multi_items() if multi_items is not None else headers.items())
+        if any(token in value for _, value in items):
+            import httpx
+
+            # httpx.Headers: case-insensitive like the original, and what httpx decodes from.
+            reply.headers = httpx.Headers([(name, self.text(value)) for name, value in items])
+        extensions: Any = getattr(reply, "extensions", None)
+        reason = extensions.get("reason_phrase") if isinstance(extensions, dict) else None
+        token_bytes = self.token_bytes
+        if isinstance(reason, bytes) and token_bytes is not None and token_bytes in reason:
+            reply.extensions = {**extensions, "reason_phrase": self.data(reason)}
+        return reply
+
+    def chunks(self, chunks: Iterable[bytes], cap: int = MAX_BODY_BYTES) -> Iterator[bytes]:
+        """Masked chunks of a decoded body, at most ``cap`` bytes in all.
+
+        Raises:
+            GatewayError: the body decoded to more than ``cap`` bytes.
+        """
+        masker = _ChunkMasker(self, cap)
+        for chunk in chunks:
+            out = masker.feed(chunk)
+            if out:
+                yield out
+        tail = masker.flush()
+        if tail:
+            yield tail
+
+    async def achunks(
+        self, chunks: AsyncIterable[bytes], cap: int = MAX_BODY_BYTES
+    ) -> AsyncIterator[bytes]:
+        """Async twin of :meth:`chunks`."""
+        masker = _ChunkMasker(self, cap)
+        async for chunk in chunks:
+            out = masker.feed(chunk)
+            if out:
+                yield out
+        tail = masker.flush()
+        if tail:
+            yield tail
+
+    def read(self, response: httpx.Response, cap: int = MAX_BODY_BYTES) -> bytes:
+        """The whole decoded body, masked and capped (the response is left open)."""
+        return b"".join(self.chunks(response.iter_bytes(), cap))
+
+    async def aread(self, response: _AsyncBody, cap: int = MAX_BODY_BYTES) -> bytes:
+        """Async twin of :meth:`read`."""
+        return b"".join([chunk async for chunk in self.achunks(response.aiter_bytes(), cap)])
