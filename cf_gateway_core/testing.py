@@ -152,7 +152,7 @@ class FakeGateway:
             cache = self._prompt_cache
         if reply is None:
             reply = self._default(recorded, cache)
-        self.logs.record(recorded, reply)
+        reply = self.logs.record(recorded, reply)
         return reply
 
     def _default(self, recorded: RecordedRequest, cache: Any) -> Reply:

@@ -13,6 +13,8 @@ token.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -115,6 +117,16 @@ def _metadata(request: RecordedRequest) -> dict[str, Any]:
     return dict(parsed) if isinstance(parsed, Mapping) else {}
 
 
+def _fresh_id(log_id: str, taken: Mapping[str, Any]) -> str:
+    """``log_id``, or the first UUID-shaped id derived from it that is not taken."""
+    candidate, n = log_id, 0
+    while candidate in taken:
+        n += 1
+        h = hashlib.sha256(f"{log_id}#{n}".encode()).hexdigest()
+        candidate = f"{h[:8]}-{h[8:12]}-7{h[13:16]}-8{h[17:20]}-{h[20:32]}"
+    return candidate
+
+
 def _v4(result: Any, **extra: Any) -> Reply:
     return Reply.json({"result": result, "success": True, "errors": [], "messages": [], **extra})
 
@@ -142,11 +154,25 @@ class LogStore:
             entry = self._entries.get(log_id)
             return None if entry is None else {**entry.row, **entry.extra}
 
-    def record(self, request: RecordedRequest, reply: Reply) -> None:
-        """Store a log for ``reply`` when it carries a ``cf-aig-log-id``."""
-        log_id = {k.lower(): v for k, v in reply.headers.items()}.get("cf-aig-log-id")
+    def record(self, request: RecordedRequest, reply: Reply) -> Reply:
+        """Store a log for ``reply`` when it carries a ``cf-aig-log-id``; return the reply.
+
+        Every request gets its own log, as on the gateway: a repeated identical request (whose
+        deterministic id is taken) gets a new id derived from it, in its reply headers too.
+        """
+        headers = {k.lower(): v for k, v in reply.headers.items()}
+        log_id = headers.get("cf-aig-log-id")
         if not log_id or reply.exception is not None:
-            return
+            return reply
+        with self._lock:
+            fresh = _fresh_id(log_id, self._entries)
+        if fresh != log_id:
+            renamed = {k: fresh if v == log_id else v for k, v in headers.items()}
+            reply, log_id = dataclasses.replace(reply, headers=renamed), fresh
+        self._store(log_id, request, reply)
+        return reply
+
+    def _store(self, log_id: str, request: RecordedRequest, reply: Reply) -> None:
         model = _model(request)
         tokens_in, tokens_out = _tokens(reply)
         cost = ((tokens_in or 0) * 1.0 + (tokens_out or 0) * 2.0) / 1_000_000
