@@ -2,29 +2,27 @@
 
 :class:`ServiceFields` declares the api.md connection settings (``account_id``, ``api_token``
 alias ``api_key``, ``gateway_id``, ``base_url``, ``timeout``, ``max_retries``,
-``gateway_options``, ``allow_insecure_http``, ``http_client``, ``http_async_client``), resolves
-them at construction with the core's ``GatewayConfig.resolve`` (explicit > environment > a
-``GatewayConfigError`` naming keyword and variable) and holds the core clients: the async one
-built at construction, the sync one on first use. :func:`translated` turns the core's HTTP and
-connection errors into the LangChain twins the chat model raises.
+``gateway_options``, ``allow_insecure_http``, ``http_client``, ``http_async_client``) and
+resolves them at construction into a core ``GatewaySession`` (explicit > environment > a
+``GatewayConfigError`` naming keyword and variable), which builds each core client on first use.
+:func:`translated` turns the core's HTTP and connection errors into the LangChain twins the chat
+model raises.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, SkipValidation
 
-from cf_gateway_core import AsyncGatewayClient, GatewayClient, GatewayConfig, GatewayOptions
+from cf_gateway_core import AsyncGatewayClient, GatewayClient, GatewayOptions
 from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient
+from cf_gateway_core.session import GatewaySession
 from langchain_cf_gateway._connection import TRANSLATED_ERRORS, to_langchain_error
 
 __all__ = ["ServiceFields", "translated"]
-
-_lock = threading.Lock()
 
 
 @contextmanager
@@ -62,50 +60,41 @@ class ServiceFields(BaseModel):
     http_async_client: AsyncHttpClient = Field(default=None, exclude=True, repr=False)
     """A caller-owned ``httpx.AsyncClient``."""
 
-    _config: GatewayConfig = PrivateAttr()
-    _options: GatewayOptions | None = PrivateAttr(default=None)
-    _sync_client: GatewayClient | None = PrivateAttr(default=None)
-    _async_client: AsyncGatewayClient = PrivateAttr()
+    _session: GatewaySession = PrivateAttr()
 
     def _resolve_clients(self) -> None:
-        """Resolve the settings and build the async client (no request is sent).
+        """Resolve the settings into a core session (no client is built, no request sent).
 
         Raises:
             GatewayConfigError: missing credentials or an invalid value.
         """
-        token = None if self.api_token is None else self.api_token.get_secret_value()
-        config = GatewayConfig.resolve(
+        self._session = GatewaySession.resolve(
             account_id=self.account_id,
-            api_token=token,
+            api_token=None if self.api_token is None else self.api_token.get_secret_value(),
             gateway_id=self.gateway_id,
             base_url=self.base_url,
             timeout=self.timeout,
             max_retries=self.max_retries,
             allow_insecure_http=self.allow_insecure_http,
+            gateway_options=self.gateway_options,
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
         )
-        self._options = GatewayOptions.coerce(self.gateway_options)
-        self.gateway_options = self._options.as_dict() if self._options is not None else None
+        config, options = self._session.config, self._session.options
+        self.gateway_options = options.as_dict() if options is not None else None
         self.account_id, self.gateway_id, self.base_url = (
             config.account_id,
             config.gateway_id,
             config.base_url,
         )
-        self._config = config
-        self._async_client = AsyncGatewayClient(
-            config, http_client=self.http_async_client, options=self._options
-        )
 
     @property
     def _client(self) -> GatewayClient:
-        client = self._sync_client
-        if client is None:
-            with _lock:
-                client = self._sync_client
-                if client is None:
-                    client = self._sync_client = GatewayClient(
-                        self._config, http_client=self.http_client, options=self._options
-                    )
-        return client
+        return self._session.client
+
+    @property
+    def _async_client(self) -> AsyncGatewayClient:
+        return self._session.aclient
 
     @classmethod
     def _settings_of(cls, model: Any) -> dict[str, Any]:
