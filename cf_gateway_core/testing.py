@@ -150,10 +150,10 @@ class FakeGateway:
 
                 self._prompt_cache = PromptCache()
             cache = self._prompt_cache
+        scripted = reply is not None
         if reply is None:
             reply = self._default(recorded, cache)
-        reply = self.logs.record(recorded, reply)
-        return reply
+        return self.logs.record(recorded, reply, scripted=scripted)
 
     def _default(self, recorded: RecordedRequest, cache: Any) -> Reply:
         from cf_gateway_core.emulator import replies

@@ -154,18 +154,20 @@ class LogStore:
             entry = self._entries.get(log_id)
             return None if entry is None else {**entry.row, **entry.extra}
 
-    def record(self, request: RecordedRequest, reply: Reply) -> Reply:
+    def record(self, request: RecordedRequest, reply: Reply, *, scripted: bool = False) -> Reply:
         """Store a log for ``reply`` when it carries a ``cf-aig-log-id``; return the reply.
 
-        Every request gets its own log, as on the gateway: a repeated identical request (whose
-        deterministic id is taken) gets a new id derived from it, in its reply headers too.
+        Every emulated request gets its own log, as on the gateway: a repeated identical request
+        (whose deterministic id is taken) gets a new id derived from it, in its reply headers
+        too. A ``scripted`` (queued) reply is returned exactly as queued; its log is stored under
+        the id it carries.
         """
         headers = {k.lower(): v for k, v in reply.headers.items()}
         log_id = headers.get("cf-aig-log-id")
         if not log_id or reply.exception is not None:
             return reply
         with self._lock:
-            fresh = _fresh_id(log_id, self._entries)
+            fresh = log_id if scripted else _fresh_id(log_id, self._entries)
         if fresh != log_id:
             renamed = {k: fresh if v == log_id else v for k, v in headers.items()}
             reply, log_id = dataclasses.replace(reply, headers=renamed), fresh

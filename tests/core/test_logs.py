@@ -220,3 +220,21 @@ def test_emulator_rejects_out_of_range_feedback_at_the_wire(fake: FakeGateway) -
         reply = http.patch(f"{base}/{log_id}", content=json.dumps({"score": 500}))
         assert reply.status_code == 400
         assert http.get(f"{base}/{log_id}").json()["result"].get("score") is None
+
+
+def test_queued_replies_keep_their_log_id_and_are_logged(fake: FakeGateway) -> None:
+    body = {
+        "id": "c1",
+        "object": "chat.completion",
+        "model": "openai/gpt-5.5",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+    }
+    for _ in range(2):
+        fake.queue_json(body, endpoint="chat_completions", headers={"cf-aig-log-id": "log-1"})
+    client = client_for(fake)
+    ids = [client.chat(REQUEST).gateway.log_id for _ in range(2)]  # type: ignore[union-attr]
+    assert ids == ["log-1", "log-1"]  # exactly as scripted
+    assert (client.logs.get("log-1").tokens_in, len(fake.logs)) == (3, 1)
+    emulated = [client.chat(REQUEST).gateway.log_id for _ in range(2)]  # type: ignore[union-attr]
+    assert len(set(emulated)) == 2  # each emulated request its own log
