@@ -115,8 +115,33 @@ def _input_file(path: str, item: Mapping[str, Any]) -> str | None:
     return None
 
 
+_OUTPUT_TYPES = frozenset({"input_text", "input_image", "input_file"})
+
+
+def _function_output(index: int, item: Mapping[str, Any]) -> str | None:
+    output = item.get("output")
+    if isinstance(output, str):
+        return None
+    if not isinstance(output, list):
+        return f"Invalid type for 'input[{index}].output': expected a string or an array."
+    for i, part in enumerate(output):
+        if not isinstance(part, Mapping) or part.get("type") not in _OUTPUT_TYPES:
+            return (
+                f"Invalid value for 'input[{index}].output[{i}].type': expected one of "
+                f"{sorted(_OUTPUT_TYPES)}."
+            )
+        if part.get("type") == "input_image" and not (part.get("image_url") or part.get("file_id")):
+            return f"Missing required parameter: 'input[{index}].output[{i}].image_url'."
+    return None
+
+
 def _responses(body: Mapping[str, Any]) -> str | None:
     items = body.get("input")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, Mapping) and item.get("type") == "function_call_output":
+            problem = _function_output(index, item)
+            if problem:
+                return problem
     for path, item in _items(items if isinstance(items, list) else []):
         kind = item.get("type")
         if kind == "input_file":

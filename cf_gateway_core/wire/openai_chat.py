@@ -71,8 +71,8 @@ _UNSUPPORTED_HINTS: dict[tuple[str, type[Any]], str] = {
 
 # Tool messages carry text only; the error after "tool result '<id>'" for an image in one.
 _TOOL_RESULT_IMAGE = (
-    "holds an image; images in tool results are not supported on endpoint 'chat_completions'. "
-    "Use endpoint='messages' (Anthropic models) or put the image in a user message."
+    "holds an image; images in tool results are not supported on endpoint {endpoint!r}. Use "
+    "endpoint 'messages' (Anthropic models) or 'responses', or put the image in a user message."
 )
 
 
@@ -129,6 +129,10 @@ def _check_request(request: ChatRequest, route: Route) -> None:
     """Refuse what this body has no field for (the run path reuses it), naming where it goes."""
     endpoint = route.endpoint.value
     reject_cache_control(request, endpoint)
+    for message in request.messages:
+        for part in message.parts:
+            if isinstance(part, ToolResultPart) and not isinstance(part.content, str):
+                tool_result_text(part, _TOOL_RESULT_IMAGE.format(endpoint=endpoint))
     if route.endpoint is not Endpoint.CHAT_COMPLETIONS:
         reject_prompt_cache_key(request, endpoint)
         _refuse_media(request, endpoint)
@@ -254,7 +258,7 @@ def _map_tool_message(message: Message, out: list[dict[str, Any]]) -> None:
             {
                 "role": "tool",
                 "tool_call_id": part.tool_call_id,
-                "content": tool_result_text(part, _TOOL_RESULT_IMAGE),
+                "content": tool_result_text(part, "holds an image"),
             }
         )
 

@@ -41,7 +41,7 @@ from cf_gateway_core.messages import (
 )
 from cf_gateway_core.routing import Route
 from cf_gateway_core.wire._caching import reject_cache_control
-from cf_gateway_core.wire._common import compact_json, mappings, result_levels, tool_result_text
+from cf_gateway_core.wire._common import compact_json, mappings, result_levels
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._media import audio_refused, has_part, responses_file
 from cf_gateway_core.wire._responses_stream import ChunkDecoder, final_events, map_error
@@ -60,12 +60,6 @@ _SCALARS: tuple[tuple[str, str], ...] = (
 
 # Input content part types; every other mapped item stands alone in ``input``.
 _CONTENT_TYPES = frozenset({"input_text", "input_image", "input_file", "output_text"})
-
-# function_call_output is sent as text; the error after "tool result '<id>'" for an image in one.
-_TOOL_OUTPUT_IMAGE = (
-    "contains an image, which this client does not send as function_call_output on the "
-    "Responses API; return text from the tool, or put the image in a following user message."
-)
 
 
 # --------------------------------------------------------------------------- request
@@ -189,11 +183,22 @@ def _map_tool_call(part: ToolCallPart) -> _Item:
 
 def _map_tool_result(part: ToolResultPart) -> _Item:
     # The Responses API has no is_error flag on function_call_output; the output text says it.
-    return {
-        "type": "function_call_output",
-        "call_id": part.tool_call_id,
-        "output": tool_result_text(part, _TOOL_OUTPUT_IMAGE),
-    }
+    # Text-only results are one string; with images, output is a list of input_text /
+    # input_image items (OpenAI function-calling guide, "function_call_output" output array).
+    output: str | list[_Item]
+    if isinstance(part.content, str):
+        output = part.content
+    elif all(isinstance(item, TextPart) for item in part.content):
+        output = "".join(item.text for item in part.content if isinstance(item, TextPart))
+    else:
+        output = [_RESULT_ITEMS[type(item)](item) for item in part.content]
+    return {"type": "function_call_output", "call_id": part.tool_call_id, "output": output}
+
+
+_RESULT_ITEMS: dict[type[Any], Callable[[Any], _Item]] = {
+    TextPart: _map_input_text,
+    ImagePart: _map_input_image,
+}
 
 
 def _map_reasoning(part: ReasoningPart) -> None:

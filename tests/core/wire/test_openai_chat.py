@@ -353,7 +353,7 @@ def test_build_payload_image_in_tool_result_raises() -> None:
         payload(messages=(Message(role="tool", parts=(result,)),))
     message = str(info.value)
     assert "images in tool results are not supported on endpoint 'chat_completions'" in message
-    assert "endpoint='messages'" in message
+    assert "endpoint 'messages'" in message and "'responses'" in message
     assert "user message" in message
 
 

@@ -334,11 +334,16 @@ def test_build_payload_empty_stop_is_not_an_error() -> None:
     assert "stop" not in build_payload(request(Message.user("x"), stop=()), ROUTE)
 
 
-def test_build_payload_image_in_tool_output_is_a_config_error() -> None:
+def test_build_payload_image_in_tool_output_is_an_output_array() -> None:
     result = ToolResultPart(tool_call_id="c", content=(ImagePart(url="https://x/y.png"),))
-    with pytest.raises(GatewayConfigError, match="image") as info:
-        build_payload(request(Message(role="tool", parts=(result,))), ROUTE)
-    assert "'c'" in str(info.value)
+    payload = build_payload(request(Message(role="tool", parts=(result,))), ROUTE)
+    assert payload["input"] == [
+        {
+            "type": "function_call_output",
+            "call_id": "c",
+            "output": [{"type": "input_image", "image_url": "https://x/y.png"}],
+        }
+    ]
 
 
 @pytest.mark.parametrize(
