@@ -9,7 +9,9 @@ request answered with plain JSON), so streaming and non-streaming converge by co
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cf_gateway_core import _json
 from cf_gateway_core.messages import (
@@ -23,6 +25,7 @@ from cf_gateway_core.messages import (
 )
 
 __all__ = [
+    "ContentBlocks",
     "Finish",
     "ReasoningDelta",
     "ResponseStart",
@@ -92,7 +95,23 @@ class Finish:
     raw_reason: str | None = None
 
 
-StreamEvent = ResponseStart | TextDelta | ReasoningDelta | ToolCallDelta | UsageUpdate | Finish
+@dataclass(frozen=True, slots=True)
+class ContentBlocks:
+    """The reply's provider content blocks (server-tool blocks, citations), verbatim and in wire
+    order; sent once, when the stream has them all (see ``ChatResponse.content_blocks``)."""
+
+    blocks: tuple[Mapping[str, Any], ...]
+
+
+StreamEvent = (
+    ResponseStart
+    | TextDelta
+    | ReasoningDelta
+    | ToolCallDelta
+    | UsageUpdate
+    | Finish
+    | ContentBlocks
+)
 """Any stream event."""
 
 
@@ -171,6 +190,7 @@ class StreamAccumulator:
         self._tools: dict[int, _ToolCallBuilder] = {}
         self._usage: Usage | None = None
         self._finish: Finish | None = None
+        self._blocks: tuple[Mapping[str, Any], ...] = ()
 
     def add(self, event: StreamEvent) -> None:
         """Fold one event in."""
@@ -185,6 +205,8 @@ class StreamAccumulator:
                 self._usage = event.usage
         elif isinstance(event, Finish):
             self._finish = event
+        elif isinstance(event, ContentBlocks):
+            self._blocks = event.blocks
         else:
             self._id = event.id or self._id
             self._model = event.model or self._model
@@ -237,6 +259,7 @@ class StreamAccumulator:
             raw_finish_reason=finish.raw_reason if finish else None,
             usage=self._usage,
             gateway=self.gateway,
+            content_blocks=self._blocks,
         )
 
 
@@ -259,5 +282,7 @@ def events_from_response(response: ChatResponse) -> list[StreamEvent]:
             tool_index += 1
     if response.usage is not None:
         events.append(UsageUpdate(response.usage))
+    if response.content_blocks:
+        events.append(ContentBlocks(response.content_blocks))
     events.append(Finish(response.finish_reason, response.raw_finish_reason))
     return events

@@ -24,6 +24,8 @@ __all__ = [
     "ImagePart",
     "Message",
     "Part",
+    "ProviderPart",
+    "ProviderTool",
     "ReasoningPart",
     "ResponseFormat",
     "Role",
@@ -134,8 +136,25 @@ class ToolResultPart:
     """Anthropic prompt-caching breakpoint on the ``tool_result`` block."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderPart:
+    """A block of an earlier reply sent back verbatim in assistant history: Anthropic
+    ``server_tool_use`` / ``*_tool_result`` / cited ``text`` blocks (``api="anthropic"``), or
+    Responses output items such as ``web_search_call`` (``api="responses"``)."""
+
+    api: Literal["anthropic", "responses"]
+    block: Mapping[str, Any]
+
+
 Part = (
-    TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCallPart | ToolResultPart
+    TextPart
+    | ImagePart
+    | DocumentPart
+    | AudioPart
+    | ReasoningPart
+    | ToolCallPart
+    | ToolResultPart
+    | ProviderPart
 )
 """Any message part."""
 
@@ -184,6 +203,21 @@ class ToolSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderTool:
+    """A provider's own tool, sent as its dict: Anthropic server tools (``web_search_20250305``,
+    ``code_execution_…``) on Messages, OpenAI built-ins (``web_search``, ``file_search``,
+    ``code_interpreter``…) on Responses."""
+
+    api: Literal["anthropic", "responses"]
+    spec: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The tool's ``name`` (Anthropic) or ``type`` (OpenAI built-ins have no name)."""
+        return str(self.spec.get("name") or self.spec.get("type") or "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolChoice:
     """How the model must use tools.
 
@@ -211,7 +245,7 @@ class ChatRequest:
 
     model: str
     messages: tuple[Message, ...]
-    tools: tuple[ToolSpec, ...] = ()
+    tools: tuple[ToolSpec | ProviderTool, ...] = ()
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
@@ -285,6 +319,10 @@ class ChatResponse:
     gateway: GatewayMetadata | None = None
     provider_details: Mapping[str, Any] = field(default_factory=dict)
     """Vendor extras we keep but do not interpret (``gatewayMetadata``, ``system_fingerprint``…)."""
+    content_blocks: tuple[Mapping[str, Any], ...] = ()
+    """The reply's content in wire order, verbatim, when it holds server-tool blocks or citations
+    (Anthropic content blocks other than thinking; Responses output items other than reasoning
+    and function calls); empty otherwise. Sent back unchanged as :class:`ProviderPart` values."""
 
     @property
     def text(self) -> str:

@@ -29,6 +29,7 @@ from cf_gateway_core import (
     ImagePart,
     Message,
     Part,
+    ProviderTool,
     ReasoningPart,
     ResponseFormat,
     TextPart,
@@ -36,6 +37,8 @@ from cf_gateway_core import (
     ToolChoice,
     ToolResultPart,
     ToolSpec,
+    as_provider_tool,
+    provider_parts,
 )
 from langchain_cf_gateway._content import CONTENT_BLOCKS, block_cache_control
 
@@ -241,7 +244,13 @@ def _call_id(call: ToolCall | InvalidToolCall) -> str:
 
 def _ai_message(message: BaseMessage) -> Message:
     assert isinstance(message, AIMessage)
-    content = _content_parts(message.content, _AI_BLOCKS, "assistant")
+    blocks = message.additional_kwargs.get("content_blocks")
+    if isinstance(blocks, list) and blocks:
+        # A reply with server-tool blocks or citations: its blocks go back verbatim (they hold
+        # the text too), then the tool calls.
+        content: list[Part] = list(provider_parts(blocks))
+    else:
+        content = _content_parts(message.content, _AI_BLOCKS, "assistant")
     reasoning = _reasoning_from_kwargs(message.additional_kwargs)
     if reasoning:
         # additional_kwargs holds the signed originals; v1 content may repeat them unsigned.
@@ -345,18 +354,23 @@ _TOOL_CHOICE_MODES: dict[str, Literal["auto", "none", "required"]] = {
 }
 
 
-def to_tool_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec:
+def to_tool_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec | ProviderTool:
     """Convert a LangChain tool, pydantic class, function or dict schema to a :class:`ToolSpec`.
 
     OpenAI-format dicts (what ``bind_tools`` binds) are read directly; anything else goes through
     ``langchain_core``'s ``convert_to_openai_tool``.
 
+    A provider's own tool dict (Anthropic ``web_search_20250305``…, OpenAI ``web_search``…)
+    becomes a :class:`~cf_gateway_core.ProviderTool`, sent as written.
+
     Raises:
-        GatewayConfigError: the tool is not a function tool (built-in provider tools are not
-            supported through the gateway's unified API).
+        GatewayConfigError: the tool is neither a function tool nor a provider tool.
     """
-    if isinstance(tool, ToolSpec):
+    if isinstance(tool, (ToolSpec, ProviderTool)):
         return tool
+    provider = as_provider_tool(tool)
+    if provider is not None:
+        return provider
     cache = tool_cache_control(tool)
     is_openai = isinstance(tool, Mapping) and tool.get("type") == "function" and "function" in tool
     if isinstance(tool, Mapping) and "cache_control" in tool:
@@ -395,6 +409,8 @@ def tool_cache_control(tool: Any) -> Mapping[str, Any] | None:
 def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
     """A tool as the OpenAI-format dict ``bind_tools`` binds; its ``cache_control`` (if any) is
     kept as a top-level key, which :func:`to_tool_spec` reads back."""
+    if as_provider_tool(tool) is not None:
+        return dict(tool)  # a provider's own tool (web_search_20250305, web_search…), as written
     cache = tool_cache_control(tool)
     if isinstance(tool, Mapping) and "cache_control" in tool:
         tool = {key: value for key, value in tool.items() if key != "cache_control"}

@@ -9,6 +9,10 @@ Reasoning follows langchain-core 1.x: the reasoning text is
 (Anthropic thinking), the blocks are also kept verbatim as ``additional_kwargs["reasoning_blocks"]``
 (``thinking`` / ``redacted_thinking`` dicts), which :mod:`langchain_cf_gateway._convert` reads back,
 so a multi-turn tool loop returns the signatures unchanged.
+
+Server-tool blocks and citations (``ChatResponse.content_blocks``) are kept verbatim as
+``additional_kwargs["content_blocks"]`` with every citation in ``additional_kwargs["citations"]``;
+:mod:`langchain_cf_gateway._convert` sends the blocks back on the next turn.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from cf_gateway_core import (
     StreamEvent,
     TextDelta,
     Usage,
+    reply_citations,
 )
 
 __all__ = [
@@ -120,6 +125,18 @@ def _reasoning_kwargs(parts: Sequence[Part]) -> dict[str, Any]:
     return kwargs
 
 
+def content_kwargs(response: ChatResponse) -> dict[str, Any]:
+    """``content_blocks`` (server-tool blocks and cited text, verbatim, sent back on the next
+    turn) and ``citations`` (every citation / annotation), when the reply has them."""
+    if not response.content_blocks:
+        return {}
+    kwargs: dict[str, Any] = {"content_blocks": [dict(b) for b in response.content_blocks]}
+    citations = reply_citations(response.content_blocks)
+    if citations:
+        kwargs["citations"] = citations
+    return kwargs
+
+
 def to_ai_message(response: ChatResponse, model_name: str) -> AIMessage:
     """A complete reply as an ``AIMessage`` (``model_name``: the model id requested)."""
     calls: list[ToolCall] = []
@@ -135,7 +152,7 @@ def to_ai_message(response: ChatResponse, model_name: str) -> AIMessage:
             )
     return AIMessage(
         content=response.text,
-        additional_kwargs=_reasoning_kwargs(response.parts),
+        additional_kwargs={**_reasoning_kwargs(response.parts), **content_kwargs(response)},
         tool_calls=calls,
         invalid_tool_calls=invalid,
         usage_metadata=to_usage_metadata(response.usage),
@@ -188,9 +205,10 @@ class StreamConverter:
     def last(self, response: ChatResponse) -> ChatGenerationChunk:
         """The closing chunk (``chunk_position="last"``), built from the folded reply."""
         blocks = reasoning_blocks(response.parts)
+        extra = {"reasoning_blocks": blocks} if blocks else {}
         message = AIMessageChunk(
             content="",
-            additional_kwargs={"reasoning_blocks": blocks} if blocks else {},
+            additional_kwargs={**extra, **content_kwargs(response)},
             tool_call_chunks=_whole_calls(response),
             usage_metadata=to_usage_metadata(response.usage),
             response_metadata=response_metadata(response, self._model_name),

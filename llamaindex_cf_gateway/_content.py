@@ -8,15 +8,19 @@ not known here: :mod:`cf_gateway_core.wire` owns it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
     CachePoint,
+    ChatMessage,
     CitableBlock,
+    CitationBlock,
     DocumentBlock,
     TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
 )
 
 from cf_gateway_core import (
@@ -25,13 +29,21 @@ from cf_gateway_core import (
     GatewayConfigError,
     ImagePart,
     Part,
+    ProviderTool,
+    ReasoningPart,
     TextPart,
+    ToolCallPart,
+    as_provider_tool,
+    provider_parts,
 )
 
 __all__ = [
     "CONTENT_PARTS",
     "apply_cache_point",
+    "assistant_parts",
     "cache_control_of",
+    "citation_blocks",
+    "provider_tool_of",
     "split_cache_points",
 ]
 
@@ -133,3 +145,80 @@ CONTENT_PARTS: dict[type, Any] = {
     AudioBlock: _audio_part,
 }
 """LlamaIndex block type -> converter to a neutral part."""
+
+
+# ----------------------------------------------------------------------------- server tools
+
+
+def provider_tool_of(tool: Any) -> ProviderTool:
+    """A tool dict in a LlamaIndex tool list: a provider's own tool.
+
+    Raises:
+        GatewayConfigError: a dict that is not a provider tool.
+    """
+    provider = as_provider_tool(tool)
+    if provider is None:
+        raise GatewayConfigError(
+            f"tool {tool!r} is a dict but not a provider tool (Anthropic 'web_search_20250305'…, "
+            "OpenAI 'web_search'…); pass FunctionTool / BaseTool objects for your own functions."
+        )
+    return provider
+
+
+def _location(citation: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        key: value
+        for key, value in citation.items()
+        if isinstance(value, int) and not isinstance(value, bool)
+    }
+
+
+def _citation(citation: Mapping[str, Any], cited: str) -> CitationBlock:
+    title = citation.get("title") or citation.get("document_title") or ""
+    source = citation.get("url") or citation.get("document_title") or citation.get("file_id")
+    if not source:
+        source = f"document {citation.get('document_index', 0)}"
+    return CitationBlock(
+        cited_content=TextBlock(text=cited),
+        source=str(source),
+        title=str(title),
+        additional_location_info=_location(citation),
+    )
+
+
+def citation_blocks(blocks: Sequence[Mapping[str, Any]]) -> list[CitationBlock]:
+    """``CitationBlock``s for the citations in a reply's ``content_blocks``: Anthropic text-block
+    citations (``cited_text``) and Responses ``url_citation`` annotations (the cited span)."""
+    found: list[CitationBlock] = []
+    for block in blocks:
+        for citation in block.get("citations") or []:
+            if isinstance(citation, Mapping):
+                found.append(_citation(citation, str(citation.get("cited_text") or "")))
+        content = block.get("content") if block.get("type") == "message" else None
+        for part in content if isinstance(content, list) else []:
+            if not isinstance(part, Mapping):
+                continue
+            text = str(part.get("text") or "")
+            for note in part.get("annotations") or []:
+                if isinstance(note, Mapping):
+                    span = text[int(note.get("start_index") or 0) : int(note.get("end_index") or 0)]
+                    found.append(_citation(note, span))
+    return found
+
+
+def assistant_parts(
+    message: ChatMessage, to_parts: Callable[[Sequence[object]], list[Part]]
+) -> list[Part]:
+    """An assistant message's parts. ``CitationBlock``s are what a reply cited and are not sent
+    back (as in llama-index-llms-anthropic). A reply with ``additional_kwargs["content_blocks"]``
+    sends those blocks back verbatim (they hold its text), between its reasoning and its tool
+    calls."""
+    blocks = [b for b in message.blocks if not isinstance(b, CitationBlock)]
+    server = message.additional_kwargs.get("content_blocks")
+    if not (isinstance(server, list) and server):
+        return to_parts(blocks)
+    kept = to_parts([b for b in blocks if isinstance(b, (ThinkingBlock, ToolCallBlock))])
+    parts: list[Part] = [p for p in kept if isinstance(p, ReasoningPart)]
+    parts.extend(provider_parts(server))
+    parts.extend(p for p in kept if isinstance(p, ToolCallPart))
+    return parts

@@ -31,6 +31,7 @@ from cf_gateway_core import (
     InvalidToolCallError,
     Message,
     Part,
+    ProviderTool,
     ReasoningDelta,
     ReasoningPart,
     StreamEvent,
@@ -43,7 +44,14 @@ from cf_gateway_core import (
     ToolSpec,
     Usage,
 )
-from llamaindex_cf_gateway._content import CONTENT_PARTS, apply_cache_point, split_cache_points
+from llamaindex_cf_gateway._content import (
+    CONTENT_PARTS,
+    apply_cache_point,
+    assistant_parts,
+    citation_blocks,
+    provider_tool_of,
+    split_cache_points,
+)
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -239,7 +247,10 @@ def _to_message(message: ChatMessage) -> Message:
         blocks, cache = split_cache_points(message.blocks)
         part = _tool_result(message, _to_parts(blocks), cache)
         return Message(role="tool", parts=(part,))
-    parts = _to_parts(message.blocks)
+    if role == "assistant":
+        parts = assistant_parts(message, _to_parts)
+    else:
+        parts = _to_parts(message.blocks)
     legacy = message.additional_kwargs.get("tool_calls")
     if legacy and not any(isinstance(p, ToolCallPart) for p in parts):
         parts.extend(_legacy_tool_call(call) for call in legacy)
@@ -261,12 +272,19 @@ def to_messages(messages: Sequence[ChatMessage]) -> tuple[Message, ...]:
     return tuple(_to_message(m) for m in messages)
 
 
-def to_tool_specs(tools: Sequence[BaseTool | ToolSpec]) -> tuple[ToolSpec, ...]:
-    """Describe LlamaIndex tools (``FunctionTool``, ``QueryEngineTool``…) as neutral specs."""
-    specs: list[ToolSpec] = []
+def to_tool_specs(
+    tools: Sequence[BaseTool | ToolSpec | ProviderTool | Mapping[str, Any]],
+) -> tuple[ToolSpec | ProviderTool, ...]:
+    """Describe LlamaIndex tools (``FunctionTool``, ``QueryEngineTool``…) as neutral specs; a
+    provider's own tool dict (Anthropic ``web_search_20250305``, OpenAI ``web_search``…) is
+    sent as written."""
+    specs: list[ToolSpec | ProviderTool] = []
     for tool in tools:
-        if isinstance(tool, ToolSpec):
+        if isinstance(tool, (ToolSpec, ProviderTool)):
             specs.append(tool)
+            continue
+        if isinstance(tool, Mapping):
+            specs.append(provider_tool_of(tool))
             continue
         meta = tool.metadata
         specs.append(
@@ -425,12 +443,17 @@ def to_chat_response(response: ChatResponse, *, delta: str | None = None) -> LIC
     ]
     if invalid:
         message.additional_kwargs[INVALID_TOOL_CALLS_KEY] = invalid
-    return LIChatResponse(
-        message=message,
-        raw=raw,
-        delta=delta,
-        additional_kwargs=extra,
-    )
+    if response.content_blocks:
+        # Server-tool blocks and citations: CitationBlocks after the text, the blocks verbatim
+        # in additional_kwargs["content_blocks"] (sent back on the next turn).
+        server = [dict(b) for b in response.content_blocks]
+        citations = citation_blocks(server)
+        at = next((i + 1 for i, b in enumerate(blocks) if isinstance(b, TextBlock)), len(blocks))
+        message.blocks[at:at] = citations
+        message.additional_kwargs["content_blocks"] = server
+        if citations:
+            extra["citations"] = [c.model_dump() for c in citations]
+    return LIChatResponse(message=message, raw=raw, delta=delta, additional_kwargs=extra)
 
 
 class ChatStream:

@@ -57,6 +57,7 @@ from cf_gateway_core.emulator._script import (
     ScriptError,
     parse_script,
 )
+from cf_gateway_core.emulator._server_replies import server_frames, server_reply
 from cf_gateway_core.emulator._strict import (
     MODEL_NOT_FOUND,
     NO_SUCH_MODEL,
@@ -176,6 +177,11 @@ def _answer(
     prompt = PROMPT_READERS[_READERS[fmt]](body)
     answer = _cached(fmt, body, decide(prompt, model=model, seed=ctx.seed, script=ctx.script), ctx)
     build_json, build_frames = FORMATS[fmt]
+    server = server_reply(fmt, body, build_json(answer, metadata), prompt.user_text)
+    if server is not None:  # server tools / citations (emulator/_server_replies.py)
+        if body.get("stream") is True:
+            return Reply.sse(server_frames(fmt, server))
+        return Reply.json(wrap(server) if wrap else server)
     if body.get("stream") is True:
         frames = build_frames(answer, metadata)
         if fmt == "openai_chat" and not chat_usage_wanted(body):

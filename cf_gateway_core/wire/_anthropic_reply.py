@@ -22,6 +22,7 @@ from cf_gateway_core.messages import (
     Usage,
 )
 from cf_gateway_core.wire._common import accumulator_call_id, result_levels, tool_call_part, type_of
+from cf_gateway_core.wire._server_tools import anthropic_content_blocks
 
 __all__ = ["map_finish_reason", "map_usage", "parse_response"]
 
@@ -46,8 +47,8 @@ def parse_response(body: Any) -> ChatResponse:
     """Parse an Anthropic message, bare or inside ``{"result": …}`` envelopes.
 
     Content blocks ``text``, ``thinking``, ``redacted_thinking`` and ``tool_use`` become parts;
-    server-tool blocks (``server_tool_use``, ``web_search_tool_result``…) and other unknown block
-    types are ignored (the text that cites them is kept).
+    server-tool blocks (``server_tool_use``, ``web_search_tool_result``…) and citations make the
+    whole content (but thinking) be kept verbatim as ``content_blocks``.
 
     Raises:
         GatewayError: the body is not an Anthropic message.
@@ -73,6 +74,7 @@ def parse_response(body: Any) -> ChatResponse:
         usage=map_usage(usage) if isinstance(usage, dict) else None,
         gateway=GatewayMetadata(key_source=key_source) if isinstance(key_source, str) else None,
         provider_details=_map_details(message, metadata),
+        content_blocks=anthropic_content_blocks(message["content"]),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from cf_gateway_core import _json
 from cf_gateway_core.errors import StreamError
 from cf_gateway_core.events import (
+    ContentBlocks,
     Finish,
     ReasoningDelta,
     ResponseStart,
@@ -24,6 +25,7 @@ from cf_gateway_core.events import (
 from cf_gateway_core.sse import ServerSentEvent
 from cf_gateway_core.wire._anthropic_reply import map_finish_reason, map_usage
 from cf_gateway_core.wire._common import cut_short, is_error_frame, stream_error, type_of
+from cf_gateway_core.wire._server_tools import AnthropicBlocks
 
 __all__ = ["ChunkDecoder"]
 
@@ -71,12 +73,14 @@ class ChunkDecoder:
     :meth:`close` raises on a stream that ended before either.
     """
 
-    __slots__ = ("_finished", "_handlers", "_tool_blocks", "_usage", "complete")
+    __slots__ = ("_blocks", "_finished", "_handlers", "_tool_blocks", "_usage", "complete")
 
     def __init__(self) -> None:
         """Start a decoder for one stream."""
         self._usage: dict[str, Any] = {}
         self._tool_blocks: set[int] = set()
+        # Every block rebuilt, for server-tool blocks and citations (ContentBlocks at the end).
+        self._blocks = AnthropicBlocks()
         self._finished = False
         self.complete = False
         """Whether the end signal came (``message_stop``, or a ``stop_reason``)."""
@@ -149,10 +153,11 @@ class ChunkDecoder:
         if not isinstance(block, dict):
             return []
         kind = block.get("type", "")
+        index = frame.get("index", 0)
+        self._blocks.start(index, block)
         start = _BLOCK_STARTS.get(kind)
         if start is None:
             return []
-        index = frame.get("index", 0)
         if kind == "tool_use":
             self._tool_blocks.add(index)
         return start(block, index)
@@ -162,11 +167,12 @@ class ChunkDecoder:
         if not isinstance(delta, dict):
             return []
         kind = delta.get("type", "")
+        index = frame.get("index", 0)
+        self._blocks.delta(index, delta)
         entry = _DELTAS.get(kind)
         if entry is None:
             return []
         piece = delta.get(entry[0])
-        index = frame.get("index", 0)
         # Server-tool blocks (server_tool_use) stream input_json_delta too; only client tool_use
         # blocks are tool calls.
         if not piece or (kind == "input_json_delta" and index not in self._tool_blocks):
@@ -180,6 +186,9 @@ class ChunkDecoder:
             # Fields message_delta repeats (or adds) win over message_start's.
             self._usage.update((key, value) for key, value in usage.items() if value is not None)
             events.append(UsageUpdate(map_usage(self._usage)))
+        blocks = self._blocks.result()
+        if blocks:
+            events.append(ContentBlocks(blocks))
         delta = frame.get("delta")
         raw = delta.get("stop_reason") if isinstance(delta, dict) else None
         if not isinstance(raw, str):

@@ -14,6 +14,7 @@ from typing import Any
 from cf_gateway_core import _json
 from cf_gateway_core.errors import StreamError
 from cf_gateway_core.events import (
+    ContentBlocks,
     Finish,
     ReasoningDelta,
     ResponseStart,
@@ -32,6 +33,7 @@ from cf_gateway_core.wire._common import (
     stream_error,
     type_of,
 )
+from cf_gateway_core.wire._server_tools import responses_content_blocks
 
 __all__ = ["ChunkDecoder", "final_events", "map_error"]
 
@@ -197,6 +199,10 @@ class ChunkDecoder:
         usage = _map_usage(response.get("usage"))
         if usage is not None:
             events.append(UsageUpdate(usage))
+        # Built-in tool calls and annotated text, kept verbatim (wire/_server_tools.py).
+        blocks = responses_content_blocks(response.get("output"))
+        if blocks:
+            events.append(ContentBlocks(blocks))
         events.append(Finish(*_map_finish({"status": status, **response}, self._has_calls)))
         self._finished = True
         return events

@@ -24,6 +24,8 @@ from cf_gateway_core.messages import (
     DocumentPart,
     ImagePart,
     Message,
+    ProviderPart,
+    ProviderTool,
     ReasoningPart,
     TextPart,
     ToolCallPart,
@@ -43,6 +45,7 @@ from cf_gateway_core.wire._caching import (
 )
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._media import anthropic_document, audio_refused, has_part
+from cf_gateway_core.wire._server_tools import refuse_foreign
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "default_max_tokens", "parse_response"]
 
@@ -146,6 +149,7 @@ def _check_request(request: ChatRequest, route: Route) -> None:
             "method='function_calling')) or pass endpoint='chat_completions'."
         )
     reject_prompt_cache_key(request, route.endpoint.value)
+    refuse_foreign(request, "anthropic", route.endpoint.value)
     if has_part(request, AudioPart):
         raise audio_refused(route.endpoint.value)
 
@@ -273,6 +277,11 @@ def _map_image(part: ImagePart) -> _Block:
     )
 
 
+def _map_provider_block(part: ProviderPart) -> _Block:
+    # server_tool_use / *_tool_result / cited text from an earlier reply, sent back verbatim.
+    return dict(part.block)
+
+
 def _map_document(part: DocumentPart) -> _Block:
     return _with_cache(anthropic_document(part), part)
 
@@ -323,11 +332,18 @@ _PART_MAPPERS: dict[str, dict[type, Callable[[Any], _Block | None]]] = {
         DocumentPart: _map_document,
         ToolResultPart: _map_tool_result,
     },
-    "assistant": {TextPart: _map_text, ReasoningPart: _map_reasoning, ToolCallPart: _map_tool_call},
+    "assistant": {
+        TextPart: _map_text,
+        ReasoningPart: _map_reasoning,
+        ToolCallPart: _map_tool_call,
+        ProviderPart: _map_provider_block,
+    },
 }
 
 
-def _map_tool(tool: ToolSpec) -> _Block:
+def _map_tool(tool: ToolSpec | ProviderTool) -> _Block:
+    if isinstance(tool, ProviderTool):
+        return dict(tool.spec)  # a server tool, as the caller wrote it (cache_control included)
     spec: _Block = {"name": tool.name}
     if tool.description:
         spec["description"] = tool.description

@@ -41,6 +41,7 @@ from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._media import chat_audio, chat_file, has_part
 from cf_gateway_core.wire._openai_chat_reply import parse_response
 from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
+from cf_gateway_core.wire._server_tools import refuse_foreign
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
 
@@ -101,7 +102,8 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
         "messages": _map_messages(request.messages),
     }
     if request.tools:
-        payload["tools"] = [_map_tool_spec(spec) for spec in request.tools]
+        # Provider tools were refused above (refuse_foreign): only function tools remain.
+        payload["tools"] = [_map_tool_spec(s) for s in request.tools if isinstance(s, ToolSpec)]
     if request.tool_choice is not None:
         payload["tool_choice"] = _map_tool_choice(request.tool_choice)
     if request.response_format is not None:
@@ -129,6 +131,7 @@ def _check_request(request: ChatRequest, route: Route) -> None:
     """Refuse what this body has no field for (the run path reuses it), naming where it goes."""
     endpoint = route.endpoint.value
     reject_cache_control(request, endpoint)
+    refuse_foreign(request, None, endpoint)
     for message in request.messages:
         for part in message.parts:
             if isinstance(part, ToolResultPart) and not isinstance(part.content, str):

@@ -31,6 +31,8 @@ from cf_gateway_core.messages import (
     DocumentPart,
     ImagePart,
     Message,
+    ProviderPart,
+    ProviderTool,
     ReasoningPart,
     ResponseFormat,
     TextPart,
@@ -45,6 +47,7 @@ from cf_gateway_core.wire._common import compact_json, mappings, result_levels
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._media import audio_refused, has_part, responses_file
 from cf_gateway_core.wire._responses_stream import ChunkDecoder, final_events, map_error
+from cf_gateway_core.wire._server_tools import refuse_foreign
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
 
@@ -78,6 +81,7 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
             "remove stop=… or use endpoint='chat_completions'."
         )
     reject_cache_control(request, route.endpoint.value)
+    refuse_foreign(request, "responses", route.endpoint.value)
     if has_part(request, AudioPart):
         raise audio_refused(route.endpoint.value)
     instructions, items = _map_messages(request.messages)
@@ -201,6 +205,11 @@ _RESULT_ITEMS: dict[type[Any], Callable[[Any], _Item]] = {
 }
 
 
+def _map_provider_item(part: ProviderPart) -> _Item:
+    # An earlier reply's output item (web_search_call, annotated message…), sent back verbatim.
+    return dict(part.block)
+
+
 def _map_reasoning(part: ReasoningPart) -> None:
     # No encrypted reasoning round trip: earlier reasoning is not sent back (module docstring).
     return None
@@ -217,13 +226,17 @@ _PART_MAPPERS: dict[str, dict[type[Any], Callable[[Any], _Item | None]]] = {
         TextPart: _map_output_text,
         ToolCallPart: _map_tool_call,
         ReasoningPart: _map_reasoning,
+        ProviderPart: _map_provider_item,
     },
     "tool": {ToolResultPart: _map_tool_result},
 }
 
 
-def _map_tool(tool: ToolSpec) -> _Item:
-    """Responses tools are flat: no nested ``function`` object as in Chat Completions."""
+def _map_tool(tool: ToolSpec | ProviderTool) -> _Item:
+    """Responses tools are flat: no nested ``function`` object as in Chat Completions; built-in
+    tools (``web_search``, ``file_search``…) are sent as given."""
+    if isinstance(tool, ProviderTool):
+        return dict(tool.spec)
     parameters = dict(tool.parameters)
     return _compact(
         type="function",

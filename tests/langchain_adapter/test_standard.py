@@ -9,8 +9,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 from syrupy.assertion import SnapshotAssertion
 
+from cf_gateway_core import get_profile
 from langchain_cf_gateway import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
 
+_UNIT_MODEL = "openai/gpt-5.5"
 _ENV = {
     "CLOUDFLARE_ACCOUNT_ID": "acct-from-env",
     "CLOUDFLARE_API_TOKEN": "token-from-env",
@@ -30,11 +32,33 @@ class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "openai/gpt-5.5", "account_id": "acct", "api_key": "test"}
+        return {"model": _UNIT_MODEL, "account_id": "acct", "api_key": "test"}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
         return _ENV, {"model": "anthropic/claude-sonnet-4.5"}, _EXPECTED
+
+    # Media flags from the model table and what chat_completions (openai/gpt-5.5's endpoint)
+    # carries: PDFs as file parts; no audio for this model; tool messages text only there.
+    @property
+    def supports_image_inputs(self) -> bool:
+        return get_profile(_UNIT_MODEL).image_inputs
+
+    @property
+    def supports_pdf_inputs(self) -> bool:
+        return get_profile(_UNIT_MODEL).pdf_inputs
+
+    @property
+    def supports_audio_inputs(self) -> bool:
+        return get_profile(_UNIT_MODEL).audio_inputs
+
+    @property
+    def supports_image_tool_message(self) -> bool:
+        return False  # Chat Completions tool messages carry text only (docs/content.md)
+
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return False  # Anthropic-format content goes to anthropic/ models on endpoint messages
 
     @pytest.mark.xfail(
         reason=(
