@@ -1,10 +1,11 @@
 """Provider tools and the reply blocks they produce, for the Anthropic Messages and Responses APIs.
 
 Requests: a tool dict is the provider's own tool when its ``type`` is a dated Anthropic tool type
-(``web_search_20250305``, ``code_execution_20250825``…: Anthropic server tools and
-Anthropic-defined client tools) or an OpenAI Responses built-in (``web_search``, ``file_search``,
-``code_interpreter``…). It is sent as it is on the API it belongs to, and refused elsewhere,
-naming that endpoint.
+with a ``name`` (``web_search_20250305``, ``code_execution_20250825``…: Anthropic server tools
+and Anthropic-defined client tools) or an OpenAI Responses built-in (``web_search``,
+``file_search``, ``code_interpreter``…); JSON schemas and function dicts are client tools. A
+provider tool is sent as it is on the API it belongs to, and refused elsewhere, naming that
+endpoint.
 
 Replies: when a reply holds server-tool blocks or citations, its content is kept verbatim, in
 wire order, as :attr:`~cf_gateway_core.messages.ChatResponse.content_blocks` (the text stays the
@@ -38,8 +39,23 @@ Api = Literal["anthropic", "responses"]
 
 # Anthropic tool types are dated: web_search_20250305, code_execution_20250825, bash_20250124…
 _ANTHROPIC_TYPE = re.compile(r"^[a-z][a-z_]*_\d{8}$")
-# Function tools (OpenAI) and custom tools are client tools, not provider tools.
-_CLIENT_TYPES = frozenset({"function", "custom"})
+# OpenAI Responses built-in tool types (https://platform.openai.com/docs/guides/tools), and the
+# prefixes of their dated variants (web_search_preview_2025_03_11…).
+_OPENAI_BUILT_INS = frozenset(
+    {
+        "web_search",
+        "web_search_preview",
+        "file_search",
+        "code_interpreter",
+        "image_generation",
+        "mcp",
+        "computer_use_preview",
+        "local_shell",
+        "shell",
+        "apply_patch",
+    }
+)
+_OPENAI_DATED = ("web_search_preview_", "web_search_20")
 
 _ENDPOINTS: dict[Api, str] = {"anthropic": "messages", "responses": "responses"}
 _DESCRIBED: dict[Api, str] = {
@@ -56,11 +72,16 @@ _SKIPPED_ITEMS = frozenset({"reasoning", "function_call"})
 
 
 def provider_tool_api(tool: Mapping[str, Any]) -> Api | None:
-    """Which API a tool dict belongs to, or ``None`` for a client (function) tool."""
+    """Which API a tool dict belongs to, or ``None`` for a client tool (a function, or a JSON
+    schema whose ``type`` is ``object``)."""
     kind = tool.get("type")
-    if not isinstance(kind, str) or kind in _CLIENT_TYPES or "function" in tool:
+    if not isinstance(kind, str) or "function" in tool:
         return None
-    return "anthropic" if _ANTHROPIC_TYPE.match(kind) else "responses"
+    if _ANTHROPIC_TYPE.match(kind) and isinstance(tool.get("name"), str):
+        return "anthropic"
+    if kind in _OPENAI_BUILT_INS or kind.startswith(_OPENAI_DATED):
+        return "responses"
+    return None
 
 
 def refuse_foreign(request: ChatRequest, api: Api | None, endpoint: str) -> None:
@@ -89,6 +110,11 @@ def refuse_foreign(request: ChatRequest, api: Api | None, endpoint: str) -> None
 # ----------------------------------------------------------------------------- Anthropic
 
 
+def _kind(block: Mapping[str, Any]) -> str:
+    kind = block.get("type")
+    return kind if isinstance(kind, str) else ""
+
+
 def _clean_text(block: Mapping[str, Any]) -> _Block:
     clean: _Block = {"type": "text", "text": block.get("text") or ""}
     citations = block.get("citations")
@@ -101,14 +127,13 @@ def anthropic_content_blocks(content: Iterable[Any]) -> tuple[Mapping[str, Any],
     """The reply blocks to keep (all but thinking, in order), when any is a server-tool block or
     cites; ``()`` when the reply is plain text, thinking and tool calls."""
     blocks = [b for b in content if isinstance(b, Mapping)]
-    kept = [b for b in blocks if b.get("type") not in _REASONING_BLOCKS]
+    kept = [b for b in blocks if _kind(b) not in _REASONING_BLOCKS]
     special = any(
-        b.get("type") not in _PLAIN_BLOCKS or (b.get("type") == "text" and b.get("citations"))
-        for b in kept
+        _kind(b) not in _PLAIN_BLOCKS or (_kind(b) == "text" and b.get("citations")) for b in kept
     )
     if not special:
         return ()
-    return tuple(_clean_text(b) if b.get("type") == "text" else dict(b) for b in kept)
+    return tuple(_clean_text(b) if _kind(b) == "text" else dict(b) for b in kept)
 
 
 class AnthropicBlocks:
@@ -157,8 +182,8 @@ def responses_content_blocks(output: Any) -> tuple[Mapping[str, Any], ...]:
     """The output items to keep (all but reasoning and function calls, in order), when any is a
     built-in tool call or a message part has annotations; ``()`` otherwise."""
     items = [i for i in output if isinstance(i, Mapping)] if isinstance(output, list) else []
-    kept = [i for i in items if i.get("type") not in _SKIPPED_ITEMS]
-    special = any(i.get("type") not in _PLAIN_ITEMS or _annotated(i) for i in kept)
+    kept = [i for i in items if _kind(i) not in _SKIPPED_ITEMS]
+    special = any(_kind(i) not in _PLAIN_ITEMS or _annotated(i) for i in kept)
     return tuple(dict(i) for i in kept) if special else ()
 
 

@@ -28,6 +28,7 @@ from cf_gateway_core import (
     GatewayMetadata,
     ImagePart,
     Message,
+    ProviderTool,
     ReasoningDelta,
     ReasoningPart,
     ResponseFormat,
@@ -334,9 +335,15 @@ def test_to_tool_spec_no_parameters_gets_empty_object() -> None:
     assert spec.parameters == {"type": "object", "properties": {}}
 
 
-def test_to_tool_spec_builtin_tool_raises() -> None:
-    with pytest.raises(GatewayConfigError, match="not a function tool"):
-        to_tool_spec({"type": "web_search_preview"})
+def test_to_tool_spec_provider_tools_and_json_schemas() -> None:
+    assert to_tool_spec({"type": "web_search_preview"}) == ProviderTool(
+        api="responses", spec={"type": "web_search_preview"}
+    )
+    server = {"type": "web_search_20250305", "name": "web_search"}
+    assert to_tool_spec(server) == ProviderTool(api="anthropic", spec=server)
+    schema = {"title": "Joke", "type": "object", "properties": {"setup": {"type": "string"}}}
+    spec = to_tool_spec(schema)
+    assert isinstance(spec, ToolSpec) and spec.name == "Joke"
 
 
 @pytest.mark.parametrize(
