@@ -3,18 +3,19 @@
 Deterministic rules, in order:
 
 1. A scripted ``text=`` or ``tool=`` (header ``x-emulator-reply``) wins.
-2. A conversation that ends with a tool result gets text that uses the result.
-3. A forced tool (``tool_choice`` naming one, or ``required``/``any``), or a tool the last user
-   message names, gets a tool call whose arguments are synthesised from the tool's JSON schema.
-   A tool is *named* when its name appears as a word, or when all the words of its name except a
-   leading verb (``get_weather`` → ``weather``) appear in the message.
-4. JSON mode gets a JSON object (from the schema when there is one).
+2. A forced tool (``tool_choice`` naming one, or ``required``/``any``) gets a tool call whose
+   arguments are synthesised from the tool's JSON schema — also after a tool result, as the APIs
+   do. Without a tool result, so does a tool the last user message names: its name appears as a
+   word, or all the words of its name except a leading verb (``get_weather`` → ``weather``) do.
+3. JSON mode gets a JSON object: from the schema when there is one, else with the keys the prompt
+   asks for (``'setup' and 'punchline' keys``), else ``{"answer": …}``; after a tool result too.
+4. A conversation that ends with a tool result gets text that uses the result.
 5. Otherwise the answer echoes the last user message in a sentence (:data:`ANSWER_TEMPLATE`).
 
 Schema synthesis: ``const``/``default``/``enum`` (first value) first; numbers are taken in order
-from the numbers in the prompt (else the schema minimum, else 1); strings from the prompt (a
-proper noun for name/place-like keys, the whole message otherwise; fixed samples for
-``format: date`` etc.); booleans ``true``; one item per array; local ``$ref``, ``anyOf``,
+from the numbers in the prompt (else the schema minimum, else 1); strings from the prompt (its
+proper nouns, one per name/place-like key in order; the whole message otherwise; fixed samples
+for ``format: date`` etc.); booleans ``true``; one item per array; local ``$ref``, ``anyOf``,
 ``oneOf`` and ``allOf`` are followed.
 """
 
@@ -27,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cf_gateway_core.emulator._jsonmode import schema_for_prompt
 from cf_gateway_core.emulator._prompt import Prompt, Tool, count_tokens
 from cf_gateway_core.emulator._script import Script, TextScript, ToolScript
 
@@ -49,7 +51,8 @@ _VERBS = re.compile(
 # Capitalised words that start questions and requests rather than name something.
 _STARTERS = re.compile(
     r"what|whats|who|where|when|why|how|which|tell|please|can|could|would|should|is|are|do|does|"
-    r"i|the|a|an|use|call|give|show|find|get|list|write|explain|describe|hi|hello|hey"
+    r"i|the|a|an|use|call|give|show|find|get|list|write|explain|describe|hi|hello|hey|"
+    r"return|reply|respond|answer|json|ok|yes|no"
 )
 # Keys whose strings should be a name or place from the prompt rather than the whole prompt.
 _NAME_KEYS = re.compile(r"name|city|location|place|country|region|person|company|town|user")
@@ -105,12 +108,19 @@ class Answer:
 
 
 class _Synth:
-    __slots__ = ("numbers", "root", "text")
+    __slots__ = ("last_noun", "nouns", "numbers", "root", "text")
 
     def __init__(self, root: Mapping[str, Any], text: str) -> None:
         self.root = root
         self.text = text
         self.numbers: Iterator[str] = iter(_NUMBER.findall(text))
+        # Name- and place-like keys take the prompt's last proper nouns, one each, in order
+        # ("Lisbon is the capital of Portugal" -> name Lisbon, country Portugal; "Forecast for
+        # Berlin" -> city Berlin); the last one is reused when keys outnumber them.
+        nouns = _proper_nouns(text)
+        wanted = _name_keys(root)
+        self.nouns: Iterator[str] = iter(nouns[-wanted:] if wanted else nouns)
+        self.last_noun: str | None = None
 
     def value(self, schema: Any, key: str = "", depth: int = 0) -> Any:
         schema = self._resolve(schema)
@@ -198,7 +208,8 @@ def _build_string(synth: _Synth, schema: Mapping[str, Any], key: str, _: int) ->
     if sample is not None:
         return sample
     if _NAME_KEYS.search(key.lower()):
-        return _proper_noun(synth.text) or _condense(synth.text) or key
+        synth.last_noun = next(synth.nouns, synth.last_noun)
+        return synth.last_noun or _condense(synth.text) or key
     return _condense(synth.text) or key or "text"
 
 
@@ -218,15 +229,32 @@ def synthesise(schema: Mapping[str, Any], text: str) -> Any:
     return _Synth(schema, text).value(schema)
 
 
-def _proper_noun(text: str) -> str | None:
+def _name_keys(schema: Any, depth: int = 0) -> int:
+    """How many name- or place-like property names the schema holds (nested ones too)."""
+    if depth > _MAX_DEPTH:
+        return 0
+    if isinstance(schema, Mapping):
+        properties = schema.get("properties")
+        own = (
+            sum(1 for key in properties if _NAME_KEYS.search(str(key).lower()))
+            if isinstance(properties, Mapping)
+            else 0
+        )
+        return own + sum(_name_keys(value, depth + 1) for value in schema.values())
+    if isinstance(schema, list):
+        return sum(_name_keys(item, depth + 1) for item in schema)
+    return 0
+
+
+def _proper_nouns(text: str) -> list[str]:
     runs = []
     for match in _PROPER.finditer(text):
         words = [
             w for w in match.group().split() if not _STARTERS.fullmatch(w.split("'")[0].lower())
         ]
         if words:
-            runs.append(" ".join(words))
-    return _POSSESSIVE.sub("", runs[-1]) if runs else None
+            runs.append(_POSSESSIVE.sub("", " ".join(words)))
+    return list(dict.fromkeys(runs))
 
 
 def _condense(text: str) -> str:
@@ -253,7 +281,10 @@ def names_tool(text: str, name: str) -> bool:
 
 
 def _pick_tool(prompt: Prompt) -> Tool | None:
-    if prompt.tool_result is not None or not prompt.tools or prompt.tool_choice == "none":
+    if not prompt.tools or prompt.tool_choice == "none":
+        return None
+    # A forced choice (a named tool, required/any) holds after a tool result too, as on the API.
+    if prompt.tool_result is not None and prompt.tool_choice not in ("tool", "required"):
         return None
     if prompt.tool_choice == "tool" and prompt.forced_tool:
         found = [t for t in prompt.tools if t.name == prompt.forced_tool]
@@ -264,9 +295,14 @@ def _pick_tool(prompt: Prompt) -> Tool | None:
     return prompt.tools[0] if prompt.tool_choice == "required" else None
 
 
+def _source(prompt: Prompt) -> str:
+    """The text answers draw from: the last user message, then a trailing tool result."""
+    return ". ".join(t for t in (prompt.user_text, prompt.tool_result) if t)
+
+
 def _call(seed: str, tool: Tool, prompt: Prompt, arguments: Mapping[str, Any] | None) -> ToolCall:
     if arguments is None:
-        value = synthesise(tool.schema, prompt.user_text)
+        value = synthesise(tool.schema, _source(prompt))
         arguments = value if isinstance(value, dict) else {}
     key = hashlib.sha256(f"{seed}:{tool.name}".encode()).hexdigest()
     return ToolCall(key, tool.name, arguments)
@@ -290,16 +326,17 @@ def decide(prompt: Prompt, *, model: str, seed: str, script: Script | None = Non
         offered = {t.name: t for t in prompt.tools}
         scripted = offered.get(script.name, Tool(script.name, {}))
         return replace(base, tool_calls=(_call(seed, scripted, prompt, script.arguments),))
-    if prompt.tool_result is not None:
-        template = _TOOL_RESULT if prompt.tool_result_name else _ANON_RESULT
-        result = _condense(prompt.tool_result)
-        return replace(base, text=template.format(name=prompt.tool_result_name, result=result))
     tool = _pick_tool(prompt)
     if tool is not None:
         return replace(base, tool_calls=(_call(seed, tool, prompt, None),))
     if prompt.json_mode:
-        plain = _plain_text(prompt, model)
-        value = synthesise(prompt.json_schema, prompt.user_text) if prompt.json_schema else None
-        value = value if value is not None else {"answer": plain}
+        # Honoured after a tool result too: the result is part of what the answer draws from.
+        schema = prompt.json_schema or schema_for_prompt(prompt.user_text)
+        value = synthesise(schema, _source(prompt)) if schema else None
+        value = value if value is not None else {"answer": _plain_text(prompt, model)}
         return replace(base, text=json.dumps(value, ensure_ascii=False), json_value=value)
+    if prompt.tool_result is not None:
+        template = _TOOL_RESULT if prompt.tool_result_name else _ANON_RESULT
+        result = _condense(prompt.tool_result)
+        return replace(base, text=template.format(name=prompt.tool_result_name, result=result))
     return replace(base, text=_plain_text(prompt, model))

@@ -22,10 +22,6 @@ from tests.langchain_adapter.scripted import ScriptedGateway
 _SCRIPTED = ScriptedGateway()
 _EMULATOR = FakeGateway()
 
-_EMULATOR_JSON_MODE = (
-    "offline only: the emulator answers JSON mode without a schema with {'answer': …}; the test "
-    "expects the keys its prompt names (a real model, or ScriptedGateway, returns them)"
-)
 _EMULATOR_UNICODE = (
     "offline only: the emulator synthesises the customer_name argument from an English word of "
     "the prompt, not from the quoted Chinese name"
@@ -97,10 +93,6 @@ class TestResponsesOffline(_OfflineBase):
     def test_stop_sequence(self, model: BaseChatModel) -> None:
         super().test_stop_sequence(model)
 
-    @pytest.mark.xfail(reason=_EMULATOR_JSON_MODE, strict=False)
-    def test_json_mode(self, model: BaseChatModel) -> None:
-        super().test_json_mode(model)
-
     @pytest.mark.xfail(reason=_EMULATOR_UNICODE, strict=False)
     def test_unicode_tool_call_integration(
         self,
@@ -122,10 +114,6 @@ class TestWorkersAIRunOffline(_OfflineBase):
     @property
     def model_override_value(self) -> str:
         return "@cf/meta/llama-3.1-8b-instruct"
-
-    @pytest.mark.xfail(reason=_EMULATOR_JSON_MODE, strict=False)
-    def test_json_mode(self, model: BaseChatModel) -> None:
-        super().test_json_mode(model)
 
     @pytest.mark.xfail(reason=_EMULATOR_UNICODE, strict=False)
     def test_unicode_tool_call_integration(
