@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import json
 import logging
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
+from hypothesis import given, settings, strategies as st
 from langchain_core.load import dumpd, load
 from llama_index.core.llms import ChatMessage
 
@@ -224,6 +227,15 @@ def _run_each_surface(base_url: str, **kwargs: Any) -> Iterator[Callable[[], obj
         gen = await li_chat(base_url, **kwargs).astream_chat(messages)
         return [r async for r in gen]
 
+    async def core_async_caller_httpx() -> object:
+        # The async client on a caller-owned httpx.AsyncClient (not the default aiohttp path).
+        async with httpx.AsyncClient() as http:
+            client = async_client(base_url, http_client=http, **kwargs)
+            return [
+                await client.chat(chat_request()),
+                [e async for e in client.stream(chat_request())],
+            ]
+
     yield lambda: sync_client(base_url, **kwargs).chat(chat_request())
     yield lambda: list(sync_client(base_url, **kwargs).stream(chat_request()))
     yield lambda: asyncio.run(core_async_chat())
@@ -235,9 +247,10 @@ def _run_each_surface(base_url: str, **kwargs: Any) -> Iterator[Callable[[], obj
     yield lambda: list(li_chat(base_url, **kwargs).stream_chat(messages))
     yield lambda: asyncio.run(li_chat(base_url, **kwargs).achat(messages))
     yield lambda: asyncio.run(li_astream())
+    yield lambda: asyncio.run(core_async_caller_httpx())
 
 
-SURFACES = 11
+SURFACES = 12
 
 
 def test_capture_locals_of_a_plain_401_never_shows_the_token(server: FaultServer) -> None:
@@ -405,7 +418,7 @@ def test_echoed_token_in_headers_and_text_is_masked_in_results(
     body = json.dumps(completion(f"you sent {TOKEN} ok")).encode()
     cut = body.index(TOKEN.encode()) + half
     action = by_stream(stream, chunked(ECHO_HEADERS, [body[:cut], body[cut:]]))
-    server.script_times(SURFACES, action)
+    server.script_times(SURFACES + 1, action)  # the caller-httpx surface sends two
     results: list[object] = []
     for call in _run_each_surface(server.base_url, max_retries=0):
         results.append(call())
@@ -428,3 +441,43 @@ def test_a_short_toy_token_is_not_masked(server: FaultServer) -> None:
     server.script(json_reply(completion("t is for token")))
     client = GatewayClient(account_id=ACCOUNT, api_token="t", base_url=server.base_url)
     assert client.chat(chat_request()).text == "t is for token"
+
+
+# A reply split at arbitrary byte positions (a caller-owned httpx client whose transport hands
+# the body over in the given pieces): every whole token is masked, a mere prefix of it is not.
+MASK = "**********"  # what the README says an echoed token becomes
+_NEAR_MISS = TOKEN[:12]
+_ECHO_TEXT = f"a {TOKEN} b {TOKEN}{TOKEN} c {_NEAR_MISS}"
+_MASKED_TEXT = f"a {MASK} b {MASK}{MASK} c {_NEAR_MISS}"
+_PLAIN_BODY = json.dumps(completion(_ECHO_TEXT)).encode()
+_SSE_BODY = (
+    "".join(text_chunk(piece) for piece in _ECHO_TEXT.split(" ")) + "data: [DONE]\n\n"
+).encode()
+
+
+def _pieces(body: bytes, cuts: list[int]) -> list[bytes]:
+    bounds = [0, *sorted({c % (len(body) + 1) for c in cuts}), len(body)]
+    return [body[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+@settings(max_examples=80, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=8), stream=st.booleans())
+def test_echoed_token_is_masked_at_every_chunk_boundary(cuts: list[int], stream: bool) -> None:
+    body = _SSE_BODY if stream else _PLAIN_BODY
+    kind = "text/event-stream" if stream else "application/json"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": kind}, content=iter(_pieces(body, cuts))
+        )
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    client = GatewayClient(account_id=ACCOUNT, api_token=TOKEN, http_client=http)
+    if stream:
+        with client.stream(chat_request()) as events:
+            for _ in events:
+                pass
+            text = events.result().text
+        assert text.replace(" ", "") == _MASKED_TEXT.replace(" ", "")
+    else:
+        assert client.chat(chat_request()).text == _MASKED_TEXT
