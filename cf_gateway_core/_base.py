@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from cf_gateway_core._decoding import load_json
 from cf_gateway_core._lazy import LazyModule
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import asyncio
 
     import httpx
+    from typing_extensions import Self
 else:
     asyncio = LazyModule("asyncio", globals())
     httpx = LazyModule("httpx", globals())
@@ -182,6 +183,17 @@ class AsyncReply(Reply, Protocol):
     async def aclose(self) -> None: ...
 
 
+def cannot_travel_message(owner: str, keyword: str) -> str:
+    """Why an object built with a caller-owned httpx client cannot be pickled, and what to do."""
+    return (
+        f"{owner} was built with a caller-owned {keyword}=, which cannot be pickled (an httpx "
+        "client holds sockets, locks and an SSL context, and belongs to the process that made "
+        f"it). Leave {keyword} unset to send the object to another process (it then builds its "
+        f"own HTTP clients there), or build the object where it runs, passing that process's "
+        f"own {keyword}=. copy.copy and copy.deepcopy share a caller-owned client instead."
+    )
+
+
 def transport_error(exc: httpx.TransportError) -> APIConnectionError:
     """The package's error for a transport failure (raised ``from exc``).
 
@@ -226,6 +238,49 @@ class BaseClient:
         self._timeout = httpx.Timeout(self.config.timeout)
         self._routes: dict[tuple[str, str], Route] = {}
         self._urls: dict[str, httpx.URL] = {}
+
+    # -- travelling: pickle, cloudpickle, copy.copy, copy.deepcopy --------------------------------
+    # Only the settings travel (the config, whose token is a masked Secret, the options, the retry
+    # policy and the subclass's keywords); the HTTP clients, their pools and locks, the per-loop
+    # table and the prepared headers (which hold the token in clear) are rebuilt on arrival.
+
+    def _travel_kwargs(self) -> dict[str, Any]:
+        """Constructor keywords besides ``config`` and ``http_client`` that rebuild this client."""
+        return {"options": self.options}
+
+    def _caller_http(self) -> Any:
+        """The caller-owned ``http_client``, or ``None`` when this client builds its own."""
+        return None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The settings only (see above).
+
+        Raises:
+            TypeError: the client was given a caller-owned ``http_client`` (sockets, locks and
+                an SSL context cannot travel to another process).
+        """
+        if self._caller_http() is not None:
+            raise TypeError(cannot_travel_message(type(self).__name__, "http_client"))
+        return {"config": self.config, "retry_policy": self.retry_policy, **self._travel_kwargs()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild from :meth:`__getstate__`'s settings (fresh HTTP clients, built lazily)."""
+        kwargs = dict(state)
+        config, retry_policy = kwargs.pop("config"), kwargs.pop("retry_policy")
+        cast(Any, type(self)).__init__(self, config, **kwargs)
+        self.retry_policy = retry_policy
+
+    def __copy__(self) -> Self:
+        """A new client with the same settings; a caller-owned ``http_client`` is shared."""
+        clone = cast(Any, type(self))(
+            self.config, http_client=self._caller_http(), **self._travel_kwargs()
+        )
+        clone.retry_policy = self.retry_policy
+        return cast("Self", clone)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """As :meth:`__copy__`: the settings are immutable, the HTTP clients are never copied."""
+        return self.__copy__()
 
     def __repr__(self) -> str:
         """Account and base URL; never the token."""

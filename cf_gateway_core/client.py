@@ -72,7 +72,9 @@ class GatewayClient(SyncBeyondChat):
         config: a resolved :class:`GatewayConfig`; when omitted it is resolved from the keyword
             arguments and the environment.
         http_client: a caller-owned ``httpx.Client`` (custom transport, proxies); not closed by
-            :meth:`close`.
+            :meth:`close`. A client given one cannot be pickled (``TypeError``); copies share
+            it. Without it the client pickles and copies as its settings, and the copy builds
+            its own HTTP client on first use.
         options: default :class:`GatewayOptions` (or a dict) for every request.
         **config_kwargs: ``account_id``, ``api_token``, ``gateway_id``, ``base_url``,
             ``timeout``, ``max_retries``, ``allow_insecure_http`` (see ``GatewayConfig.resolve``).
@@ -94,6 +96,9 @@ class GatewayClient(SyncBeyondChat):
         self._owns_http = http_client is None
         # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (trust_env).
         self._http = http_client or httpx.Client(timeout=self._timeout, limits=default_limits())
+
+    def _caller_http(self) -> httpx.Client | None:
+        return None if self._owns_http else self._http
 
     def chat(
         self,
@@ -247,6 +252,9 @@ class AsyncGatewayClient(AsyncBeyondChat):
 
             self._user_io = HttpxIO(http_client, owned=False, timeout=self._timeout)
         self._loop_io: PerLoop[AioIO | HttpxIO] = PerLoop(self._new_io)
+
+    def _caller_http(self) -> httpx.AsyncClient | None:
+        return None if self._user_io is None else self._user_io.http
 
     def _new_io(self) -> AioIO | HttpxIO:
         """The I/O of a new event loop: aiohttp, or httpx when a proxy applies to the gateway."""

@@ -29,6 +29,7 @@ from cf_gateway_core import (
     GatewayOptions,
     StreamError,
 )
+from cf_gateway_core._base import cannot_travel_message
 from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
@@ -39,6 +40,7 @@ from cf_gateway_core.pydantic_fields import (
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Self
 
 __all__ = [
     "TRANSLATED_ERRORS",
@@ -51,6 +53,8 @@ __all__ = [
 
 
 _client_lock = threading.Lock()
+_CALLER_OWNED = ("http_client", "http_async_client")
+"""Fields holding caller-owned httpx clients: never pickled, shared by copies."""
 
 TRANSLATED_ERRORS: tuple[type[GatewayError], ...] = (
     APIStatusError,
@@ -141,6 +145,38 @@ class GatewayConnection(BaseModel):
             fast_transport=self.fast_transport,
         )
         self._extra_body = {**self.model_kwargs, **self.extra_body}
+
+    # -- travelling: pickle, cloudpickle, copy.copy, copy.deepcopy, model_copy -------------------
+    # The fields and the resolved config travel (the token as a SecretStr / Secret); the core
+    # clients travel as their settings and rebuild their HTTP clients on first use.
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pydantic's state without the sync client (rebuilt on first sync use).
+
+        Raises:
+            TypeError: ``http_client`` or ``http_async_client`` was given (a caller-owned httpx
+                client cannot be pickled; the message says what to do instead).
+        """
+        for keyword in _CALLER_OWNED:
+            if getattr(self, keyword, None) is not None:
+                raise TypeError(cannot_travel_message(type(self).__name__, keyword))
+        state: dict[Any, Any] = super().__getstate__()
+        private = dict(state.get("__pydantic_private__") or {})
+        private["_sync_client"] = None
+        state["__pydantic_private__"] = private
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A deep copy with fresh core clients; caller-owned httpx clients are shared."""
+        memo = {} if memo is None else memo
+        for keyword in _CALLER_OWNED:
+            client = self.__dict__.get(keyword)
+            if client is not None:
+                memo[id(client)] = client  # the memo maps an object to its copy: itself
+        sync = (self.__pydantic_private__ or {}).get("_sync_client")
+        if sync is not None:
+            memo[id(sync)] = None  # the copy builds its own sync client on first use
+        return super().__deepcopy__(memo)
 
     @property
     def _client(self) -> GatewayClient:

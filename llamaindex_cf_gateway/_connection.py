@@ -27,6 +27,7 @@ from cf_gateway_core import (
     GatewayConfig,
     GatewayOptions,
 )
+from cf_gateway_core._base import cannot_travel_message
 from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
@@ -36,8 +37,12 @@ from cf_gateway_core.pydantic_fields import (
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Self
 
 __all__ = ["Connection", "GatewayFields"]
+
+_CALLER_OWNED = ("http_client", "http_async_client")
+"""Fields holding caller-owned httpx clients: never pickled, shared by copies."""
 
 
 class GatewayFields(BaseModel):
@@ -128,6 +133,31 @@ class GatewayFields(BaseModel):
             return value.as_dict()
         return value if isinstance(value, dict) else None
 
+    # -- travelling: pickle, cloudpickle, copy.copy, copy.deepcopy, model_copy -------------------
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """LlamaIndex's state (the fields; the connection travels as its settings).
+
+        Raises:
+            TypeError: ``http_client`` or ``http_async_client`` was given. Checked here, before
+                LlamaIndex's ``BaseComponent`` would silently drop the unpicklable client and
+                the copy would quietly use a default one.
+        """
+        for keyword in _CALLER_OWNED:
+            if getattr(self, keyword, None) is not None:
+                raise TypeError(cannot_travel_message(type(self).__name__, keyword))
+        state: dict[Any, Any] = super().__getstate__()
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A deep copy with a fresh connection; caller-owned httpx clients are shared."""
+        memo = {} if memo is None else memo
+        for keyword in _CALLER_OWNED:
+            client = self.__dict__.get(keyword)
+            if client is not None:
+                memo[id(client)] = client  # the memo maps an object to its copy: itself
+        return super().__deepcopy__(memo)
+
     def _connect(self) -> Connection:
         """Resolve the configuration (explicit > environment > error) and build the clients.
 
@@ -162,7 +192,7 @@ GatewayFields.model_config.pop("defer_build")
 class Connection:
     """A resolved config with its sync client (built on first use) and async client."""
 
-    __slots__ = ("_client", "_http", "_lock", "_options", "aclient", "config")
+    __slots__ = ("_client", "_fast_transport", "_http", "_lock", "_options", "aclient", "config")
 
     def __init__(
         self,
@@ -179,9 +209,50 @@ class Connection:
         self._http = http_client
         self._client: GatewayClient | None = None
         self._lock = threading.Lock()
+        self._fast_transport = fast_transport
         self.aclient = AsyncGatewayClient(
             config, http_client=http_async_client, options=options, fast_transport=fast_transport
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The settings only: clients, their pools and the lock are rebuilt on arrival.
+
+        Raises:
+            TypeError: a caller-owned httpx client was given (it cannot be pickled).
+        """
+        for keyword, client in (("http_client", self._http), ("http_async_client", self._user)):
+            if client is not None:
+                raise TypeError(cannot_travel_message("Connection", keyword))
+        return {
+            "config": self.config,
+            "options": self._options,
+            "fast_transport": self._fast_transport,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild from :meth:`__getstate__`'s settings."""
+        self.__init__(  # type: ignore[misc]
+            state["config"], state["options"], None, None, fast_transport=state["fast_transport"]
+        )
+
+    def __copy__(self) -> Connection:
+        """A new connection with the same settings and the same caller-owned clients."""
+        return Connection(
+            self.config,
+            self._options,
+            self._http,
+            self._user,
+            fast_transport=self._fast_transport,
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Connection:
+        """As :meth:`__copy__` (the settings are immutable; HTTP clients are never copied)."""
+        return self.__copy__()
+
+    @property
+    def _user(self) -> httpx.AsyncClient | None:
+        user: httpx.AsyncClient | None = self.aclient._caller_http()
+        return user
 
     def __repr__(self) -> str:
         """The account and base URL, never the token."""
