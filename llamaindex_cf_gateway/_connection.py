@@ -136,7 +136,10 @@ class GatewayFields(BaseModel):
     # -- travelling: pickle, cloudpickle, copy.copy, copy.deepcopy, model_copy -------------------
 
     def __getstate__(self) -> dict[Any, Any]:
-        """LlamaIndex's state (the fields; the connection travels as its settings).
+        """LlamaIndex's state: the fields only; the connection is rebuilt on arrival.
+
+        A token given as ``api_token`` travels in its ``SecretStr``; one read from
+        ``CLOUDFLARE_API_TOKEN`` does not (the receiving process reads its own environment).
 
         Raises:
             TypeError: ``http_client`` or ``http_async_client`` was given. Checked here, before
@@ -147,7 +150,20 @@ class GatewayFields(BaseModel):
             if getattr(self, keyword, None) is not None:
                 raise TypeError(cannot_travel_message(type(self).__name__, keyword))
         state: dict[Any, Any] = super().__getstate__()
+        private = dict(state.get("__pydantic_private__") or {})
+        private.pop("_conn", None)
+        state["__pydantic_private__"] = private
         return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Re-run ``__init__`` with the fields (as LlamaIndex's ``BaseComponent`` does), but let
+        a ``GatewayConfigError`` through instead of leaving an object without a connection.
+
+        Raises:
+            GatewayConfigError: e.g. the token came from ``CLOUDFLARE_API_TOKEN`` in the sending
+                process and this process does not set it.
+        """
+        self.__init__(**state["__dict__"])  # type: ignore[misc]
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         """A deep copy with a fresh connection; caller-owned httpx clients are shared."""

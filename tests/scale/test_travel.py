@@ -208,3 +208,21 @@ async def _both(*clients: AsyncGatewayClient) -> tuple[bool, ...]:
 
     request = ChatRequest(model="openai/gpt-5.5", messages=(Message.user("hi"),))
     return tuple([bool((await c.chat(request)).text) for c in clients])
+
+
+@pytest.mark.parametrize("name", ["li_llm", "li_embedding"])
+def test_llamaindex_token_from_the_environment_stays_behind(
+    base_url: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LlamaIndex objects do not carry a token read from CLOUDFLARE_API_TOKEN: the receiving
+    process reads its own environment, and without it unpickling says what to set."""
+    from cf_gateway_core import GatewayConfigError
+
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+    obj = MAKERS[name](account_id="acct", base_url=base_url)
+    blob = pickle.dumps(obj)
+    assert TOKEN.encode() not in blob
+    assert worker.use(pickle.loads(blob)) == worker.use(obj)
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
+    with pytest.raises(GatewayConfigError, match="CLOUDFLARE_API_TOKEN"):
+        pickle.loads(blob)
