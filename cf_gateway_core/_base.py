@@ -183,17 +183,6 @@ class AsyncReply(Reply, Protocol):
     async def aclose(self) -> None: ...
 
 
-def cannot_travel_message(owner: str, keyword: str) -> str:
-    """Why an object built with a caller-owned httpx client cannot be pickled, and what to do."""
-    return (
-        f"{owner} was built with a caller-owned {keyword}=, which cannot be pickled (an httpx "
-        "client holds sockets, locks and an SSL context, and belongs to the process that made "
-        f"it). Leave {keyword} unset to send the object to another process (it then builds its "
-        f"own HTTP clients there), or build the object where it runs, passing that process's "
-        f"own {keyword}=. copy.copy and copy.deepcopy share a caller-owned client instead."
-    )
-
-
 def transport_error(exc: httpx.TransportError) -> APIConnectionError:
     """The package's error for a transport failure (raised ``from exc``).
 
@@ -260,6 +249,8 @@ class BaseClient:
                 an SSL context cannot travel to another process).
         """
         if self._caller_http() is not None:
+            from cf_gateway_core.pydantic_fields import cannot_travel_message
+
             raise TypeError(cannot_travel_message(type(self).__name__, "http_client"))
         return {"config": self.config, "retry_policy": self.retry_policy, **self._travel_kwargs()}
 

@@ -29,11 +29,11 @@ from cf_gateway_core import (
     GatewayOptions,
     StreamError,
 )
-from cf_gateway_core._base import cannot_travel_message
 from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
     HttpClient,
+    cannot_travel_message,
     strict_setting,
     unwrapped_config_errors,
 )

@@ -27,11 +27,11 @@ from cf_gateway_core import (
     GatewayConfig,
     GatewayOptions,
 )
-from cf_gateway_core._base import cannot_travel_message
 from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
     HttpClient,
+    cannot_travel_message,
     strict_setting,
 )
 
