@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -29,6 +29,9 @@ from cf_gateway_core.emulator.exchange import (
     endpoint_of,
     has_bearer,
 )
+
+if TYPE_CHECKING:
+    from cf_gateway_core.emulator._batch import BatchQueue
 
 __all__ = ["ENDPOINT_PATHS", "FakeGateway", "RecordedRequest", "Reply", "SSEItem", "endpoint_of"]
 
@@ -57,6 +60,7 @@ class FakeGateway:
         self.requests: list[RecordedRequest] = []
         self._queues: dict[str | None, deque[Reply]] = {}
         self._lock = threading.Lock()
+        self._batch_queue: BatchQueue | None = None
         self._prompt_cache: Any = None
         """The emulator's prompt-cache memory, created with the first emulated reply."""
         from cf_gateway_core.emulator._logs import LogStore
@@ -164,12 +168,27 @@ class FakeGateway:
             from cf_gateway_core.emulator._catalog import answer
 
             return answer(recorded)
+        if self.auto_reply and recorded.endpoint == "run":
+            from cf_gateway_core.emulator import _batch
+
+            if _batch.is_queue_request(recorded.url):
+                return self.batch_queue.reply(recorded)
         return replies.default_reply(
             recorded,
             auto_reply=self.auto_reply,
             prompt_cache=cache,
             accept_any_model=self.accept_any_model,
         )
+
+    @property
+    def batch_queue(self) -> BatchQueue:
+        """The Workers AI async batch jobs (``?queueRequest=true``) this fake holds."""
+        with self._lock:
+            if self._batch_queue is None:
+                from cf_gateway_core.emulator._batch import BatchQueue
+
+                self._batch_queue = BatchQueue()
+            return self._batch_queue
 
     def _pop(self, endpoint: str | None) -> Reply | None:
         for key in (endpoint, None):

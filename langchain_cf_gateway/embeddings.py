@@ -12,7 +12,14 @@ from langchain_core.embeddings import Embeddings
 from pydantic import ConfigDict, Field, SecretStr, SkipValidation, model_validator
 from typing_extensions import Self
 
-from cf_gateway_core import EmbeddingRequest, GatewayOptions, embeddings_route
+from cf_gateway_core import (
+    AsyncBatchAPI,
+    BatchAPI,
+    BatchWait,
+    EmbeddingRequest,
+    GatewayOptions,
+    embeddings_route,
+)
 from cf_gateway_core.session import normalize_constructor_kwargs
 from langchain_cf_gateway._connection import (
     TRANSLATED_ERRORS,
@@ -81,6 +88,15 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
     fast_transport: bool = False
     """Deprecated, no effect: async requests go through aiohttp by default. ``True`` emits a
     ``DeprecationWarning``."""
+    batch_api: bool = False
+    """Send ``embed_documents`` / ``aembed_documents`` through the Workers AI async batch API
+    (``queueRequest``): one queued job per call (requests of 100 texts), polled until done;
+    vectors in input order. For large ingestion where minutes of latency are fine; ``@cf/``
+    models only, without ``dimensions``. Queries stay direct requests."""
+    batch_timeout: float | None = 900.0
+    """Seconds to wait for a batch job (``None``: no limit); then ``BatchTimeoutError``."""
+    batch_poll_interval: float = 1.0
+    """Seconds before the first poll of a batch job; doubled per poll up to 30 s."""
     http_client: HttpClient = Field(default=None, exclude=True, repr=False)
     """A caller-owned ``httpx.Client``; not closed by this object."""
     http_async_client: AsyncHttpClient = Field(default=None, exclude=True, repr=False)
@@ -107,8 +123,15 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
     def _resolve(self) -> Self:
         config = self._resolve_config()
         embeddings_route(self.model, self.endpoint)  # a bad model/endpoint pair raises here
+        if self.batch_api:
+            BatchAPI.check_embeddings(self.model, self.dimensions)
+            self._batch_wait()  # a bad timeout or interval raises here
         self._connect(config)
         return self
+
+    def _batch_wait(self) -> BatchWait:
+        """The batch API's wait settings (``GatewayConfigError`` on a bad value)."""
+        return BatchWait(timeout=self.batch_timeout, first_poll=self.batch_poll_interval)
 
     def _request(self, texts: list[str]) -> EmbeddingRequest:
         return EmbeddingRequest(
@@ -120,7 +143,11 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
         if not texts:
             return []
         try:
-            response = self._client.embed(self._request(texts), endpoint=self.endpoint)
+            if self.batch_api:
+                wait = self._batch_wait()
+                response = BatchAPI(self._client).embed(self._request(texts), wait=wait)
+            else:
+                response = self._client.embed(self._request(texts), endpoint=self.endpoint)
         except TRANSLATED_ERRORS as exc:
             raise to_langchain_error(exc) from exc
         return response.vectors
@@ -134,7 +161,13 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
         if not texts:
             return []
         try:
-            response = await self._async_client.embed(self._request(texts), endpoint=self.endpoint)
+            if self.batch_api:
+                batch = AsyncBatchAPI(self._async_client)
+                wait = self._batch_wait()
+                response = await batch.embed(self._request(texts), wait=wait)
+            else:
+                client = self._async_client
+                response = await client.embed(self._request(texts), endpoint=self.endpoint)
         except TRANSLATED_ERRORS as exc:
             raise to_langchain_error(exc) from exc
         return response.vectors

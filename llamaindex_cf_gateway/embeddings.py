@@ -13,7 +13,13 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import Field, PrivateAttr
 
-from cf_gateway_core import EmbeddingRequest, embeddings_route
+from cf_gateway_core import (
+    AsyncBatchAPI,
+    BatchAPI,
+    BatchWait,
+    EmbeddingRequest,
+    embeddings_route,
+)
 from cf_gateway_core.pydantic_fields import unwrapped_config_errors
 from cf_gateway_core.session import normalize_constructor_kwargs
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
@@ -68,6 +74,24 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         description="Texts LlamaIndex hands over at once (the client sends 100 per request).",
     )
 
+    batch_api: bool = Field(
+        default=False,
+        description=(
+            "Embed documents through the Workers AI async batch API (queueRequest): one queued "
+            "job per LlamaIndex batch (raise embed_batch_size, up to 2048, for fewer jobs), "
+            "polled until done; vectors in input order. For large ingestion; @cf/ models only, "
+            "without dimensions. Queries stay direct requests."
+        ),
+    )
+    batch_timeout: float | None = Field(
+        default=900.0,
+        description="Seconds to wait for a batch job (None: no limit); then BatchTimeoutError.",
+    )
+    batch_poll_interval: float = Field(
+        default=1.0,
+        description="Seconds before the first poll of a batch job; doubled per poll up to 30 s.",
+    )
+
     _conn: Connection = PrivateAttr()
 
     def __init__(self, **data: Any) -> None:
@@ -85,12 +109,19 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
             super().__init__(**normalize_constructor_kwargs(data, embeddings=True))
         self.model_name = self.model
         _check_endpoint(self.model, self.endpoint)
+        if self.batch_api:
+            BatchAPI.check_embeddings(self.model, self.dimensions)
+            self._batch_wait()  # a bad timeout or interval raises here
         self._conn = self._connect()
 
     @classmethod
     def class_name(cls) -> str:
         """The serialisation id of this class."""
         return "CloudflareAIGatewayEmbedding"
+
+    def _batch_wait(self) -> BatchWait:
+        """The batch API's wait settings (``GatewayConfigError`` on a bad value)."""
+        return BatchWait(timeout=self.batch_timeout, first_poll=self.batch_poll_interval)
 
     def _request(self, texts: list[str]) -> EmbeddingRequest:
         return EmbeddingRequest(
@@ -101,27 +132,40 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         )
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        """Embed texts (the core client splits them into requests of at most 100)."""
-        reply = self._conn.client.embed(self._request(texts), endpoint=self.endpoint)
-        return reply.vectors
+        """Embed texts (the core client splits them into requests of at most 100); with
+        ``batch_api`` as one queued batch job."""
+        if self.batch_api:
+            wait = self._batch_wait()
+            return BatchAPI(self._conn.client).embed(self._request(texts), wait=wait).vectors
+        return self._direct(texts)
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         """Async twin of :meth:`_get_text_embeddings` (safe across event loops)."""
+        if self.batch_api:
+            wait = self._batch_wait()
+            reply = await AsyncBatchAPI(self._conn.aclient).embed(self._request(texts), wait=wait)
+            return reply.vectors
+        return await self._adirect(texts)
+
+    def _direct(self, texts: list[str]) -> list[Embedding]:
+        return self._conn.client.embed(self._request(texts), endpoint=self.endpoint).vectors
+
+    async def _adirect(self, texts: list[str]) -> list[Embedding]:
         reply = await self._conn.aclient.embed(self._request(texts), endpoint=self.endpoint)
         return reply.vectors
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        """Embed a query."""
-        return self._get_text_embeddings([query])[0]
+        """Embed a query (always a direct request)."""
+        return self._direct([query])[0]
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
         """Async twin of :meth:`_get_query_embedding`."""
-        return (await self._aget_text_embeddings([query]))[0]
+        return (await self._adirect([query]))[0]
 
     def _get_text_embedding(self, text: str) -> Embedding:
-        """Embed one text."""
-        return self._get_text_embeddings([text])[0]
+        """Embed one text (a direct request: one text is no batch)."""
+        return self._direct([text])[0]
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
         """Async twin of :meth:`_get_text_embedding`."""
-        return (await self._aget_text_embeddings([text]))[0]
+        return (await self._adirect([text]))[0]

@@ -175,8 +175,9 @@ def _is_queued(node: Mapping[str, Any]) -> bool:
 def _parse_queued(node: Mapping[str, Any]) -> NoReturn:
     # Async queue answer {"request_id": …} — docs/wire-notes.md §4.2 [C].
     raise GatewayError(
-        f"Workers AI queued the request (request_id {node.get('request_id')!r}); queued "
-        "(async batch) requests are not supported. Do not pass queueRequest."
+        f"Workers AI queued the request (request_id {node.get('request_id')!r}); a chat call "
+        "cannot wait for it. Do not pass queueRequest here: send queued (async batch) requests "
+        "with cf_gateway_core.BatchAPI / AsyncBatchAPI, which poll for the results."
     )
 
 
