@@ -4,7 +4,6 @@ out, in slices; adjacent deltas coalesced into batches. No I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core import _json
@@ -113,29 +112,34 @@ class StreamDecoding:
         self.accumulator = StreamAccumulator(gateway=gateway)
         self.slice = _FIRST_SLICE
 
-    def feed_read(self, chunk: bytes) -> Iterator[list[StreamEvent]]:
+    def feed_read(self, chunk: bytes) -> list[list[StreamEvent]]:
         """One network read, as batches of events (one per slice; some may be empty)."""
         size = len(chunk)
-        if size <= self.slice:
+        if size <= self.slice:  # the usual read: one batch (a list, not a generator, per read)
             self.slice = _SLICE
-            yield self.feed(chunk)
-            return
+            return [self.feed(chunk)]
         view = memoryview(chunk)
+        batches = []
         start = 0
         while start < size:
             stop = start + self.slice
             self.slice = _SLICE
-            yield self.feed(bytes(view[start:stop]))
+            batches.append(self.feed(bytes(view[start:stop])))
             start = stop
+        return batches
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         out: list[StreamEvent] = []
+        decode = self.decoder.feed
         try:
             for sse_event in self.sse.feed(chunk):
-                out.extend(self.decoder.feed(sse_event))
+                out += decode(sse_event)
         except StreamError as exc:
             raise self._with_partial_text(exc, out) from exc
-        return self._fold(out)
+        add = self.accumulator.add
+        for event in out:
+            add(event)
+        return out
 
     def finish(self) -> list[StreamEvent]:
         out: list[StreamEvent] = []

@@ -188,6 +188,9 @@ class StreamConverter:
 
     def chunk(self, event: StreamEvent) -> ChatGenerationChunk | None:
         """The chunk for one event, or ``None`` for events folded into the last chunk."""
+        if type(event) is TextDelta:  # the usual event, without the table lookup and a call
+            text = event.text
+            return ChatGenerationChunk(message=AIMessageChunk(content=text)) if text else None
         handler = _EVENT_HANDLERS.get(type(event))
         return handler(self, event) if handler is not None else None
 

@@ -476,6 +476,9 @@ class ChatStream:
 
     def on_event(self, event: StreamEvent) -> LIChatResponse | None:
         """Fold one event; return the response to yield, or ``None`` for bookkeeping events."""
+        if type(event) is TextDelta:  # the usual event, without the table lookup and a call
+            self._text += event.text
+            return self._response(event, event.text, {})
         handler = _STREAM_HANDLERS.get(type(event))
         return None if handler is None else handler(self, event)
 

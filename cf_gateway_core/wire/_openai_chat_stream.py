@@ -145,9 +145,10 @@ class ChunkDecoder:
             return None  # n > 1: only the first choice is read, like parse_response
         delta = choice.get("delta")
         if isinstance(delta, dict) and delta:
-            reasoning = map_reasoning(delta)
-            if reasoning:
-                events.append(ReasoningDelta(reasoning))
+            if "reasoning_content" in delta or "reasoning" in delta:
+                reasoning = map_reasoning(delta)
+                if reasoning:
+                    events.append(ReasoningDelta(reasoning))
             self._map_text_delta(delta.get("content"), events)
             refusal = delta.get("refusal")
             if refusal and isinstance(refusal, str):
