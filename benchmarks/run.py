@@ -3,8 +3,8 @@
     python benchmarks/run.py --quick    # a smoke run (about a minute), writes nothing
     python benchmarks/run.py            # the full interleaved run (about 10 minutes on 2 cores)
     python benchmarks/run.py --update-readme   # full run, then splice the tables into README.md
-    python benchmarks/run.py --quick --only "gpt"   # only rows whose name contains the text
-                                                    # (floors and thin adapters always run)
+    python benchmarks/run.py --quick --only "ours: ChatCloud"   # rows whose name contains
+                                                    # the text (floors, thin adapters, refs too)
 
 Run the full one on a quiet machine (nothing else using the CPUs: on a shared machine every
 figure moves), from a virtualenv with the peers installed (``benchmarks/README.md``,
@@ -12,9 +12,10 @@ figure moves), from a virtualenv with the peers installed (``benchmarks/README.m
 (and ``thin.py``, the thinnest adapter of each framework), checks each with one call, then runs
 the scenarios. Within a scenario each round visits every client once, in
 an order rotated every round, so slow drift of the machine hits all clients alike. Each figure is
-the median over rounds with its spread (interquartile range, or min–max for fewer than 5 rounds),
-and each ratio is to the raw-httpx floor of the same API measured in the same run. Import time and
-peak RSS are measured in fresh interpreters. The tables are printed and written to
+the median over rounds with its spread (interquartile range, or min–max for fewer than 5 rounds);
+each ratio is to the raw-httpx floor of the same API (× floor) or to the thinnest adapter of the
+same framework and API (× thin), measured in the same run. Import time and peak RSS are measured
+in fresh interpreters. The tables are printed and written to
 ``benchmarks/results/latest.md`` (and ``.json``).
 """
 
@@ -584,10 +585,20 @@ def run(settings: Settings, only: str | None) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="cf-gateway benchmark (one interleaved run)")
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--only", help="only clients whose name contains this (floors always)")
-    parser.add_argument("--update-readme", action="store_true", help="splice into README.md")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a short smoke run (~1-2 min); writes nothing"
+    )
+    parser.add_argument(
+        "--only", help="only rows whose name contains this (floors, thin adapters, refs always)"
+    )
+    parser.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="full run, then replace the results block of benchmarks/README.md",
+    )
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args()
