@@ -172,7 +172,7 @@ class FakeGateway:
             from cf_gateway_core.emulator import _batch
 
             if _batch.is_queue_request(recorded.url):
-                return self.batch_queue.reply(recorded)
+                return self.batch_queue.reply(recorded, accept_any_model=self.accept_any_model)
         return replies.default_reply(
             recorded,
             auto_reply=self.auto_reply,

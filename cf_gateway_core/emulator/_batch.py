@@ -76,19 +76,19 @@ class BatchQueue:
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
 
-    def reply(self, request: RecordedRequest) -> Reply:
-        """Answer a submit or a poll."""
+    def reply(self, request: RecordedRequest, *, accept_any_model: bool = False) -> Reply:
+        """Answer a submit or a poll (``accept_any_model`` as for ``FakeGateway``)."""
         try:
             body = json.loads(request.content or b"null")
         except ValueError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("requests"), list):
-            return self._submit(request, body["requests"])
+            return self._submit(request, body["requests"], accept_any_model)
         if isinstance(body, dict) and isinstance(body.get("request_id"), str):
             return self._poll(body["request_id"])
         return _invalid("expected {'requests': [...]} to queue or {'request_id': ...} to poll")
 
-    def _submit(self, request: RecordedRequest, items: list[Any]) -> Reply:
+    def _submit(self, request: RecordedRequest, items: list[Any], any_model: bool) -> Reply:
         if not items or not all(isinstance(item, dict) for item in items):
             return _invalid("Invalid value at requests: expected a non-empty array of objects")
         try:
@@ -96,7 +96,7 @@ class BatchQueue:
         except ValueError as exc:
             return Reply.error(400, message=str(exc))
         _, _, model = request.path.partition("/ai/run/")
-        answers = [_answer(request, index, item) for index, item in enumerate(items)]
+        answers = [_answer(request, i, item, any_model) for i, item in enumerate(items)]
         job = _Job(model.strip("/"), answers, _total_usage(answers), **script)
         request_id = str(uuid.uuid4())
         with self._lock:
@@ -128,7 +128,9 @@ class BatchQueue:
         return Reply.json(_envelope({"status": status, "request_id": request_id}))
 
 
-def _answer(request: RecordedRequest, index: int, item: Mapping[str, Any]) -> dict[str, Any]:
+def _answer(
+    request: RecordedRequest, index: int, item: Mapping[str, Any], any_model: bool
+) -> dict[str, Any]:
     """One request's entry: the emulator's ordinary ``/ai/run`` reply for its body."""
     from cf_gateway_core.emulator.replies import default_reply
 
@@ -140,7 +142,7 @@ def _answer(request: RecordedRequest, index: int, item: Mapping[str, Any]) -> di
         headers={k: v for k, v in request.headers.items() if k != HEADER},
         content=json.dumps(body).encode(),
     )
-    reply = default_reply(inner, auto_reply=True)
+    reply = default_reply(inner, auto_reply=True, accept_any_model=any_model)
     parsed = json.loads(reply.body) if reply.body else {}
     entry: dict[str, Any] = {"id": index, "external_reference": reference}
     if reply.status < 300 and isinstance(parsed, dict) and "result" in parsed:

@@ -253,3 +253,11 @@ def test_a_reply_missing_results_is_an_error() -> None:
     fake.queue_json({"result": {"responses": one}, "success": True}, endpoint="run")
     with pytest.raises(BatchError, match="1 of 2"):
         api.wait(job, wait=FAST)
+
+
+def test_the_queue_answers_unknown_models_as_the_emulator_does() -> None:
+    strict = sync_api(FakeGateway()).run("@cf/acme/unknown-7b", [{"prompt": "hi"}], wait=FAST)
+    assert [item.success for item in strict.items] == [False]
+    lenient = FakeGateway(accept_any_model=True)
+    result = sync_api(lenient).run("@cf/acme/unknown-7b", [{"prompt": "hi"}], wait=FAST)
+    assert "hi" in result.results()[0]["response"]
