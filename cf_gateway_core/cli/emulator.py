@@ -19,15 +19,29 @@ if TYPE_CHECKING:
 __all__ = ["SUBCOMMANDS"]
 
 _EPILOG = """\
-scripting a reply (request header x-emulator-reply, one reply per request):
+scripting replies (request header x-emulator-reply):
   error [status=N] [code=N] [message="..."] [retry-after=N]
         a Cloudflare error envelope; status may be left out for a known code
-        (2003 -> 429, 10000 -> 401, 7003 -> 404, ...)
-  text="..."                       exactly this answer text
-  tool=NAME [args='{"k": "v"}']    a call to tool NAME (arguments from its schema if no args)
+        (2003 -> 429, 10000 -> 401, 7003 -> 404, 5007 -> 400, ...)
+  text="..."                       exactly this answer text; \\n, \\t and \\\\ are escapes
+  tool=NAME [args='{"k": "v"}']    a call to tool NAME (arguments from its schema if no args);
+                                   repeat tool=... for several calls in one reply
+  spend-cap [spent=N] [limit=N] [bucket=NAME]
+                                   the Policies spend cap (429, no code, spent/limit)
+  byok-rejected                    401 / 2009: the provider rejected the stored (BYOK) key
+  credentials-rejected             503: the provider rejected Unified Billing credentials
+  modifiers after a reply:
+    interleave                     stream several tool calls' fragments interleaved
+    cut                            cut the tool call off at max_tokens (finish "length")
+    no-end                         stop the stream before its terminal event
+  REPLY ;; REPLY ;; ...            one reply per assistant turn of the conversation (the
+                                   last one repeats)
 
-  e.g. curl -H 'x-emulator-reply: error code=2003' ...   or, from the CLI,
+  e.g. curl -H 'x-emulator-reply: tool=get_weather ;; text="Sunny."' ...   or, from the CLI,
        cf-gateway chat "hi" --offline --emulator-reply 'text="Hello"'
+
+models: the catalogue is the model table (cf_gateway_core.profiles.known_models()); any other
+model gets the gateway's 404 / code 7003 unless --accept-any-model is given.
 """
 
 

@@ -79,6 +79,8 @@ class ToolCall:
     key: str
     name: str
     arguments: Mapping[str, Any]
+    raw: str | None = None
+    """The argument text as sent when it is not ``arguments`` as JSON (a call cut short)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +95,8 @@ class Answer:
     json_value: Any = None
     """The JSON-mode value (``text`` holds it serialised)."""
     input_tokens: int = 1
+    cut: bool = False
+    """The reply was cut off by ``max_tokens`` (a scripted ``cut``)."""
     """Prompt tokens in total (cached ones included)."""
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
@@ -317,15 +321,31 @@ def _plain_text(prompt: Prompt, model: str) -> str:
     return ANSWER_TEMPLATE.format(quote=quote, model=model)
 
 
-def decide(prompt: Prompt, *, model: str, seed: str, script: Script | None = None) -> Answer:
-    """The answer to ``prompt`` (see the module docstring for the rules)."""
+def decide(
+    prompt: Prompt,
+    *,
+    model: str,
+    seed: str,
+    script: Script | None = None,
+    more_tools: tuple[ToolScript, ...] = (),
+    cut: bool = False,
+) -> Answer:
+    """The answer to ``prompt`` (see the module docstring for the rules); ``more_tools`` adds
+    scripted calls to a scripted ``tool=``, ``cut`` cuts its first call's arguments in half."""
     base = Answer(model=model, seed=seed, input_tokens=prompt.input_tokens)
     if isinstance(script, TextScript):
         return replace(base, text=script.text)
     if isinstance(script, ToolScript):
         offered = {t.name: t for t in prompt.tools}
-        scripted = offered.get(script.name, Tool(script.name, {}))
-        return replace(base, tool_calls=(_call(seed, scripted, prompt, script.arguments),))
+        calls = []
+        for index, scripted in enumerate((script, *more_tools)):
+            offer = offered.get(scripted.name, Tool(scripted.name, {}))
+            call = _call(f"{seed}:{index}" if index else seed, offer, prompt, scripted.arguments)
+            calls.append(call)
+        if cut:
+            text = json.dumps(calls[0].arguments, ensure_ascii=False)
+            calls[0] = replace(calls[0], raw=text[: max(1, len(text) // 2)])
+        return replace(base, tool_calls=tuple(calls), cut=cut)
     tool = _pick_tool(prompt)
     if tool is not None:
         return replace(base, tool_calls=(_call(seed, tool, prompt, None),))

@@ -42,6 +42,8 @@ def _fragments(arguments: str) -> list[str]:
 
 
 def _arguments(call: ToolCall) -> str:
+    if call.raw is not None:  # a call cut short by max_tokens
+        return call.raw
     return json.dumps(call.arguments, ensure_ascii=False)
 
 
@@ -86,6 +88,8 @@ def _chat_call(call: ToolCall) -> Body:
 
 
 def _finish(a: Answer) -> str:
+    if a.cut:
+        return "length"
     return "tool_calls" if a.tool_calls else "stop"
 
 

@@ -11,7 +11,9 @@ Grammar (tokens are split like a POSIX shell, so quote values that hold spaces):
 ``text`` answers with exactly that text. ``tool`` answers with a call to ``NAME`` whose arguments
 are ``args`` or, without it, synthesised from the offered tool's JSON schema. Anything else —
 an unknown word, a repeated or unknown parameter, a bad number, an unclosed quote — is an error
-whose message says what is wrong.
+whose message says what is wrong. Conversations (one reply per turn, ``;;``), several tool calls,
+escapes in text, the 2026 error bodies and stream modifiers are in
+:mod:`~cf_gateway_core.emulator._turns`, which builds on this grammar.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ class ErrorScript:
     code: int | None = None
     message: str | None = None
     retry_after: int | None = None
+    body: Mapping[str, Any] | None = None
+    """A whole JSON body instead of the v4 envelope (the Policies spend cap's shape)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,6 @@ from cf_gateway_core.emulator._script import (
     ErrorScript,
     Script,
     ScriptError,
-    parse_script,
 )
 from cf_gateway_core.emulator._server_replies import server_frames, server_reply
 from cf_gateway_core.emulator._strict import (
@@ -66,6 +65,13 @@ from cf_gateway_core.emulator._strict import (
     new_id,
     not_in_catalogue,
     responses_only_problem,
+)
+from cf_gateway_core.emulator._turns import (
+    Turn,
+    assistant_turns,
+    interleave_tool_fragments,
+    parse_turns,
+    strip_terminal,
 )
 from cf_gateway_core.emulator.exchange import RecordedRequest, Reply
 from cf_gateway_core.errors import GatewayConfigError
@@ -175,7 +181,18 @@ def _answer(
     if problem is not None:
         raise _invalid(problem)
     prompt = PROMPT_READERS[_READERS[fmt]](body)
-    answer = _cached(fmt, body, decide(prompt, model=model, seed=ctx.seed, script=ctx.script), ctx)
+    turn = ctx.turn or Turn()
+    if turn.cut and fmt != "openai_chat":
+        raise _Rejected(400, None, f"{HEADER}: 'cut' is emulated on the Chat Completions format")
+    decided = decide(
+        prompt,
+        model=model,
+        seed=ctx.seed,
+        script=ctx.script,
+        more_tools=turn.more_tools,
+        cut=turn.cut,
+    )
+    answer = _cached(fmt, body, decided, ctx)
     build_json, build_frames = FORMATS[fmt]
     server = server_reply(fmt, body, build_json(answer, metadata), prompt.user_text)
     if server is not None:  # server tools / citations (emulator/_server_replies.py)
@@ -186,6 +203,10 @@ def _answer(
         frames = build_frames(answer, metadata)
         if fmt == "openai_chat" and not chat_usage_wanted(body):
             frames = drop_usage_chunks(frames)  # usage only when asked, as OpenAI (_strict)
+        if turn.interleave and fmt == "openai_chat":
+            frames = interleave_tool_fragments(frames)
+        if turn.no_end:
+            frames = strip_terminal(frames)  # a stream cut before its end (emulator/_turns.py)
         return Reply.sse(frames)
     reply = build_json(answer, metadata)
     return Reply.json(wrap(reply) if wrap else reply)
@@ -327,6 +348,7 @@ class _Context:
     seed: str
     cache: PromptCache | None = None
     accept_any_model: bool = False
+    turn: Turn | None = None
 
 
 _HANDLERS: dict[str, Callable[[Mapping[str, Any], _Context], Reply]] = {
@@ -377,6 +399,8 @@ def _gateway_headers(request: RecordedRequest) -> dict[str, str]:
 
 
 def _scripted_error(script: ErrorScript, request: RecordedRequest) -> Reply:
+    if script.body is not None:
+        return Reply.json(script.body, status=script.status)
     body = request.json
     model = body.get("model") if isinstance(body, dict) else None
     template = CODE_MESSAGES.get(script.code or 0, "Emulated error")
@@ -390,13 +414,17 @@ def _reply(
 ) -> Reply:
     handler = _HANDLERS[str(request.endpoint)]
     raw = request.headers.get(HEADER)
-    script = parse_script(raw) if raw is not None else None
+    turn = None
+    if raw is not None:
+        turns = parse_turns(raw)  # one reply per assistant turn (emulator/_turns.py)
+        turn = turns[min(assistant_turns(request.json), len(turns) - 1)]
+    script = turn.script if turn is not None else None
     if isinstance(script, ErrorScript):
         return _scripted_error(script, request)
     media = media_reply(request) if request.endpoint == "run" else None
     if media is not None:  # image, speech and rerank models (emulator/_media.py)
         return media
-    context = _Context(request, script, seed, cache, accept_any_model)
+    context = _Context(request, script, seed, cache, accept_any_model, turn)
     return handler(_body(request), context)
 
 
