@@ -129,7 +129,7 @@ class ToolResultPart:
     """The result of a tool call, sent back to the model."""
 
     tool_call_id: str
-    content: str | tuple[TextPart | ImagePart, ...]
+    content: str | tuple[TextPart | ImagePart | DocumentPart, ...]
     name: str | None = None
     is_error: bool = False
     cache_control: Mapping[str, Any] | None = None

@@ -25,6 +25,7 @@ from langchain_core.messages import (
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from cf_gateway_core import (
+    DocumentPart,
     GatewayConfigError,
     ImagePart,
     Message,
@@ -159,7 +160,7 @@ _BLOCK_HINTS: dict[str, str] = {
     "(file, text-plain) and audio.",
     "system": "system messages hold text only; put images in a human message.",
     "assistant": "AI messages hold text, reasoning and tool calls.",
-    "tool": "tool results hold text and images.",
+    "tool": "tool results hold text, images and documents.",
 }
 
 
@@ -266,18 +267,18 @@ def _ai_message(message: BaseMessage) -> Message:
 
 def _tool_message(message: BaseMessage) -> Message:
     content = message.content
-    result: str | tuple[TextPart | ImagePart, ...]
+    result: str | tuple[TextPart | ImagePart | DocumentPart, ...]
     if isinstance(content, str):
         result = content
     else:
         parts = _content_parts(content, _USER_BLOCKS, "tool")
         for p in parts:
-            if not isinstance(p, (TextPart, ImagePart)):
+            if not isinstance(p, (TextPart, ImagePart, DocumentPart)):
                 raise GatewayConfigError(
-                    f"a ToolMessage may hold text and images; {type(p).__name__} content cannot "
-                    "be sent in a tool result. Put it in a following HumanMessage."
+                    f"a ToolMessage may hold text, images and documents; {type(p).__name__} "
+                    "content cannot be sent in a tool result. Put it in a following HumanMessage."
                 )
-        result = tuple(p for p in parts if isinstance(p, (TextPart, ImagePart)))
+        result = tuple(p for p in parts if isinstance(p, (TextPart, ImagePart, DocumentPart)))
     part = ToolResultPart(
         tool_call_id=getattr(message, "tool_call_id", ""),
         content=result,

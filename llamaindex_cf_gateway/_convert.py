@@ -26,6 +26,7 @@ from llama_index.core.llms.llm import ToolSelection
 
 from cf_gateway_core import (
     ChatResponse,
+    DocumentPart,
     GatewayConfigError,
     ImagePart,
     InvalidToolCallError,
@@ -217,7 +218,7 @@ def _tool_result(
             "a tool message needs the id of the call it answers: "
             "ChatMessage(role='tool', content=..., additional_kwargs={'tool_call_id': ...})."
         )
-    content: str | tuple[TextPart | ImagePart, ...]
+    content: str | tuple[TextPart | ImagePart | DocumentPart, ...]
     if all(isinstance(p, TextPart) for p in parts):
         content = "".join(cast(TextPart, p).text for p in parts)
     else:
@@ -231,11 +232,11 @@ def _tool_result(
     )
 
 
-def _result_item(part: Part) -> TextPart | ImagePart:
-    if isinstance(part, (TextPart, ImagePart)):
+def _result_item(part: Part) -> TextPart | ImagePart | DocumentPart:
+    if isinstance(part, (TextPart, ImagePart, DocumentPart)):
         return part
     raise GatewayConfigError(
-        f"a tool result may hold text and images only, got {type(part).__name__}."
+        f"a tool result may hold text, images and documents only, got {type(part).__name__}."
     )
 
 

@@ -240,7 +240,7 @@ def _map_parts(
             raise GatewayConfigError(
                 f"{type(part).__name__} cannot be sent in {where} on the Anthropic Messages API "
                 "(assistant turns hold text, reasoning and tool calls; user and tool turns hold "
-                "text, images, documents and tool results; tool results hold text and images)."
+                "text, images, documents and tool results; tool results hold text, images and documents)."
             )
         block = mapper(part)
         if block is not None:
@@ -310,6 +310,7 @@ def _map_tool_call(part: ToolCallPart) -> _Block:
 _RESULT_MAPPERS: dict[type, Callable[[Any], _Block | None]] = {
     TextPart: _map_text,
     ImagePart: _map_image,
+    DocumentPart: _map_document,
 }
 
 

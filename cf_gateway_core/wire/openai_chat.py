@@ -72,8 +72,9 @@ _UNSUPPORTED_HINTS: dict[tuple[str, type[Any]], str] = {
 
 # Tool messages carry text only; the error after "tool result '<id>'" for an image in one.
 _TOOL_RESULT_IMAGE = (
-    "holds an image; images in tool results are not supported on endpoint {endpoint!r}. Use "
-    "endpoint 'messages' (Anthropic models) or 'responses', or put the image in a user message."
+    "holds an image or a document; images in tool results are not supported on endpoint "
+    "{endpoint!r} (nor documents). Use endpoint 'messages' (Anthropic models) or 'responses', or "
+    "put the image in a user message."
 )
 
 

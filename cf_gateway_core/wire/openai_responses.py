@@ -202,6 +202,7 @@ def _map_tool_result(part: ToolResultPart) -> _Item:
 _RESULT_ITEMS: dict[type[Any], Callable[[Any], _Item]] = {
     TextPart: _map_input_text,
     ImagePart: _map_input_image,
+    DocumentPart: _map_input_file,
 }
 
 

@@ -9,7 +9,7 @@ import base64
 from typing import Any
 
 import pytest
-from langchain_core.messages import HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from cf_gateway_core import GatewayConfigError
 from cf_gateway_core.testing import FakeGateway
@@ -220,11 +220,41 @@ def test_unusable_blocks_are_refused_before_sending(block: dict[str, Any]) -> No
     assert fake.requests == []
 
 
-def test_a_document_in_a_tool_message_is_refused_not_dropped() -> None:
+def _tool_history() -> list[Any]:
+    call = {"name": "fetch_report", "args": {}, "id": "t1"}
+    return [
+        HumanMessage("Fetch the report and summarise it."),
+        AIMessage("", tool_calls=[call]),
+        ToolMessage([{"type": "text", "text": "see"}, PDF_V1], tool_call_id="t1"),
+    ]
+
+
+def test_a_pdf_in_a_tool_message_on_messages_and_responses() -> None:
     fake = FakeGateway()
-    tool = ToolMessage([{"type": "text", "text": "see"}, PDF_V1], tool_call_id="t1")
-    with pytest.raises(GatewayConfigError, match="DocumentPart"):
-        _llm(fake).invoke([HumanMessage("Hi"), tool])
+    list(_llm(fake).stream(_tool_history()))
+    (result,) = fake.last_request.json["messages"][-1]["content"]
+    assert result["type"] == "tool_result"
+    assert result["content"][1] == {
+        "type": "document",
+        "source": {"type": "base64", "media_type": "application/pdf", "data": PDF},
+    }
+    _llm(fake, GPT, endpoint="responses").invoke(_tool_history())
+    assert fake.last_request.json["input"][-1]["output"] == [
+        {"type": "input_text", "text": "see"},
+        {
+            "type": "input_file",
+            "filename": "a.pdf",
+            "file_data": f"data:application/pdf;base64,{PDF}",
+        },
+    ]
+
+
+def test_a_pdf_in_a_tool_message_on_chat_completions_is_refused_not_dropped() -> None:
+    fake = FakeGateway()
+    with pytest.raises(GatewayConfigError, match=r"endpoint 'chat_completions'.*'responses'"):
+        _llm(fake, GPT).invoke(_tool_history())
+    with pytest.raises(GatewayConfigError, match="AudioPart"):
+        _llm(fake).invoke([HumanMessage("Hi"), ToolMessage([AUDIO_V1], tool_call_id="t1")])
     assert fake.requests == []
 
 

@@ -13,6 +13,7 @@ from llama_index.core.base.llms.types import (
     CitableBlock,
     DocumentBlock,
     TextBlock,
+    ToolCallBlock,
 )
 
 from cf_gateway_core import GatewayConfigError
@@ -143,9 +144,24 @@ def test_audio_without_a_usable_format_is_refused() -> None:
     assert fake.requests == []
 
 
-def test_document_in_a_tool_message_is_refused() -> None:
+def test_document_in_a_tool_message() -> None:
     fake = FakeGateway()
+    call = ToolCallBlock(tool_call_id="t1", tool_name="fetch_report", tool_kwargs={})
     tool = ChatMessage(role="tool", blocks=[_pdf()], additional_kwargs={"tool_call_id": "t1"})
-    with pytest.raises(GatewayConfigError, match="text and images"):
-        _llm(fake).chat([ChatMessage(role="user", content="Hi"), tool])
-    assert fake.requests == []
+    history = [
+        ChatMessage(role="user", content="Fetch the report."),
+        ChatMessage(role="assistant", blocks=[call]),
+        tool,
+    ]
+    _llm(fake).chat(history)
+    result = fake.last_request.json["messages"][-1]["content"][0]
+    assert result["content"][0]["type"] == "document"
+    with pytest.raises(GatewayConfigError, match="endpoint 'chat_completions'"):
+        _llm(fake, GPT).chat(history)
+    audio = ChatMessage(
+        role="tool",
+        blocks=[AudioBlock(audio=WAV_BYTES, format="wav")],
+        additional_kwargs={"tool_call_id": "t1"},
+    )
+    with pytest.raises(GatewayConfigError, match="text, images and documents"):
+        _llm(fake).chat([*history[:2], audio])
