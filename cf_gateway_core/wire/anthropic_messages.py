@@ -240,7 +240,8 @@ def _map_parts(
             raise GatewayConfigError(
                 f"{type(part).__name__} cannot be sent in {where} on the Anthropic Messages API "
                 "(assistant turns hold text, reasoning and tool calls; user and tool turns hold "
-                "text, images, documents and tool results; tool results hold text, images and documents)."
+                "text, images, documents and tool results; tool results hold text, images and "
+                "documents)."
             )
         block = mapper(part)
         if block is not None:
