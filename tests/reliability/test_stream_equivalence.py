@@ -162,7 +162,7 @@ def messages_sse(c: Content) -> tuple[list[bytes], int]:
     frames = [ev({"type": "message_start", "message": start})]
     index = 0
     if c.text:
-        block = {"type": "text", "text": ""}
+        block: dict[str, Any] = {"type": "text", "text": ""}
         frames.append(ev({"type": "content_block_start", "index": 0, "content_block": block}))
         for p in c.pieces:
             delta = {"type": "text_delta", "text": p}
