@@ -1,80 +1,142 @@
 """The streamed replies: :class:`EventStream` (sync) and :class:`AsyncEventStream` (async),
 thin I/O shells over the pure decoding in ``_decoding``.
+
+A stream is handed a reply whose headers have arrived (the client sent the request and retried
+it); it never calls back into the client, so this module imports no client. The generator that
+reads the body is a module-level function holding only the reply and the decoding state, never
+the stream object: dropping a stream therefore frees it by reference counting, and its
+``weakref.finalize`` closes the reply at once, without waiting for the cyclic garbage collector.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from typing import TYPE_CHECKING
+import weakref
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
-from cf_gateway_core._base import Prepared, gateway_metadata
+from cf_gateway_core._base import gateway_metadata
 from cf_gateway_core._decoding import StreamDecoding, coalesce
 from cf_gateway_core._lazy import LazyModule
-from cf_gateway_core._quirks import empty_native_result, without_stream
 from cf_gateway_core._redact import MAX_STREAM_BYTES
 from cf_gateway_core._replies import is_sse, read_errors
-from cf_gateway_core.events import (
-    StreamAccumulator,
-    StreamEvent,
-)
-from cf_gateway_core.messages import (
-    ChatResponse,
-    GatewayMetadata,
-)
+from cf_gateway_core.events import StreamAccumulator, StreamEvent
+from cf_gateway_core.messages import ChatResponse, GatewayMetadata
+from cf_gateway_core.routing import Route
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
 
-    from cf_gateway_core.client import AsyncGatewayClient, GatewayClient
+    from cf_gateway_core._base import AsyncReply
+    from cf_gateway_core._redact import Redactor
 else:
-    httpx = LazyModule("httpx", globals())
+    asyncio = LazyModule("asyncio", globals())
 
 __all__ = ["AsyncEventStream", "EventStream"]
 
 
-class EventStream:
-    """A streamed reply: iterate for events; ``gateway`` and ``accumulator`` fill in as it goes.
+def _read_batches(
+    response: httpx.Response, state: StreamDecoding, redactor: Redactor
+) -> Generator[list[StreamEvent], None, None]:
+    try:
+        if not is_sse(response):
+            # A stream=true request answered with JSON: the body was read (and retried) by
+            # _send; it is replayed as a one-shot stream (docs/wire-notes.md §0.7).
+            yield state.from_json(response.content)
+            return
+        try:
+            # Through the client's redactor: an echoed token masked, the size capped, and no
+            # frame local here holds an unmasked chunk.
+            for chunk in redactor.chunks(response.iter_bytes(), MAX_STREAM_BYTES):
+                yield from state.feed_read(chunk)
+        except read_errors() as exc:
+            raise state.broken(exc) from exc
+        yield state.finish()
+    finally:
+        response.close()
 
-    Closing it (or leaving its ``with`` block, or breaking out of the loop and dropping it)
-    closes the HTTP response.
+
+async def _aread_batches(
+    response: AsyncReply, state: StreamDecoding, redactor: Redactor
+) -> AsyncGenerator[list[StreamEvent], None]:
+    try:
+        if not is_sse(response):
+            yield state.from_json(response.content)
+            return
+        try:
+            async for chunk in redactor.achunks(response.aiter_bytes(), MAX_STREAM_BYTES):
+                for batch in state.feed_read(chunk):
+                    yield batch
+        except read_errors() as exc:
+            raise state.broken(exc) from exc
+        yield state.finish()
+    finally:
+        await response.aclose()
+
+
+def _close_later(response: AsyncReply, loop: asyncio.AbstractEventLoop) -> None:
+    """Finalizer of a dropped async stream: close its reply on its loop's next turn."""
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(lambda: loop.create_task(response.aclose()))
+
+
+class EventStream:
+    """A streamed reply, its request already sent: iterate it for events.
+
+    ``gateway`` (the response headers' metadata) is set from the start; ``accumulator`` and
+    :meth:`result` fill in as events are read. Leaving its ``with`` block, :meth:`close`,
+    breaking out of a loop over it or dropping it closes the HTTP response at once.
     """
 
-    def __init__(self, client: GatewayClient, prepared: Prepared) -> None:
-        """Prepare; the request is sent when iteration starts."""
-        self.gateway: GatewayMetadata | None = None
-        self.accumulator: StreamAccumulator | None = None
-        self._client = client
-        self._prepared = prepared
-        self._batches = self._run()
-        self._events = self._flat()
+    def __init__(self, response: httpx.Response, route: Route, redactor: Redactor) -> None:
+        """Wrap ``response`` (headers received, body unread) of a request for ``route``; its
+        body is read through ``redactor`` (the client's token masking and size cap)."""
+        self.gateway: GatewayMetadata = gateway_metadata(response.headers)
+        state = StreamDecoding(route, self.gateway)
+        self.accumulator: StreamAccumulator = state.accumulator
+        self._pending: deque[StreamEvent] = deque()
+        self._source = _read_batches(response, state, redactor)
+        self._closer = weakref.finalize(self, response.close)
+        self._closer.atexit = False
 
     def __iter__(self) -> Iterator[StreamEvent]:
-        """The events, in order."""
-        return self._events
+        """The events, in order (the stream is its own iterator)."""
+        return self
 
     def __next__(self) -> StreamEvent:
         """The next event."""
-        return next(self._events)
+        pending = self._pending
+        while not pending:
+            pending.extend(next(self._source))
+        return pending.popleft()
 
     def batches(self) -> Iterator[list[StreamEvent]]:
-        """The events grouped as they arrived, adjacent deltas merged (iterate this *or* the
-        stream itself, not both).
+        """The same events grouped as they arrived, adjacent deltas merged.
 
-        Each list holds the events decoded from one piece of a network read (never empty).
-        Adjacent text deltas, text pieces of one reasoning block and argument fragments of one
-        tool call are merged, so a framework adapter makes one chunk per group instead of one
-        per server-sent event: the same text and the same final reply, sooner and with far less
-        per-chunk overhead when many events arrive at once. ``accumulator`` and ``result()``
-        are unaffected.
+        One reading of one stream: events already taken one by one are not repeated. Each list
+        holds the events decoded from one piece of a network read (never empty); adjacent text
+        deltas, text pieces of one reasoning block and argument fragments of one tool call are
+        merged, so a framework adapter makes one chunk per group instead of one per server-sent
+        event. ``accumulator`` and :meth:`result` are unaffected.
         """
-        for batch in self._batches:
-            if batch:
-                yield coalesce(batch)
+        try:
+            if self._pending:
+                first = list(self._pending)
+                self._pending.clear()
+                yield coalesce(first)
+            for batch in self._source:
+                if batch:
+                    yield coalesce(batch)
+        finally:
+            self._source.close()  # breaking out of the batches closes the stream too
 
     def close(self) -> None:
         """Stop reading and close the HTTP response."""
-        self._events.close()
-        self._batches.close()
+        self._pending.clear()
+        self._source.close()
+        self._closer()
 
     def __enter__(self) -> EventStream:
         """Use in a ``with`` block to guarantee the response is closed."""
@@ -86,73 +148,101 @@ class EventStream:
 
     def result(self) -> ChatResponse:
         """The reply folded so far (complete once the stream is exhausted)."""
-        if self.accumulator is None:
-            return ChatResponse()
         return self.accumulator.result()
-
-    def _flat(self) -> Generator[StreamEvent, None, None]:
-        for batch in self._batches:
-            yield from batch
-
-    def _run(self) -> Generator[list[StreamEvent], None, None]:
-        response = self._client._send(self._prepared)
-        try:
-            self.gateway = gateway_metadata(response.headers)
-            state = StreamDecoding(self._prepared.route, self.gateway)
-            self.accumulator = state.accumulator
-            if not is_sse(response):
-                content = response.content  # read (and retried) by _send
-                if empty_native_result(self._prepared, content):
-                    # GPT-OSS answers a native stream with an empty JSON result (_quirks).
-                    content = self._client._send(without_stream(self._prepared)).content
-                yield state.from_json(content)
-                return
-            try:
-                # Through the client's redactor: an echoed token masked, the size capped, and no
-                # frame local here holds an unmasked chunk.
-                chunks = self._client._redactor.chunks(response.iter_bytes(), MAX_STREAM_BYTES)
-                for chunk in chunks:
-                    yield from state.feed_read(chunk)
-            except read_errors() as exc:
-                raise state.broken(exc) from exc
-            yield state.finish()
-        finally:
-            response.close()
 
 
 class AsyncEventStream:
-    """The async twin of :class:`EventStream` (``async for``, ``aclose``, ``async with``)."""
+    """The async twin of :class:`EventStream`.
 
-    def __init__(self, client: AsyncGatewayClient, prepared: Prepared) -> None:
-        """Prepare; the request is sent when iteration starts."""
+    ``await client.stream(...)`` and ``async with client.stream(...) as events`` send the
+    request (with retries) and give the open stream; ``async for`` on a stream not yet opened
+    sends it first. :meth:`aclose`, leaving the block, breaking out and dropping the stream
+    close the response (a dropped stream's on its event loop's next turn).
+    """
+
+    def __init__(
+        self, send: Callable[[], Awaitable[AsyncReply]], route: Route, redactor: Redactor
+    ) -> None:
+        """A stream that opens by awaiting ``send()`` (the client's send with retries)."""
         self.gateway: GatewayMetadata | None = None
         self.accumulator: StreamAccumulator | None = None
-        self._client = client
-        self._prepared = prepared
-        self._batches = self._run()
-        self._events = self._flat()
+        self._send: Callable[[], Awaitable[AsyncReply]] | None = send
+        self._route = route
+        self._redactor = redactor
+        self._pending: deque[StreamEvent] = deque()
+        self._source: AsyncGenerator[list[StreamEvent], None] | None = None
+        self._response: AsyncReply | None = None
+        self._closer: Any = None
+
+    async def _open(self) -> AsyncGenerator[list[StreamEvent], None] | None:
+        """Send the request once; the body's batch reader (``None`` once closed)."""
+        if self._source is None and self._send is not None:
+            send, self._send = self._send, None  # the client is not kept past the send
+            response = await send()
+            self.gateway = gateway_metadata(response.headers)
+            state = StreamDecoding(self._route, self.gateway)
+            self.accumulator = state.accumulator
+            self._response = response
+            self._source = _aread_batches(response, state, self._redactor)
+            self._closer = weakref.finalize(
+                self, _close_later, response, asyncio.get_running_loop()
+            )
+            self._closer.atexit = False
+        return self._source
+
+    async def _opened(self) -> AsyncEventStream:
+        await self._open()
+        return self
+
+    def __await__(self) -> Any:
+        """``await client.stream(...)``: send the request, return the open stream."""
+        return self._opened().__await__()
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        """The events, in order."""
-        return self._events
+        """The events, in order (the stream is its own iterator)."""
+        return self
 
     async def __anext__(self) -> StreamEvent:
         """The next event."""
-        return await self._events.__anext__()
+        source = await self._open()
+        pending = self._pending
+        while not pending:
+            if source is None:
+                raise StopAsyncIteration
+            pending.extend(await source.__anext__())
+        return pending.popleft()
 
     async def batches(self) -> AsyncIterator[list[StreamEvent]]:
         """Async twin of :meth:`EventStream.batches`."""
-        async for batch in self._batches:
-            if batch:
-                yield coalesce(batch)
+        source = await self._open()
+        try:
+            if self._pending:
+                first = list(self._pending)
+                self._pending.clear()
+                yield coalesce(first)
+            if source is None:
+                return
+            async for batch in source:
+                if batch:
+                    yield coalesce(batch)
+        finally:
+            if source is not None:
+                await source.aclose()  # breaking out of the batches closes the stream too
 
     async def aclose(self) -> None:
         """Stop reading and close the HTTP response."""
-        await self._events.aclose()
-        await self._batches.aclose()
+        self._send = None
+        self._pending.clear()
+        if self._source is not None:
+            await self._source.aclose()
+        if self._closer is not None:
+            self._closer.detach()
+        if self._response is not None:
+            await self._response.aclose()
 
     async def __aenter__(self) -> AsyncEventStream:
-        """Use in an ``async with`` block to guarantee the response is closed."""
+        """``async with client.stream(...) as events``: send, then guarantee the close."""
+        await self._open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -164,32 +254,3 @@ class AsyncEventStream:
         if self.accumulator is None:
             return ChatResponse()
         return self.accumulator.result()
-
-    async def _flat(self) -> AsyncGenerator[StreamEvent, None]:
-        async for batch in self._batches:
-            for event in batch:
-                yield event
-
-    async def _run(self) -> AsyncGenerator[list[StreamEvent], None]:
-        response = await self._client._send(self._prepared)
-        try:
-            self.gateway = gateway_metadata(response.headers)
-            state = StreamDecoding(self._prepared.route, self.gateway)
-            self.accumulator = state.accumulator
-            if not is_sse(response):
-                content = response.content  # read (and retried) by _send
-                if empty_native_result(self._prepared, content):
-                    again = await self._client._send(without_stream(self._prepared))
-                    content = again.content
-                yield state.from_json(content)
-                return
-            try:
-                chunks = self._client._redactor.achunks(response.aiter_bytes(), MAX_STREAM_BYTES)
-                async for chunk in chunks:
-                    for batch in state.feed_read(chunk):
-                        yield batch
-            except read_errors() as exc:
-                raise state.broken(exc) from exc
-            yield state.finish()
-        finally:
-            await response.aclose()

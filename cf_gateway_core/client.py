@@ -8,6 +8,7 @@ clients, so each I/O method is a short shell.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Mapping
@@ -25,8 +26,15 @@ from cf_gateway_core._base import (
 from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
 from cf_gateway_core._lazy import LazyModule
 from cf_gateway_core._loops import PerLoop
+from cf_gateway_core._quirks import empty_native_result, without_stream
 from cf_gateway_core._redact import keep_content
-from cf_gateway_core._replies import read_error, read_errors, streams_body, unexpected_status
+from cf_gateway_core._replies import (
+    is_sse,
+    read_error,
+    read_errors,
+    streams_body,
+    unexpected_status,
+)
 from cf_gateway_core._streams import AsyncEventStream, EventStream
 from cf_gateway_core.checks import check_flag
 from cf_gateway_core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, GatewayConfig
@@ -128,11 +136,22 @@ class GatewayClient(SyncBeyondChat):
         options: OptionsInput = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> EventStream:
-        """Send a streaming chat request; iterate the returned :class:`EventStream`."""
+        """Send a streaming chat request (with retries) and return the open stream.
+
+        Iterate the :class:`EventStream` for events; use it in a ``with`` block (like
+        ``httpx.Client.stream``) or close it, so the response is closed.
+        """
         prepared = self._prepare_chat(
             request, stream=True, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
-        return EventStream(self, prepared)
+        return EventStream(self._open_stream(prepared), prepared.route, self._redactor)
+
+    def _open_stream(self, prepared: Prepared) -> httpx.Response:
+        response = self._send(prepared)
+        if not is_sse(response) and empty_native_result(prepared, response.content):
+            # GPT-OSS answers a native stream with an empty JSON result (_quirks).
+            response = self._send(without_stream(prepared))
+        return response
 
     def embed(
         self,
@@ -287,11 +306,21 @@ class AsyncGatewayClient(AsyncBeyondChat):
         options: OptionsInput = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncEventStream:
-        """Async twin of :meth:`GatewayClient.stream` (iterate with ``async for``)."""
+        """Async twin of :meth:`GatewayClient.stream`: ``await`` it, or use it in an
+        ``async with`` block, to send the request and get the open :class:`AsyncEventStream`
+        (``async for`` on it also sends first)."""
         prepared = self._prepare_chat(
             request, stream=True, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
-        return AsyncEventStream(self, prepared)
+        return AsyncEventStream(
+            functools.partial(self._open_stream, prepared), prepared.route, self._redactor
+        )
+
+    async def _open_stream(self, prepared: Prepared) -> AsyncReply:
+        response = await self._send(prepared)
+        if not is_sse(response) and empty_native_result(prepared, response.content):
+            response = await self._send(without_stream(prepared))
+        return response
 
     async def embed(
         self,

@@ -375,7 +375,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         """Async twin of :meth:`stream_chat`."""
         call = self._call(messages, kwargs)
-        events = self._conn.aclient.stream(
+        events = await self._conn.aclient.stream(
             call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
         )
         return _astream(events)

@@ -71,25 +71,35 @@ def stream(mode: str, base_url: str, **kwargs: Any) -> StreamOutcome:
     """Stream one reply, collecting text deltas until it ends or raises."""
     texts: list[str] = []
     if mode == "sync":
-        with sync_client(base_url, **kwargs) as client, client.stream(chat_request()) as events:
-            try:
-                for event in events:
-                    if isinstance(event, TextDelta):
-                        texts.append(event.text)
+        with sync_client(base_url, **kwargs) as client:
+            try:  # the stream call sends the request: failures before the first byte raise here
+                events = client.stream(chat_request())
             except GatewayError as exc:
-                return StreamOutcome(texts, events.result().text, exc)
-            return StreamOutcome(texts, events.result().text, None)
+                return StreamOutcome(texts, "", exc)
+            with events:
+                try:
+                    for event in events:
+                        if isinstance(event, TextDelta):
+                            texts.append(event.text)
+                except GatewayError as exc:
+                    return StreamOutcome(texts, events.result().text, exc)
+                return StreamOutcome(texts, events.result().text, None)
 
     async def go() -> StreamOutcome:
         client = async_client(base_url, **kwargs)
-        async with client, client.stream(chat_request()) as events:
+        async with client:
             try:
-                async for event in events:
-                    if isinstance(event, TextDelta):
-                        texts.append(event.text)
+                events = await client.stream(chat_request())
             except GatewayError as exc:
-                return StreamOutcome(texts, events.result().text, exc)
-            return StreamOutcome(texts, events.result().text, None)
+                return StreamOutcome(texts, "", exc)
+            async with events:
+                try:
+                    async for event in events:
+                        if isinstance(event, TextDelta):
+                            texts.append(event.text)
+                except GatewayError as exc:
+                    return StreamOutcome(texts, events.result().text, exc)
+                return StreamOutcome(texts, events.result().text, None)
 
     return asyncio.run(go())
 
