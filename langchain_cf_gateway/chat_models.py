@@ -143,7 +143,8 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
 
     Tools and structured output: ``bind_tools`` takes LangChain tools, pydantic classes, functions
     and dict schemas with ``tool_choice`` ``"auto"``, ``"any"``/``"required"``, ``"none"`` or a tool
-    name; streamed tool-call fragments merge into ``tool_calls``. ``with_structured_output``
+    name; a stream delivers each tool call whole in its last chunk (a call cut off mid-arguments
+    lands in ``invalid_tool_calls``, never guessed). ``with_structured_output``
     supports ``method="function_calling"`` (the default), ``"json_schema"`` and ``"json_mode"``.
     Where the endpoint takes no ``response_format`` (Anthropic Messages bodies), ``json_schema`` and
     ``json_mode`` fall back to function calling with the same schema; ``json_mode`` without a schema
