@@ -108,19 +108,16 @@ def _embedding_model_name(body: Any) -> str | None:
 
 
 def _with_suggestion(error: NotFoundError, model: str) -> NotFoundError:
-    """``error`` with "did you mean ..." when the model table knows a near spelling."""
+    """``error`` whose text adds "did you mean ..." when the model table knows a near id.
+
+    ``message`` stays the server's own words; only ``str(error)`` carries the hint.
+    """
     from cf_gateway_core.profiles import suggest_model  # only on a 404
 
     suggestion = suggest_model(model)
-    if suggestion is None:
-        return error
-    return type(error)(
-        f"{error.message} (did you mean {suggestion!r}?)",
-        status_code=error.status_code,
-        code=error.code,
-        body=error.body,
-        headers=error.headers,
-    )
+    if suggestion is not None:
+        error.args = (f"{error} (did you mean {suggestion!r}?)",)
+    return error
 
 
 @dataclass(frozen=True, slots=True)

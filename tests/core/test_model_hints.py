@@ -94,3 +94,7 @@ def test_langchain_not_found_keeps_the_hint() -> None:
     )
     with pytest.raises(NotFoundError, match=r"did you mean 'anthropic/claude-sonnet-4\.5'\?"):
         llm.invoke("hi")
+
+
+def test_not_found_message_attribute_stays_the_servers() -> None:
+    assert _ask_404("openai/gpt-5.6").message == "Model not found: openai/gpt-5.6"
