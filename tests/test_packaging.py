@@ -90,3 +90,25 @@ def test_missing_extra_names_both_install_forms(module: str, hide: str, extra: s
     message = _import_error(module, hide)
     assert f'pip install -e ".[{extra}]"' in message
     assert f'pip install "cf-gateway[{extra}]"' in message
+
+
+def _lower_bounds() -> dict[str, str]:
+    """Package -> lower bound (``>=``), from pyproject's dependencies and extras."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    return dict(re.findall(r'"([a-z][a-z0-9-]*)>=([0-9][0-9.]*)[,"]', text))
+
+
+def test_lowest_versions_run_pins_the_declared_lower_bounds() -> None:
+    pins = dict(
+        re.findall(
+            r"^([a-z][a-z0-9-]*)==([0-9.]+)$",
+            (ROOT / ".ci" / "lowest.txt").read_text(encoding="utf-8"),
+            flags=re.MULTILINE,
+        )
+    )
+    assert set(pins) >= {"langchain-core", "llama-index-core", "httpx", "pydantic"}
+    bounds = _lower_bounds()
+    for package, version in pins.items():
+        declared = bounds[package].split(".")
+        pinned = version.split(".")
+        assert pinned[: len(declared)] == declared, f"{package}: {version} vs >={bounds[package]}"
