@@ -148,3 +148,9 @@ def test_each_request_has_its_own_log_id() -> None:
     llamaindex = _output_of("03_gateway_features.ipynb", "li_llm.complete(")
     ids = [re.search(r"'log_id': '([^']+)'", text) for text in (langchain, llamaindex)]
     assert all(ids) and ids[0].group(1) != ids[1].group(1)
+
+
+@pytest.mark.slow
+def test_structured_output_reads_the_prompt() -> None:
+    shown = _output_of("01_langchain_quickstart.ipynb", "extract.invoke(")
+    assert shown.strip() == "City(name='Lisbon', country='Portugal')"
