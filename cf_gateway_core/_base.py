@@ -22,6 +22,7 @@ from cf_gateway_core.errors import (
     APITimeoutError,
     GatewayConfigError,
     GatewayError,
+    NotFoundError,
     error_from_response,
 )
 from cf_gateway_core.messages import (
@@ -104,6 +105,19 @@ def gateway_metadata(headers: Mapping[str, str], body: Any = None) -> GatewayMet
 
 def _embedding_model_name(body: Any) -> str | None:
     return body.get("model") if isinstance(body, Mapping) else None
+
+
+def _with_suggestion(error: NotFoundError, model: str) -> NotFoundError:
+    """``error`` whose text adds "did you mean ..." when the model table knows a near id.
+
+    ``message`` stays the server's own words; only ``str(error)`` carries the hint.
+    """
+    from cf_gateway_core.profiles import suggest_model  # only on a 404
+
+    suggestion = suggest_model(model)
+    if suggestion is not None:
+        error.args = (f"{error} (did you mean {suggestion!r}?)",)
+    return error
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,9 +417,15 @@ class BaseClient:
         )
 
     @staticmethod
-    def _status_error(response: Reply, content: bytes) -> APIStatusError:
-        """Classify an error reply (headers and body already masked by ``_redactor``)."""
-        return error_from_response(response.status_code, response.headers, content)
+    def _status_error(response: Reply, content: bytes, model: str | None = None) -> APIStatusError:
+        """Classify an error reply (headers and body already masked by ``_redactor``).
+
+        A 404 names the nearest id the model table knows for ``model``, if any.
+        """
+        error = error_from_response(response.status_code, response.headers, content)
+        if isinstance(error, NotFoundError) and model is not None:
+            return _with_suggestion(error, model)
+        return error
 
     def _give_up_or_wait(
         self, attempt: int, error: GatewayError, cause: BaseException | None

@@ -189,15 +189,20 @@ class GatewayClient(SyncBeyondChat):
             else:
                 if streams_body(prepared, response):
                     return response
-                error, cause = self._receive(response)
+                error, cause = self._receive(response, prepared.route.model.id)
                 if error is None:
                     return response
             assert error is not None
             time.sleep(self._give_up_or_wait(attempt, error, cause))
             attempt += 1
 
-    def _receive(self, response: httpx.Response) -> tuple[GatewayError | None, Exception | None]:
-        """Read the body; the error it makes (``None`` for a usable 2xx) and its cause."""
+    def _receive(
+        self, response: httpx.Response, model: str | None = None
+    ) -> tuple[GatewayError | None, Exception | None]:
+        """Read the body; the error it makes (``None`` for a usable 2xx) and its cause.
+
+        ``model`` (the request's) lets a 404 name the nearest id the model table knows.
+        """
         try:
             # Decoded, capped and masked; kept as the response's content for the parsers.
             content = keep_content(response, self._redactor.read(response))
@@ -208,7 +213,7 @@ class GatewayClient(SyncBeyondChat):
         finally:
             response.close()
         if response.status_code >= 400:
-            return self._status_error(response, content), None
+            return self._status_error(response, content, model), None
         return unexpected_status(response), None
 
     def close(self) -> None:
@@ -351,14 +356,16 @@ class AsyncGatewayClient(AsyncBeyondChat):
             else:
                 if streams_body(prepared, response):
                     return response
-                error, cause = await self._receive(response)
+                error, cause = await self._receive(response, prepared.route.model.id)
                 if error is None:
                     return response
             assert error is not None
             await asyncio.sleep(self._give_up_or_wait(attempt, error, cause))
             attempt += 1
 
-    async def _receive(self, response: AsyncReply) -> tuple[GatewayError | None, Exception | None]:
+    async def _receive(
+        self, response: AsyncReply, model: str | None = None
+    ) -> tuple[GatewayError | None, Exception | None]:
         """Async twin of :meth:`GatewayClient._receive`."""
         try:
             content = keep_content(response, await self._redactor.aread(response))
@@ -369,7 +376,7 @@ class AsyncGatewayClient(AsyncBeyondChat):
         finally:
             await response.aclose()
         if response.status_code >= 400:
-            return self._status_error(response, content), None
+            return self._status_error(response, content, model), None
         return unexpected_status(response), None
 
     async def aclose(self) -> None:

@@ -6,6 +6,7 @@ model/endpoint pair raises :class:`~cf_gateway_core.errors.GatewayConfigError` b
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -142,9 +143,9 @@ def parse_model(model: str) -> ModelRef:
     author, _, name = model.partition("/")
     if not author or not name or author.startswith("@"):
         raise GatewayConfigError(
-            f"model {model!r} has no author prefix. The gateway names models 'author/model' "
-            "(e.g. 'openai/gpt-5.5', 'anthropic/claude-sonnet-4.5', 'google/gemini-3-flash') "
-            "or '@cf/author/model' for Workers AI."
+            f"model {model!r} has no author prefix.{_did_you_mean(model)} The gateway names "
+            "models 'author/model' (e.g. 'openai/gpt-5.5', 'anthropic/claude-sonnet-4.5', "
+            "'google/gemini-3-flash') or '@cf/author/model' for Workers AI."
         )
     return ModelRef(model, ModelKind.THIRD_PARTY, author, name)
 
@@ -164,6 +165,40 @@ def _check_rest_model(model: str) -> None:
             )
 
 
+def _did_you_mean(model: str) -> str:
+    from cf_gateway_core.profiles import suggest_model  # the table, only for a hint
+
+    suggestion = suggest_model(model)
+    return f" Did you mean {suggestion!r}?" if suggestion else ""
+
+
+def _slug(model: str) -> str:
+    return model.lower().replace(".", "-")
+
+
+@functools.lru_cache(maxsize=256)
+def _spelled_differently(model: str) -> str | None:
+    """The catalogue id ``model`` is a respelling of (dashes for dots, case), if any."""
+    from cf_gateway_core.profiles import suggest_model
+
+    suggestion = suggest_model(model)
+    return suggestion if suggestion is not None and _slug(suggestion) == _slug(model) else None
+
+
+def _check_spelling(ref: ModelRef) -> None:
+    """Refuse an id the table knows under another spelling: the gateway would answer 404."""
+    from cf_gateway_core.profiles import get_profile
+
+    if get_profile(ref.id).known:
+        return
+    known = _spelled_differently(ref.id)
+    if known is not None:
+        raise GatewayConfigError(
+            f"model {ref.id!r} is not a gateway model id: did you mean {known!r}? "
+            "(Model slugs keep the dots of version numbers, in lower case.)"
+        )
+
+
 def resolve_route(model: str, endpoint: str | Endpoint = "auto") -> Route:
     """Resolve the endpoint and path for ``model``.
 
@@ -177,6 +212,7 @@ def resolve_route(model: str, endpoint: str | Endpoint = "auto") -> Route:
             ``@cf/`` model on ``messages``).
     """
     ref = parse_model(model)
+    _check_spelling(ref)
     value = endpoint.value if isinstance(endpoint, Endpoint) else endpoint
     responses_only = get_profile(ref.id).responses_only
     if value == "auto":
@@ -225,6 +261,7 @@ def embeddings_route(model: str, endpoint: str = "auto") -> Route:
         GatewayConfigError: malformed model or an endpoint embeddings cannot use.
     """
     ref = parse_model(model)
+    _check_spelling(ref)
     if endpoint in ("auto", "embeddings"):
         return Route(Endpoint.EMBEDDINGS, _PATHS[Endpoint.EMBEDDINGS], ref)
     if endpoint == "run" and ref.kind is ModelKind.WORKERS_AI:

@@ -1,6 +1,7 @@
 """LangChain integration for Cloudflare AI Gateway: chat models and embeddings.
 
-Install with ``pip install "cf-gateway[langchain]"``::
+Install with ``pip install -e ".[langchain]"`` in a clone of cf-gateway (or, from an index,
+``pip install "cf-gateway[langchain]"``)::
 
     from langchain_cf_gateway import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
 """
@@ -11,7 +12,8 @@ try:
     import langchain_core  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised only without the extra installed
     raise ImportError(
-        'langchain_cf_gateway needs langchain-core: pip install "cf-gateway[langchain]"'
+        "langchain_cf_gateway needs langchain-core: in a clone of cf-gateway run "
+        'pip install -e ".[langchain]", from an index pip install "cf-gateway[langchain]"'
     ) from exc
 
 from cf_gateway_core import __version__

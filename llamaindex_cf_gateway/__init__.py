@@ -11,8 +11,8 @@ try:
     import llama_index.core  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised only without the extra installed
     raise ImportError(
-        "llamaindex_cf_gateway needs llama-index-core; install it with "
-        'pip install "cf-gateway[llamaindex]"'
+        "llamaindex_cf_gateway needs llama-index-core: in a clone of cf-gateway run "
+        'pip install -e ".[llamaindex]", from an index pip install "cf-gateway[llamaindex]"'
     ) from exc
 
 from cf_gateway_core import __version__

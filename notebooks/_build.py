@@ -556,7 +556,7 @@ def scripted_model(reply: str, model: str = "openai/gpt-5.5") -> ChatCloudflareA
 for script, model in [
     ("error code=10000", "openai/gpt-5.5"),  # a wrong token, or one without Workers AI Read
     ("error code=2003", "openai/gpt-5.5"),  # the gateway's rate limit
-    ("error code=7003", "anthropic/claude-haiku-4-5"),  # a typo: slugs use dotted versions
+    ("error code=7003", "example/no-such-model"),  # a model the gateway does not know
 ]:
     try:
         scripted_model(script, model).invoke("Hello")
@@ -565,15 +565,33 @@ for script, model in [
         print(f"    {err}  (log_id {err.log_id})")
 """),
     md("""
+A near miss of a model the package's model table knows — dashes where the slug has dots, a
+missing author prefix — fails before any request, with the id you probably meant:
+"""),
+    code("""
+from cf_gateway_core import GatewayConfigError
+
+for typo in ["anthropic/claude-haiku-4-5", "gpt-5.5"]:
+    try:
+        ChatCloudflareAIGateway(model=typo, account_id="demo", api_token="demo")
+    except GatewayConfigError as err:
+        print(err)
+"""),
+    md("""
 Catch the class you can act on. A rate limit is a `RateLimitError` — a spend limit
 (`SpendLimitError`, codes 2041/2045) is a subclass, which you may want to handle differently:
 """),
     code("""
 from cf_gateway_core import AuthenticationError, NotFoundError, RateLimitError, SpendLimitError
 
-for script in ["error code=2003", "error code=2045", "error code=7003", "error code=10000"]:
+for script, model in [
+    ("error code=2003", "openai/gpt-5.5"),
+    ("error code=2045", "openai/gpt-5.5"),
+    ("error code=7003", "example/no-such-model"),
+    ("error code=10000", "openai/gpt-5.5"),
+]:
     try:
-        scripted_model(script).invoke("Hello")
+        scripted_model(script, model).invoke("Hello")
     except SpendLimitError:
         print("spend limit reached: stop for now")
     except RateLimitError:
@@ -618,7 +636,7 @@ The LlamaIndex classes raise the same `cf_gateway_core` errors, and also take a 
 """),
     code("""
 li_fake = CloudflareAIGateway(
-    model="openai/gpt-5.5", account_id="demo", api_token="demo",
+    model="example/no-such-model", account_id="demo", api_token="demo",
     http_client=FakeGateway().client(), max_retries=0,
 )
 try:

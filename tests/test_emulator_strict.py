@@ -30,7 +30,9 @@ from llamaindex_cf_gateway import CloudflareAIGateway
 
 PRO = "openai/gpt-5.5-pro"  # Responses-only in the model table
 UNKNOWN = [
-    "anthropic/claude-sonnet-4-5",  # dashes for dots: the gateway does not know this spelling
+    # A dated id: the gateway does not know it. (Dashes for dots, "claude-sonnet-4-5", never get
+    # this far: the model table refuses the respelling before any request, test_model_hints.py.)
+    "anthropic/claude-sonnet-4.5-20250929",
     "openai/gpt-9-ultra",
     "acme/chat-1",
 ]

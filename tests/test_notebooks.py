@@ -8,6 +8,7 @@ scrubbed of ``CLOUDFLARE_*`` variables, so these runs never reach the real gatew
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -74,21 +75,82 @@ def test_notebooks_match_their_generator() -> None:
         assert stored == text, f"{name} differs from notebooks/_build.py: run it and commit both"
 
 
+_EXECUTED: dict[str, nbformat.NotebookNode] = {}
+
+
+def _executed(name: str) -> nbformat.NotebookNode:
+    """The notebook run top to bottom offline (once per test session)."""
+    if name not in _EXECUTED:
+        nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+        client = NotebookClient(
+            nb,
+            timeout=CELL_TIMEOUT,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+        )
+        client.execute()  # raises CellExecutionError on the first failing cell
+        _EXECUTED[name] = nb
+    return _EXECUTED[name]
+
+
+def _output_of(name: str, marker: str) -> str:
+    """All a reader sees under the one code cell whose source is, or else contains, ``marker``."""
+    code = [cell for cell in _executed(name).cells if cell.cell_type == "code"]
+    cells = [cell for cell in code if cell.source.strip() == marker.strip()]
+    cells = cells or [cell for cell in code if marker in cell.source]
+    assert len(cells) == 1, f"{name}: {len(cells)} cells contain {marker!r}"
+    shown = [_stream_text(cells[0], "stdout")]
+    for out in cells[0].get("outputs", []):
+        if out.output_type in ("execute_result", "display_data"):
+            shown.append(out.data.get("text/plain", ""))
+    return "".join(shown)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS, ids=_ids)
 def test_notebook_runs_offline_top_to_bottom(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-
-    client.execute()  # raises CellExecutionError on the first failing cell
-
+    nb = _executed(path.name)
     code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert "running offline" in _stream_text(code_cells[0], "stdout")
     for number, cell in enumerate(code_cells):
         # A warning or traceback printed at the reader is a bug, even when the cell succeeds.
         assert _stream_text(cell, "stderr") == "", f"{path.name} code cell {number}"
+
+
+@pytest.mark.slow
+def test_unknown_model_demos_name_a_really_unknown_model() -> None:
+    shown = _output_of(
+        "03_gateway_features.ipynb", '("error code=7003", "example/no-such-model"),  #'
+    )
+    assert "Model not found: example/no-such-model" in shown
+    assert "openai/gpt-5.5" not in shown.split("NotFoundError")[1]
+    handled = _output_of("03_gateway_features.ipynb", "except SpendLimitError:")
+    assert "unknown model: Model not found: example/no-such-model" in handled
+    li = _output_of("03_gateway_features.ipynb", "li_fake.complete(")
+    assert "example/no-such-model" in li
+
+
+@pytest.mark.slow
+def test_near_miss_model_names_get_did_you_mean() -> None:
+    shown = _output_of("03_gateway_features.ipynb", 'for typo in ["anthropic/claude-haiku-4-5"')
+    assert "did you mean 'anthropic/claude-haiku-4.5'?" in shown
+    assert "Did you mean 'openai/gpt-5.5'?" in shown
+
+
+@pytest.mark.slow
+def test_each_request_has_its_own_log_id() -> None:
+    shown = _output_of(
+        "03_gateway_features.ipynb", '("error code=7003", "example/no-such-model"),  #'
+    )
+    log_ids = re.findall(r"\(log_id ([^)]+)\)", shown)
+    assert len(log_ids) == 3 and len(set(log_ids)) == 3, log_ids
+    langchain = _output_of("03_gateway_features.ipynb", 'reply.response_metadata["gateway"]')
+    llamaindex = _output_of("03_gateway_features.ipynb", "li_llm.complete(")
+    ids = [re.search(r"'log_id': '([^']+)'", text) for text in (langchain, llamaindex)]
+    assert all(ids) and ids[0].group(1) != ids[1].group(1)
+
+
+@pytest.mark.slow
+def test_structured_output_reads_the_prompt() -> None:
+    shown = _output_of("01_langchain_quickstart.ipynb", "extract.invoke(")
+    assert shown.strip() == "City(name='Lisbon', country='Portugal')"

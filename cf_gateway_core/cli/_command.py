@@ -163,8 +163,10 @@ def fail(exc: BaseException, debug: bool) -> int:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     kinds = type(exc).__mro__
     code = next((EXIT_CODES[k] for k in kinds if k in EXIT_CODES), EXIT_ERROR)
-    hint = next((HINTS[k] for k in kinds if k in HINTS), None)
     message = " ".join(str(exc).split()) or type(exc).__name__
+    hint = next((HINTS[k] for k in kinds if k in HINTS), None)
+    if "did you mean" in message:  # a specific suggestion beats the general hint
+        hint = None
     if isinstance(exc, GatewayConfigError):
         message = cli_terms(message)
     print(f"cf-gateway: error: {message}" + (f" ({hint})" if hint else ""), file=sys.stderr)

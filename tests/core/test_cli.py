@@ -442,3 +442,16 @@ def test_option_errors_are_worded_for_the_command_line(
     err = capsys.readouterr().err
     assert says in err
     assert "None" not in err and "=" not in err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("model", "says"),
+    [
+        ("gpt-5.5", "Did you mean 'openai/gpt-5.5'?"),
+        ("anthropic/claude-sonnet-4-5", "did you mean 'anthropic/claude-sonnet-4.5'?"),
+    ],
+)
+def test_model_hints(capsys: pytest.CaptureFixture[str], model: str, says: str) -> None:
+    assert main(["chat", "hi", "--offline", "-m", model]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and says in err and err.count("\n") == 1

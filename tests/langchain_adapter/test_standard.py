@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
-from syrupy.assertion import SnapshotAssertion
 
 from cf_gateway_core import get_profile
 from langchain_cf_gateway import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
@@ -23,6 +22,33 @@ _EXPECTED = {
     "api_token": "token-from-env",
     "gateway_id": "gw-from-env",
 }
+# What dumpd() must give for chat_model_params: the token only as a reference to its variable.
+_SERIALIZED = {
+    "id": ["langchain_cf_gateway", "chat_models", "ChatCloudflareAIGateway"],
+    "kwargs": {
+        "account_id": "acct",
+        "api_token": {"id": ["CLOUDFLARE_API_TOKEN"], "lc": 1, "type": "secret"},
+        "base_url": "https://api.cloudflare.com/client/v4",
+        "endpoint": "auto",
+        "max_retries": 2,
+        "max_tokens": 100,
+        "model": "openai/gpt-5.5",
+        "stop": [],
+        "temperature": 0.0,
+        "timeout": 60.0,
+    },
+    "lc": 1,
+    "name": "ChatCloudflareAIGateway",
+    "type": "constructor",
+}
+
+
+class _Expected(dict[str, Any]):
+    """Stands in for the suite's snapshot fixture: ``expected(name=...)`` is the dict itself
+    (the syrupy plugin is off in this project, see pyproject's addopts)."""
+
+    def __call__(self, *, name: str) -> dict[str, Any]:
+        return self
 
 
 class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
@@ -63,14 +89,14 @@ class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
     @pytest.mark.xfail(
         reason=(
             "langchain-core 1.8 load(allowed_objects='all') admits only classes listed in its own "
-            "serialization mappings; dumpd() output still matches the snapshot (no token), and "
+            "serialization mappings; dumpd() output still matches _SERIALIZED (no token), and "
             "test_chat_models.py round-trips it with allowed_objects=[ChatCloudflareAIGateway]."
         ),
         raises=ValueError,
         strict=True,
     )
-    def test_serdes(self, model: BaseChatModel, snapshot: SnapshotAssertion) -> None:
-        super().test_serdes(model, snapshot)
+    def test_serdes(self, model: BaseChatModel) -> None:  # type: ignore[override]
+        super().test_serdes(model, _Expected(_SERIALIZED))  # type: ignore[arg-type]
 
 
 class TestCloudflareAIGatewayEmbeddingsUnit(EmbeddingsUnitTests):

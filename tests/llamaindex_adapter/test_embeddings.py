@@ -130,4 +130,6 @@ def test_embedding_token_never_serialises(make_embedding) -> None:
     for text in texts:
         assert TOKEN not in text
     assert "api_token" not in embed.to_dict()
-    assert TOKEN not in str(embed.to_payload())
+    # to_payload (instrumentation events) exists from llama-index-core 0.14.2x on.
+    if hasattr(type(embed), "to_payload"):
+        assert TOKEN not in str(embed.to_payload())

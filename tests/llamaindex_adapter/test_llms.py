@@ -124,7 +124,10 @@ def test_llm_token_never_serialises(make_llm) -> None:
     assert "api_token" not in llm.to_dict()
     assert llm.to_dict()["gateway_options"] == {"cache_ttl": 60, "metadata": {"team": "a"}}
     assert llm.to_dict()["class_name"] == "CloudflareAIGateway_LLM"
-    assert TOKEN not in repr(llm.metadata) and TOKEN not in str(llm.to_payload())
+    assert TOKEN not in repr(llm.metadata)
+    # to_payload (instrumentation events) exists from llama-index-core 0.14.2x on.
+    if hasattr(type(llm), "to_payload"):
+        assert TOKEN not in str(llm.to_payload())
 
 
 def test_llm_token_never_leaks_into_errors(make_llm, fake) -> None:

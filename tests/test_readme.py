@@ -1,0 +1,110 @@
+"""Every Python block in README.md runs as written against a `cf-gateway emulator` process.
+
+Each block runs on its own (a fresh namespace: no block may lean on an earlier one's imports)
+with the environment a reader would have after following the README: ``CLOUDFLARE_ACCOUNT_ID``,
+``CLOUDFLARE_API_TOKEN`` and ``CLOUDFLARE_API_BASE_URL`` pointing at the local emulator. All
+blocks run in one child interpreter, so the frameworks are imported once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+MARK = "--- README block results ---"
+
+# Runs in the child: each block in a fresh namespace, its stdout captured, a JSON list at the end.
+RUNNER = f"""
+import contextlib, io, json, sys, traceback
+results = []
+for line, code in json.load(sys.stdin):
+    out = io.StringIO()
+    namespace = {{"__name__": "__main__"}}
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, f"README.md block at line {{line}}", "exec"), namespace)
+        results.append({{"ok": True, "stdout": out.getvalue()}})
+    except BaseException:
+        results.append({{"ok": False, "stdout": out.getvalue(), "error": traceback.format_exc()}})
+print({MARK!r})
+print(json.dumps(results))
+"""
+
+
+def python_blocks() -> list[tuple[int, str]]:
+    """(first line number, code) of each ```python block."""
+    text = README.read_text(encoding="utf-8")
+    return [
+        (text.count("\n", 0, match.start(1)) + 1, match.group(1))
+        for match in re.finditer(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+    ]
+
+
+BLOCKS = python_blocks()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cf_gateway_core.cli", "emulator", "--port", "0", "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            assert selector.select(60.0), "the emulator printed nothing in time"
+        url = proc.stdout.readline().split()[-1]
+        assert url.startswith("http://127.0.0.1:")
+        yield url
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def results(emulator: str, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+    env.update(
+        CLOUDFLARE_ACCOUNT_ID="emulator",
+        CLOUDFLARE_API_TOKEN="emulator",
+        CLOUDFLARE_API_BASE_URL=emulator,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER],
+        input=json.dumps(BLOCKS),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path_factory.mktemp("reader"),  # not the repository: as a user's own script
+        timeout=300,
+        check=False,
+    )
+    assert MARK in done.stdout, f"the runner died:\n{done.stdout}\n{done.stderr}"
+    parsed: list[dict[str, Any]] = json.loads(done.stdout.split(MARK, 1)[1])
+    assert len(parsed) == len(BLOCKS)
+    return parsed
+
+
+def test_readme_has_python_blocks() -> None:
+    assert len(BLOCKS) >= 4
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)), ids=[f"line-{n}" for n, _ in BLOCKS])
+def test_block_runs_as_written(results: list[dict[str, Any]], index: int) -> None:
+    result = results[index]
+    assert result["ok"], f"README.md block at line {BLOCKS[index][0]} failed:\n{result['error']}"
