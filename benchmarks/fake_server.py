@@ -42,7 +42,7 @@ from typing import Any
 ANSWER = "Cloudflare AI Gateway sits between your app and the model providers."
 TOOL_ARGS = {"city": "Lisbon", "unit": "celsius"}
 USAGE_OPENAI = {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21}
-# What a real gateway adds to every reply (cloudflare-api.md §3.2); clients read these.
+# What a real gateway adds to every reply (docs/wire-notes.md §3.2); clients read these.
 GATEWAY_HEADERS = (
     b"cf-aig-log-id: 01JBENCHMARKLOGID0000000000\r\ncf-aig-cache-status: MISS\r\ncf-aig-step: 0\r\n"
 )

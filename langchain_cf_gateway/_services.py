@@ -1,6 +1,6 @@
 """The connection fields of the LangChain classes beyond chat (reranker, feedback, media tools).
 
-:class:`ServiceFields` declares the api.md connection settings (``account_id``, ``api_token``
+:class:`ServiceFields` declares the README's connection settings (``account_id``, ``api_token``
 alias ``api_key``, ``gateway_id``, ``base_url``, ``timeout``, ``max_retries``,
 ``gateway_options``, ``allow_insecure_http``, ``http_client``, ``http_async_client``) and
 resolves them at construction into a core ``GatewaySession`` (explicit > environment > a

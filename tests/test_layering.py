@@ -72,3 +72,65 @@ def test_core_never_imports_frameworks_statically() -> None:
     for path in (ROOT / "cf_gateway_core").rglob("*.py"):
         for name in _imports(path):
             assert name.split(".")[0] not in ("langchain_core", "llama_index"), (path, name)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the modules of the three packages it imports (anywhere in the file, including
+    function-level and TYPE_CHECKING imports: each is a dependency a reader has to follow)."""
+    root = Path(__file__).resolve().parent.parent
+    modules: dict[str, Path] = {}
+    for package in ("cf_gateway_core", "langchain_cf_gateway", "llamaindex_cf_gateway"):
+        for path in (root / package).rglob("*.py"):
+            name = ".".join(path.relative_to(root).with_suffix("").parts)
+            modules[name.removesuffix(".__init__")] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                graph[name].update(a.name for a in node.names if a.name in modules)
+            elif isinstance(node, ast.ImportFrom) and node.module in modules:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & modules.keys()
+                graph[name].update(subs)
+                if len(subs) < len(node.names):  # names taken from the module itself
+                    graph[name].add(node.module)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles_in_the_three_packages() -> None:
+    assert _cycles(_import_graph()) == []
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
