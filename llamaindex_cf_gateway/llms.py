@@ -53,14 +53,12 @@ from cf_gateway_core.pydantic_fields import (
 )
 from cf_gateway_core.session import normalize_constructor_kwargs
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
-from llamaindex_cf_gateway._convert import (
+from llamaindex_cf_gateway._convert import to_messages, to_tool_choice, to_tool_specs
+from llamaindex_cf_gateway._results import (
     ChatStream,
     keep_first_tool_call,
     to_chat_response,
-    to_messages,
-    to_tool_choice,
     to_tool_selections,
-    to_tool_specs,
 )
 
 if TYPE_CHECKING:

@@ -42,14 +42,12 @@ from cf_gateway_core import (
     Usage,
     UsageUpdate,
 )
-from llamaindex_cf_gateway._convert import (
+from llamaindex_cf_gateway._convert import to_messages, to_tool_choice, to_tool_specs
+from llamaindex_cf_gateway._results import (
     ChatStream,
     keep_first_tool_call,
     to_chat_response,
-    to_messages,
-    to_tool_choice,
     to_tool_selections,
-    to_tool_specs,
 )
 from tests._helpers import run_stream
 
