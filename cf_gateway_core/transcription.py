@@ -107,6 +107,8 @@ def read_audio(
     """
     if isinstance(audio, (str, os.PathLike)):
         path = os.fspath(audio)
+        if os.path.isdir(path):
+            raise GatewayConfigError(f"audio file {path!r} is a directory, not a file.")
         if not os.path.isfile(path):
             raise GatewayConfigError(f"audio file {path!r} does not exist.")
         if os.path.getsize(path) > MAX_AUDIO_BYTES:

@@ -73,8 +73,9 @@ HINTS: dict[type[BaseException], str] = {
     SpendLimitError: "the gateway's spend limit is reached; raise it or wait for the window",
     RateLimitError: "wait a moment and retry, or raise the gateway's rate limit",
     NotFoundError: "check the model id, e.g. openai/gpt-5.5 or @cf/meta/llama-3.1-8b-instruct",
-    OSError: "is the port already in use? try --port 0",
 }
+# A command sets ``exc.cli_hint`` when the general hint above would mislead for what it called.
+HINT_ATTRIBUTE = "cli_hint"
 
 EPILOG = """\
 exit codes:
@@ -164,7 +165,7 @@ def fail(exc: BaseException, debug: bool) -> int:
     kinds = type(exc).__mro__
     code = next((EXIT_CODES[k] for k in kinds if k in EXIT_CODES), EXIT_ERROR)
     message = " ".join(str(exc).split()) or type(exc).__name__
-    hint = next((HINTS[k] for k in kinds if k in HINTS), None)
+    hint = getattr(exc, HINT_ATTRIBUTE, None) or next((HINTS[k] for k in kinds if k in HINTS), None)
     if "did you mean" in message:  # a specific suggestion beats the general hint
         hint = None
     if isinstance(exc, GatewayConfigError):

@@ -11,7 +11,12 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from cf_gateway_core.cli._command import EXIT_OK, Subcommand, logging_to_stderr
+from cf_gateway_core.cli._command import (
+    EXIT_OK,
+    HINT_ATTRIBUTE,
+    Subcommand,
+    logging_to_stderr,
+)
 
 if TYPE_CHECKING:
     from cf_gateway_core.emulator.server import EmulatorServer
@@ -79,13 +84,17 @@ def _run(args: argparse.Namespace) -> int:
     # With --debug the "cf_gateway" handler already shows these records.
     level = None if args.quiet or args.debug else logging.INFO
     with logging_to_stderr("cf_gateway.emulator", level), _sigterm_interrupts():
-        serve(
-            FakeGateway(accept_any_model=args.accept_any_model),
-            host=args.host,
-            port=args.port,
-            chunk_delay=args.chunk_delay,
-            ready=_ready,
-        )
+        try:
+            serve(
+                FakeGateway(accept_any_model=args.accept_any_model),
+                host=args.host,
+                port=args.port,
+                chunk_delay=args.chunk_delay,
+                ready=_ready,
+            )
+        except OSError as exc:  # binding the socket
+            setattr(exc, HINT_ATTRIBUTE, "is the port already in use? try --port 0")
+            raise
     print("cf-gateway emulator stopped.", file=sys.stderr, flush=True)
     return EXIT_OK
 

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from cf_gateway_core.catalog import CatalogModel
-from cf_gateway_core.cli._command import EXIT_OK, Subcommand, UsageError
+from cf_gateway_core.cli._command import EXIT_OK, HINT_ATTRIBUTE, Subcommand, UsageError
 from cf_gateway_core.cli._credentials import credential_problems
 from cf_gateway_core.client import GatewayClient
 from cf_gateway_core.config import DEFAULT_BASE_URL
+from cf_gateway_core.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from cf_gateway_core.media import DEFAULT_IMAGE_MODEL, DEFAULT_TTS_MODEL
 from cf_gateway_core.transcription import DEFAULT_ASR_MODEL
 
@@ -67,8 +68,11 @@ def _write(path: str, data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    with open(path, "wb") as handle:
-        handle.write(data)
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
     print(f"wrote {len(data)} bytes to {path}", file=sys.stderr)
 
 
@@ -227,6 +231,14 @@ def _feedback_arguments(parser: argparse.ArgumentParser) -> None:
     _common(parser)
 
 
+_LOG_NOT_FOUND = (
+    "check the log id and the gateway it was logged in (--gateway or CLOUDFLARE_GATEWAY_ID)"
+)
+_LOG_PERMISSION = (
+    "check CLOUDFLARE_API_TOKEN; logs need Account > AI Gateway > Read, feedback AI Gateway > Edit"
+)
+
+
 def _metadata(pairs: list[str]) -> dict[str, str] | None:
     if not pairs:
         return None
@@ -240,9 +252,16 @@ def _feedback(args: argparse.Namespace) -> int:
     def action(client: GatewayClient) -> int:
         logs = client.logs_for(args.gateway)
         meta = _metadata(args.meta)
-        if args.feedback is not None or args.score is not None or meta:
-            logs.feedback(args.log_id, feedback=args.feedback, score=args.score, metadata=meta)
-        log = logs.get(args.log_id)
+        try:
+            if args.feedback is not None or args.score is not None or meta:
+                logs.feedback(args.log_id, feedback=args.feedback, score=args.score, metadata=meta)
+            log = logs.get(args.log_id)
+        except NotFoundError as exc:  # the model-id hint does not apply to a log
+            setattr(exc, HINT_ATTRIBUTE, _LOG_NOT_FOUND)
+            raise
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            setattr(exc, HINT_ATTRIBUTE, _LOG_PERMISSION)
+            raise
         print(json.dumps(dict(log.raw), indent=2))
         return EXIT_OK
 

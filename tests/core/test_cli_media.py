@@ -146,3 +146,37 @@ def test_feedback_unknown_log_exits_5(online: str, capsys: pytest.CaptureFixture
     assert main(["feedback", "0197c7d0-1b2c-7d3e-8f40-a1b2c3d4e5f6"]) == 5
     err = capsys.readouterr().err
     assert err.startswith("cf-gateway: error:") and TOKEN not in err
+
+
+def test_image_to_an_unwritable_path_names_the_file_not_the_port(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing-dir" / "out.png"
+    assert main(["image", "a fox", "-o", str(target), "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err and str(target) in err and "port" not in err
+
+
+def test_transcribe_a_directory_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["transcribe", str(tmp_path), "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "does not exist" not in err
+
+
+def test_feedback_unknown_log_hints_at_the_log_not_the_model(
+    online: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["feedback", "0197c7d0-1b2c-7d3e-8f40-a1b2c3d4e5f6", "--good"]) == 5
+    err = capsys.readouterr().err
+    assert "log id" in err and "--gateway" in err and "model id" not in err
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_feedback_permission_errors_hint_at_ai_gateway(
+    online: str, fake: FakeGateway, status: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.queue_error(status, code=10000, message="Authentication error")
+    assert main(["feedback", "0197c7d0-1b2c-7d3e-8f40-a1b2c3d4e5f6", "--bad"]) == 3
+    err = capsys.readouterr().err
+    hint = err[err.rindex("(") :]
+    assert "AI Gateway" in hint and "Workers AI" not in hint and "this model" not in hint
