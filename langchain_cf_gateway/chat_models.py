@@ -29,8 +29,9 @@ from cf_gateway_core import (
     resolve_route,
     workers_ai_extras,
 )
-from cf_gateway_core.pydantic_fields import check_extra_headers, masked_headers
+from cf_gateway_core.pydantic_fields import masked_headers
 from cf_gateway_core.session import normalize_constructor_kwargs
+from langchain_cf_gateway._calls import split_call_kwargs, stop_tuple
 from langchain_cf_gateway._connection import (
     TRANSLATED_ERRORS,
     AsyncHttpClient,
@@ -42,7 +43,6 @@ from langchain_cf_gateway._connection import (
 from langchain_cf_gateway._convert import (
     format_tool,
     to_messages,
-    to_response_format,
     to_tool_choice,
     to_tool_spec,
 )
@@ -60,54 +60,6 @@ __all__ = ["ChatCloudflareAIGateway"]
 EndpointName = Literal["auto", "chat_completions", "messages", "responses", "run"]
 StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
 
-
-def _stop(value: Sequence[str] | None) -> tuple[str, ...] | None:
-    return tuple(value) if value else None
-
-
-def _tools(value: Sequence[Any] | None) -> tuple[Any, ...]:
-    return tuple(to_tool_spec(tool) for tool in value or ())
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-# Per-call keyword -> (ChatRequest field, converter). Anything not listed here, "extra_body" and
-# "gateway_options" is merged into the JSON body, like langchain-openai's per-call kwargs.
-_CALL_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "model": ("model", _same),
-    "tools": ("tools", _tools),
-    "tool_choice": ("tool_choice", to_tool_choice),
-    "parallel_tool_calls": ("parallel_tool_calls", _same),
-    "response_format": ("response_format", to_response_format),
-    "temperature": ("temperature", _same),
-    "max_tokens": ("max_tokens", _same),
-    "top_p": ("top_p", _same),
-    "stop": ("stop", _stop),
-    "reasoning_effort": ("reasoning_effort", _same),
-    "cache_control": ("cache_control", _same),
-    "prompt_cache_key": ("prompt_cache_key", _same),
-}
-# Keywords LangChain itself may pass through to _generate/_stream; never sent.
-_IGNORED_CALL_KEYS = frozenset({"stream"})
-# Connection settings are fixed at construction; per call they would land in the JSON body
-# (a stray api_key= sent to the server as a body field would leak it).
-_CONSTRUCTION_ONLY = frozenset(
-    {
-        "api_key",
-        "api_token",
-        "account_id",
-        "gateway_id",
-        "base_url",
-        "endpoint",
-        "timeout",
-        "max_retries",
-        "http_client",
-        "http_async_client",
-        "fast_transport",
-    }
-)
 
 # (model kind, endpoint) whose request body takes no response_format: Anthropic Messages bodies,
 # i.e. every model on /ai/v1/messages and anthropic/ models nested in /ai/run (the core raises
@@ -329,29 +281,13 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "top_p": self.top_p,
-            "stop": _stop(stop if stop is not None else self.stop),
+            "stop": stop_tuple(stop if stop is not None else self.stop),
             "reasoning_effort": self.reasoning_effort,
         }
-        extra = self._extra_body
-        options = None
-        headers = self._extra_headers
-        for key, value in kwargs.items():
-            target = _CALL_FIELDS.get(key)
-            if target is not None:
-                fields[target[0]] = target[1](value)
-            elif key == "gateway_options":
-                options = value
-            elif key == "extra_headers":
-                headers = {**(headers or {}), **check_extra_headers(value)}
-            elif key == "extra_body":
-                extra = {**extra, **value}
-            elif key in _CONSTRUCTION_ONLY:
-                raise GatewayConfigError(
-                    f"{key} is set when the model is created, not per call; create another "
-                    f"ChatCloudflareAIGateway for a different {key}."
-                )
-            elif key not in _IGNORED_CALL_KEYS:
-                extra = {**extra, key: value}
+        overrides, extra, options, headers = split_call_kwargs(
+            kwargs, self._extra_body, self._extra_headers
+        )
+        fields.update(overrides)
         request = ChatRequest(messages=to_messages(messages), extra_body=extra, **fields)
         call = {"endpoint": self.endpoint, "options": options, "extra_headers": headers}
         return request, call
