@@ -22,7 +22,7 @@ from cf_gateway_core.cli._credentials import credential_problems
 from cf_gateway_core.client import GatewayClient
 from cf_gateway_core.config import DEFAULT_BASE_URL
 from cf_gateway_core.errors import AuthenticationError, NotFoundError, PermissionDeniedError
-from cf_gateway_core.media import DEFAULT_IMAGE_MODEL, DEFAULT_TTS_MODEL
+from cf_gateway_core.media import DEFAULT_IMAGE_MODEL, DEFAULT_TTS_MODEL, sniff_mime
 from cf_gateway_core.transcription import DEFAULT_ASR_MODEL
 
 __all__ = ["SUBCOMMANDS"]
@@ -74,6 +74,37 @@ def _write(path: str, data: bytes) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
     print(f"wrote {len(data)} bytes to {path}", file=sys.stderr)
+    _warn_if_misnamed(path, data)
+
+
+# The file name endings of each media type the package reads from the bytes (``sniff_mime``).
+_EXTENSIONS = {
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "audio/mpeg": (".mp3",),
+    "audio/wav": (".wav",),
+    "audio/flac": (".flac",),
+    "audio/ogg": (".ogg", ".oga", ".opus"),
+    "audio/webm": (".webm",),
+    "audio/mp4": (".m4a", ".mp4", ".aac"),
+}
+
+
+def _warn_if_misnamed(path: str, data: bytes) -> None:
+    """Say so when the file name promises another format than the model sent (flux answers JPEG,
+    so ``-o out.png`` holds JPEG data); the bytes are written as they came, not converted."""
+    mime = sniff_mime(data)
+    suffix = os.path.splitext(path)[1].lower()
+    known = any(suffix in endings for endings in _EXTENSIONS.values())
+    if mime is None or mime not in _EXTENSIONS or not known or suffix in _EXTENSIONS[mime]:
+        return
+    print(
+        f"cf-gateway: warning: the model returned {mime}, so {path} holds {mime} data despite "
+        f"its name; name it {_EXTENSIONS[mime][0]} (the bytes are not converted)",
+        file=sys.stderr,
+    )
 
 
 def _download(url: str) -> bytes:

@@ -180,3 +180,27 @@ def test_feedback_permission_errors_hint_at_ai_gateway(
     err = capsys.readouterr().err
     hint = err[err.rindex("(") :]
     assert "AI Gateway" in hint and "Workers AI" not in hint and "this model" not in hint
+
+
+# A JPEG's first bytes (SOI, APP0/JFIF): flux-1-schnell answers {"image": <base64 JPEG>}.
+_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+def test_image_warns_when_the_name_says_png_but_flux_sent_a_jpeg(
+    online: str, fake: FakeGateway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+
+    fake.queue_json({"result": {"image": base64.b64encode(_JPEG).decode()}, "success": True})
+    target = tmp_path / "out.png"
+    assert main(["image", "a fox", "-o", str(target)]) == 0
+    assert target.read_bytes() == _JPEG
+    err = capsys.readouterr().err
+    assert "warning" in err and "image/jpeg" in err and ".jpg" in err
+
+
+def test_image_does_not_warn_when_the_name_matches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["image", "a fox", "-o", str(tmp_path / "out.png"), "--offline"]) == 0
+    assert "warning" not in capsys.readouterr().err
