@@ -1,7 +1,7 @@
 """Batch inference over a dataset with Ray Data: answers from the LangChain chat model, then
 vectors of the answers from the LlamaIndex embeddings, through Cloudflare AI Gateway.
 
-    pip install "cf-gateway[ray]"
+    pip install -e ".[all,ray]"    # in a clone; the example uses LangChain and LlamaIndex
     export CLOUDFLARE_ACCOUNT_ID=... CLOUDFLARE_API_TOKEN=...   # and CLOUDFLARE_GATEWAY_ID
     python examples/ray_batch.py --rows 2000
 

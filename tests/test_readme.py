@@ -108,3 +108,32 @@ def test_readme_has_python_blocks() -> None:
 def test_block_runs_as_written(results: list[dict[str, Any]], index: int) -> None:
     result = results[index]
     assert result["ok"], f"README.md block at line {BLOCKS[index][0]} failed:\n{result['error']}"
+
+
+def test_process_pool_block_runs_where_workers_spawn(emulator: str, tmp_path: Path) -> None:
+    """The process-pool block, saved as a script, runs where workers start by spawn (the default
+    on macOS and Windows; Linux's forkserver from Python 3.14 re-imports the script the same way):
+    a spawned worker re-imports the script, so the pool must sit under ``__main__``."""
+    (line, code) = next((n, c) for n, c in BLOCKS if "ProcessPoolExecutor" in c)
+    script = tmp_path / "pool_example.py"
+    script.write_text(
+        'import multiprocessing\nmultiprocessing.set_start_method("spawn", force=True)\n' + code,
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+    env.update(
+        CLOUDFLARE_ACCOUNT_ID="emulator",
+        CLOUDFLARE_API_TOKEN="emulator",
+        CLOUDFLARE_API_BASE_URL=emulator,
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=script.parent,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, f"README.md block at line {line}:\n{done.stderr[-2000:]}"
+    assert "What is R2?" in done.stdout and "What is D1?" in done.stdout
