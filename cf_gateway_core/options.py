@@ -313,8 +313,9 @@ def _require_workers_ai(model: str, affinity: bool, busy: bool) -> None:
     names = " and ".join(
         name for name, used in (("session_affinity", affinity), ("reject_if_busy", busy)) if used
     )
+    verb = "apply" if affinity and busy else "applies"
     raise GatewayConfigError(
-        f"{names} only apply to Workers AI models ('@cf/…', '@hf/…'): Cloudflare documents "
+        f"{names} only {verb} to Workers AI models ('@cf/…', '@hf/…'): Cloudflare documents "
         f"x-session-affinity and options.rejectIfBusy for Workers AI only, and model {model!r} "
         "would receive them as a stray header or body field. Remove them, or use a Workers AI "
         "model such as '@cf/meta/llama-3.1-8b-instruct'."

@@ -13,6 +13,7 @@ from llama_index.core.tools import FunctionTool
 
 from cf_gateway_core import (
     AuthenticationError,
+    BadRequestError,
     NotFoundError,
     ProviderCredentialsError,
     SpendLimitError,
@@ -236,3 +237,19 @@ def test_emulator_help_documents_the_script_language(capsys: pytest.CaptureFixtu
         "--accept-any-model",
     ):
         assert word in out, word
+
+
+def test_emulator_help_says_where_cut_applies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--help"]) == 0
+    out = capsys.readouterr().out
+    cut = out[out.index("    cut ") :]
+    assert "Chat Completions format only" in cut[: cut.index("no-end")]
+    with pytest.raises(BadRequestError, match="'cut' is emulated on the Chat Completions"):
+        lc("tool=get_weather cut", CLAUDE).bind_tools([get_weather]).invoke("Weather?")
+
+
+def test_an_unknown_script_names_every_reply_kind() -> None:
+    with pytest.raises(BadRequestError) as info:
+        lc("bogus").invoke("Hi")
+    for kind in ("error", "text=", "tool=", "spend-cap", "byok-rejected", "credentials-rejected"):
+        assert kind in str(info.value), kind

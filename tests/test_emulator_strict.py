@@ -105,6 +105,7 @@ def test_langchain_and_llamaindex_see_the_404_for_an_unknown_slug() -> None:
         "/client/v4/ai/v1/chat/completions",
         "/client/v4/accounts/acct/ai/v1/chat/completion",
         "/x/client/v4/accounts/acct/ai/v1/chat/completions",
+        "/client/v4/accounts//ai/v1/chat/completions",  # no account id
     ],
 )
 def test_paths_outside_the_api_get_the_not_found_reply(path: str) -> None:

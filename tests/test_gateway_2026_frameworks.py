@@ -43,7 +43,7 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"gateway_options": {"byok_alias": "team-a"}}, "only the provider key stored"),
     ({"gateway_options": {"zdr": True}}, "setting of the gateway"),
     ({"gateway_options": {"retry_delay_ms": 10_000}}, "between 0 and 5000"),
-    ({"reject_if_busy": True}, "only apply to Workers AI models"),
+    ({"reject_if_busy": True}, "reject_if_busy only applies to Workers AI models"),
     ({"session_affinity": "s1", "model": "anthropic/claude-sonnet-4.5"}, "Workers AI"),
 ]
 

@@ -37,7 +37,9 @@ scripting replies (request header x-emulator-reply):
   credentials-rejected             503: the provider rejected Unified Billing credentials
   modifiers after a reply:
     interleave                     stream several tool calls' fragments interleaved
-    cut                            cut the tool call off at max_tokens (finish "length")
+    cut                            cut the tool call off at max_tokens (finish "length");
+                                   Chat Completions format only (/ai/v1/chat/completions, or
+                                   /ai/run with a non-Anthropic chat model), else a 400
     no-end                         stop the stream before its terminal event
   REPLY ;; REPLY ;; ...            one reply per assistant turn of the conversation (the
                                    last one repeats)

@@ -144,8 +144,9 @@ def parse_script(value: str) -> Script:
 
 
 _USAGE = (
-    "use 'error status=429 code=2003 [message=\"…\"] [retry-after=N]', 'text=\"…\"' or "
-    "'tool=NAME [args=JSON]'."
+    "use 'error status=429 code=2003 [message=\"…\"] [retry-after=N]', 'text=\"…\"', "
+    "'tool=NAME [args=JSON]', 'spend-cap [spent=N] [limit=N] [bucket=NAME]', 'byok-rejected' "
+    "or 'credentials-rejected' (see cf-gateway emulator --help)."
 )
 
 

@@ -58,6 +58,8 @@ def endpoint_of(path: str) -> tuple[str | None, str | None]:
         return None, None
     tail = path[len(API_ACCOUNTS) :]
     account, _, rest = tail.partition("/")
+    if not account:  # /client/v4/accounts//ai/...: no account id, no route
+        return None, None
     rest = rest.rstrip("/")
     for prefix, name in ENDPOINT_PATHS.items():
         if rest == prefix or rest.startswith(prefix + "/"):

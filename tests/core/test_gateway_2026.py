@@ -170,8 +170,15 @@ async def test_async_client_classifies_the_spend_cap_the_same_way() -> None:
 def test_workers_ai_opt_ins_for_other_models_are_config_errors(
     kwargs: dict[str, Any], model: str
 ) -> None:
-    with pytest.raises(GatewayConfigError, match="only apply to Workers AI models"):
+    name = next(iter(kwargs))
+    with pytest.raises(GatewayConfigError, match=f"^{name} only applies to Workers AI models"):
         workers_ai_extras(model=model, **kwargs)
+
+
+def test_both_workers_ai_opt_ins_for_another_model_are_named_together() -> None:
+    match = "^session_affinity and reject_if_busy only apply to Workers AI models"
+    with pytest.raises(GatewayConfigError, match=match):
+        workers_ai_extras(session_affinity="s1", reject_if_busy=True, model="openai/gpt-5.5")
 
 
 def test_workers_ai_opt_ins_for_workers_ai_models_are_sent() -> None:
