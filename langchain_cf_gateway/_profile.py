@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cf_gateway_core import get_profile
+from cf_gateway_core.routing import Endpoint, ModelKind, Route
 
 if TYPE_CHECKING:
     from langchain_core.language_models.model_profile import ModelProfile
@@ -12,11 +13,13 @@ if TYPE_CHECKING:
 __all__ = ["langchain_profile"]
 
 
-def langchain_profile(model: str) -> ModelProfile:
+def langchain_profile(model: str, route: Route | None = None) -> ModelProfile:
     """The langchain-core ``ModelProfile`` dict of ``model`` (``BaseChatModel.profile``).
 
     Args:
         model: the model id.
+        route: where the chat model sends it; media the endpoint refuses (docs/content.md) are
+            then reported as unsupported even where the model takes them.
 
     Returns:
         The keys langchain-core declares, filled from ``cf_gateway_core.get_profile(model)``.
@@ -39,4 +42,15 @@ def langchain_profile(model: str) -> ModelProfile:
         "tool_call_streaming": p.tool_calling,
         "structured_output": "json_schema" in p.structured_output,
     }
+    if route is not None:
+        endpoint = route.endpoint
+        anthropic_body = endpoint is Endpoint.MESSAGES or (
+            endpoint is Endpoint.RUN and route.model.kind is ModelKind.ANTHROPIC
+        )
+        if not (anthropic_body or endpoint is Endpoint.RESPONSES):
+            profile["image_tool_message"] = False  # Chat Completions tool messages: text only
+        if not (anthropic_body or endpoint in (Endpoint.RESPONSES, Endpoint.CHAT_COMPLETIONS)):
+            profile["pdf_inputs"] = False
+        if endpoint is not Endpoint.CHAT_COMPLETIONS:
+            profile["audio_inputs"] = False  # only Chat Completions takes input_audio
     return profile

@@ -213,7 +213,11 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         """The LangChain ``profile`` of this model, from ``cf_gateway_core.get_profile``."""
         from langchain_cf_gateway._profile import langchain_profile
 
-        return langchain_profile(self.model)
+        try:
+            route = resolve_route(self.model, self.endpoint)
+        except GatewayConfigError:
+            route = None  # the construction check raises it with its own context
+        return langchain_profile(self.model, route)
 
     @property
     def _llm_type(self) -> str:

@@ -144,13 +144,19 @@ def _check_request(request: ChatRequest, route: Route) -> None:
 
 def _refuse_media(request: ChatRequest, endpoint: str) -> None:
     """Documents and audio on the run path: the Workers AI and universal schemas take neither."""
-    for kind, what in ((DocumentPart, "documents"), (AudioPart, "audio input")):
-        if has_part(request, kind):
-            raise GatewayConfigError(
-                f"{what} cannot be sent on endpoint {endpoint!r} for this model: use endpoint "
-                "'chat_completions' (file / input_audio parts), 'responses' (input_file) or, for "
-                "documents with Anthropic models, 'messages'."
-            )
+    if has_part(request, DocumentPart):
+        raise GatewayConfigError(
+            f"documents cannot be sent on endpoint {endpoint!r} for this model: use endpoint "
+            "'chat_completions' (file parts), 'responses' (input_file) or, with Anthropic "
+            "models, 'messages'."
+        )
+    if has_part(request, AudioPart):
+        # Only Chat Completions takes input_audio; Responses and Messages refuse audio.
+        raise GatewayConfigError(
+            f"audio input cannot be sent on endpoint {endpoint!r} for this model: use endpoint "
+            "'chat_completions' (input_audio parts) with an audio-capable model such as "
+            "openai/gpt-4o-audio-preview."
+        )
 
 
 def _map_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:

@@ -205,6 +205,21 @@ def test_endpoints_without_the_feature_refuse_it(
     assert fake.requests == []
 
 
+@pytest.mark.parametrize("endpoint", ["run", "messages", "responses"])
+def test_audio_refusals_suggest_only_the_endpoint_that_takes_audio(endpoint: str) -> None:
+    """Responses and Messages refuse audio, so no audio error may send the user there."""
+    fake = FakeGateway()
+    model = "@cf/meta/llama-3.1-8b-instruct" if endpoint == "run" else GPT
+    if endpoint == "messages":
+        model = CLAUDE
+    with pytest.raises(GatewayConfigError) as info:
+        _llm(fake, model, endpoint=endpoint).invoke(_ask(AUDIO_V1))
+    suggested = str(info.value).split(f"endpoint {endpoint!r}", 1)[1]
+    assert "'chat_completions'" in suggested
+    assert "'responses'" not in suggested and "'messages'" not in suggested
+    assert fake.requests == []
+
+
 @pytest.mark.parametrize(
     "block",
     [
