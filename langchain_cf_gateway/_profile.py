@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cf_gateway_core import get_profile
-from cf_gateway_core.routing import Endpoint, ModelKind, Route
+from cf_gateway_core import Endpoint, ModelKind, Route, get_profile
 
 if TYPE_CHECKING:
     from langchain_core.language_models.model_profile import ModelProfile
