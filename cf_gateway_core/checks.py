@@ -264,13 +264,22 @@ def check_chat_request(request: ChatRequest, route: Route) -> None:
     """Refuse a request no server would answer usefully, before it is sent.
 
     Raises:
-        GatewayConfigError: no messages (or only system messages on an Anthropic Messages
-            body), bad sampling values, or tool-call arguments JSON cannot carry.
+        GatewayConfigError: no messages, a message that is not a ``Message`` (or only
+            system messages on an Anthropic Messages body), bad sampling values, or tool-call
+            arguments JSON cannot carry.
     """
     if not request.messages:
         raise GatewayConfigError(
             "messages is empty: pass at least one message (e.g. a user message)."
         )
+    from cf_gateway_core.messages import Message
+
+    for position, message in enumerate(request.messages):
+        if not isinstance(message, Message):
+            raise GatewayConfigError(
+                f"messages[{position}] must be a cf_gateway_core.Message (e.g. "
+                f"Message.user('...')), got {type(message).__name__}."
+            )
     if _anthropic_body(route) and all(m.role == "system" for m in request.messages):
         raise GatewayConfigError(
             "The Anthropic Messages API needs at least one user message besides the system "

@@ -356,3 +356,16 @@ def test_system_message_with_a_user_turn_is_fine_on_messages(
     _send(surface, server.base_url, case)
     assert len(server.requests) == 1
     assert server.requests[0].path.endswith("/ai/v1/messages")
+
+
+@pytest.mark.parametrize("surface", ["core-sync", "core-stream", "core-async"])
+def test_core_refuses_messages_that_are_not_message_objects(
+    server: FaultServer, surface: str
+) -> None:
+    """An OpenAI-style dict in ``ChatRequest.messages`` is a ``GatewayConfigError``, not an
+    ``AttributeError`` from deep inside the request checks."""
+    plain: Any = ({"role": "user", "content": "hi"},)
+    case = Case(core=ChatRequest(model="openai/gpt-5.5", messages=plain), lc=[], li=[])
+    with pytest.raises(GatewayConfigError, match=r"messages\[0\]"):
+        _send(surface, server.base_url, case)
+    assert server.requests == []
