@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -271,3 +272,19 @@ def test_universal_run_body_uses_the_documented_field_names() -> None:
         "model": "openai/gpt-5.5",
         "input": {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 512},
     }
+
+
+def test_docs_link_every_source_of_the_byok_alias_fact() -> None:
+    # Issue 15 item 1 rests on two pages (BYOK, and the AI Gateway's Workers-bindings page);
+    # docs/gateway-2026.md must give each as a public link, not only by name.
+    doc = (Path(__file__).parents[2] / "docs" / "gateway-2026.md").read_text(encoding="utf-8")
+    row = next(line for line in doc.splitlines() if "`cf-aig-byok-alias` is honoured" in line)
+    source = row.split(" | ")[1]
+    assert (
+        "](https://developers.cloudflare.com/ai-gateway/configuration/bring-your-own-keys/)"
+        in source
+    )
+    assert (
+        "](https://developers.cloudflare.com/ai-gateway/integrations/worker-binding-methods/)"
+        in source
+    )
