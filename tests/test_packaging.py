@@ -63,6 +63,8 @@ def test_sdist_carries_the_license(dist: Path) -> None:
         assert member is not None
         assert member.read().decode() == (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert f"cf_gateway-{__version__}/README.md" in names
+    # the sdist ships tests/scale/test_ray.py, which runs this example
+    assert f"cf_gateway-{__version__}/examples/ray_batch.py" in names
 
 
 def test_readme_names_the_wheel_that_is_built() -> None:
