@@ -122,6 +122,7 @@ _FLAGS = {
     "temperature": "--temperature",
     "max_tokens": "--max-tokens",
     "gateway_id": "--gateway-id",
+    "content_type": "--content-type",
 }
 # How a message that starts with a keyword starts on the command line.
 _SUBJECTS = {

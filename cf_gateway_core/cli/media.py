@@ -191,6 +191,10 @@ def _transcribe_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--language", "-l", help="language of the audio, e.g. en")
     parser.add_argument(
+        "--content-type",
+        help="media type of FILE (e.g. audio/mpeg) when it is not recognised from its bytes",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "vtt", "words", "json"),
         default="text",
@@ -201,7 +205,9 @@ def _transcribe_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _transcribe(args: argparse.Namespace) -> int:
     def action(client: GatewayClient) -> int:
-        result = client.transcribe(args.audio, model=args.model, language=args.language)
+        result = client.transcribe(
+            args.audio, model=args.model, language=args.language, content_type=args.content_type
+        )
         if args.format == "vtt":
             if result.vtt is None:
                 raise UsageError(f"{args.model} returns no WebVTT; use --format text or words")

@@ -204,3 +204,24 @@ def test_image_does_not_warn_when_the_name_matches(
 ) -> None:
     assert main(["image", "a fox", "-o", str(tmp_path / "out.png"), "--offline"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_transcribe_unrecognised_audio_names_the_option_not_the_keyword(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not audio")
+    assert main(["transcribe", str(text), "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert "--content-type audio/" in err and "content_type=" not in err
+
+
+def test_transcribe_content_type_is_sent(
+    online: str, fake: FakeGateway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    speech = tmp_path / "s.mp3"
+    assert main(["speak", "hello there", "-o", str(speech)]) == 0
+    args = ["transcribe", str(speech), "-m", "@cf/deepgram/nova-3", "--content-type", "audio/mp3"]
+    assert main(args) == 0
+    assert fake.last_request.headers["content-type"] == "audio/mp3"
+    assert "hello there" in capsys.readouterr().out
