@@ -243,6 +243,29 @@ def _call_id(call: ToolCall | InvalidToolCall) -> str:
     return call_id
 
 
+_AI_SKIPPED = frozenset(
+    {*_REASONING_BLOCKS, "tool_use", "tool_call", "tool_call_chunk", "invalid_tool_call"}
+)
+
+
+def _holds_server_blocks(content: str | list[Any]) -> bool:
+    """Anthropic server-tool blocks (``server_tool_use``, ``*_tool_result``) or cited text in an
+    AI message's content, as langchain-anthropic keeps them."""
+    if isinstance(content, str):
+        return False
+    for block in content:
+        if not isinstance(block, Mapping):
+            continue
+        kind = str(block.get("type"))
+        if (
+            kind == "server_tool_use"
+            or kind.endswith("_tool_result")
+            or (kind == "text" and block.get("citations"))
+        ):
+            return True
+    return False
+
+
 def _ai_message(message: BaseMessage) -> Message:
     assert isinstance(message, AIMessage)
     blocks = message.additional_kwargs.get("content_blocks")
@@ -250,6 +273,22 @@ def _ai_message(message: BaseMessage) -> Message:
         # A reply with server-tool blocks or citations: its blocks go back verbatim (they hold
         # the text too), then the tool calls.
         content: list[Part] = list(provider_parts(blocks))
+    elif _holds_server_blocks(message.content):
+        # langchain-anthropic's AIMessage: server-tool blocks and cited text in content. They go
+        # back verbatim (minus its stream "index"); thinking and tool calls as for any message.
+        kept = [
+            b
+            for b in message.content
+            if isinstance(b, Mapping) and b.get("type") in _REASONING_BLOCKS
+        ]
+        content = _content_parts(kept, _REASONING_BLOCKS, "assistant")
+        content.extend(
+            provider_parts(
+                {k: v for k, v in b.items() if k != "index"}
+                for b in message.content
+                if isinstance(b, Mapping) and b.get("type") not in _AI_SKIPPED
+            )
+        )
     else:
         content = _content_parts(message.content, _AI_BLOCKS, "assistant")
     reasoning = _reasoning_from_kwargs(message.additional_kwargs)

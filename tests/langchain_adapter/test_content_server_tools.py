@@ -189,3 +189,25 @@ def test_plain_replies_carry_no_content_blocks() -> None:
     reply = _llm(fake).invoke(QUESTION)
     assert "content_blocks" not in reply.additional_kwargs
     assert isinstance(reply, AIMessage) and isinstance(reply.content, str)
+
+
+def test_langchain_anthropic_history_with_server_blocks_in_content_goes_back() -> None:
+    """An AIMessage as langchain-anthropic stores it (server_tool_use, web_search_tool_result
+    and cited text in ``content``, streamed blocks with an ``index``, thinking first, the client
+    tool_use duplicated in tool_calls) is sent back as Anthropic blocks, not refused."""
+    fake = FakeGateway()
+    llm = _llm(fake).bind_tools([WEB_SEARCH])
+    blocks = llm.invoke(QUESTION).additional_kwargs["content_blocks"]
+    thinking = {"type": "thinking", "thinking": "Search first.", "signature": "sig"}
+    stored = AIMessage(
+        [thinking, *({**b, "index": i + 1} for i, b in enumerate(blocks))],
+        tool_calls=[{"name": "lookup", "args": {"q": "x"}, "id": "toolu_1"}],
+    )
+    stored.content.append(  # type: ignore[union-attr]
+        {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"q": "x"}}
+    )
+    history = [HumanMessage(QUESTION), stored, HumanMessage("More on the first result.")]
+    _llm(fake).bind_tools([WEB_SEARCH]).invoke(history)
+    sent = fake.last_request.json["messages"][1]["content"]
+    tool_use = {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"q": "x"}}
+    assert sent == [thinking, *blocks, tool_use]
