@@ -110,8 +110,21 @@ def _image_block(block: _Block) -> Part:
     )
 
 
+def _no_cache_control(block: _Block) -> None:
+    # Anthropic takes no cache_control on thinking blocks, and tool calls are sent from
+    # AIMessage.tool_calls: refuse the mark rather than drop it.
+    if block_cache_control(block) is not None:
+        raise GatewayConfigError(
+            f"cache_control on a {block.get('type')!r} block of an AI message cannot be sent: "
+            "Anthropic takes no cache_control on thinking blocks, and tool calls are sent from "
+            "AIMessage.tool_calls. Mark a text block, or the tool result (a ToolMessage block or "
+            "the per-call cache_control=...), instead."
+        )
+
+
 def _reasoning_block(block: _Block) -> Part:
     # LangChain v1 {"type": "reasoning", "reasoning", "extras": {"signature"}}.
+    _no_cache_control(block)
     extras = block.get("extras")
     signature = extras.get("signature") if isinstance(extras, Mapping) else None
     return ReasoningPart(text=str(block.get("reasoning") or ""), signature=signature or None)
@@ -119,6 +132,7 @@ def _reasoning_block(block: _Block) -> Part:
 
 def _thinking_block(block: _Block) -> Part:
     # Anthropic {"type": "thinking", "thinking", "signature"} (also our reasoning_blocks).
+    _no_cache_control(block)
     return ReasoningPart(
         text=str(block.get("thinking") or ""), signature=block.get("signature") or None
     )
@@ -130,6 +144,7 @@ def _redacted_block(block: _Block) -> Part:
 
 def _skip(block: _Block) -> None:
     # Tool-call blocks in AI content duplicate AIMessage.tool_calls, which is authoritative.
+    _no_cache_control(block)
     return None
 
 

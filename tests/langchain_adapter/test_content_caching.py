@@ -246,3 +246,23 @@ def test_prompt_cache_key_is_refused_where_the_api_has_none(model: str, endpoint
         _llm(fake, model, endpoint=endpoint).invoke("Hi", prompt_cache_key="k")
     assert "'chat_completions' or 'responses'" in str(info.value)
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"type": "thinking", "thinking": "t", "signature": "s", "cache_control": EPHEMERAL},
+        {"type": "reasoning", "reasoning": "t", "extras": {"cache_control": EPHEMERAL}},
+        {"type": "tool_use", "id": "t1", "name": "f", "input": {}, "cache_control": EPHEMERAL},
+    ],
+)
+def test_cache_control_on_ai_thinking_or_tool_use_blocks_is_refused_not_dropped(
+    block: dict[str, Any],
+) -> None:
+    fake = FakeGateway()
+    calls = [{"name": "f", "args": {}, "id": "t1"}] if block["type"] == "tool_use" else []
+    ai = AIMessage([block, {"type": "text", "text": "ok"}], tool_calls=calls)
+    tail: list[Any] = [ToolMessage("r", tool_call_id="t1")] if calls else [HumanMessage("next")]
+    with pytest.raises(GatewayConfigError, match="cache_control"):
+        _llm(fake).invoke([HumanMessage("hi"), ai, *tail])
+    assert fake.requests == []
