@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core._base import BaseClient
 from cf_gateway_core._rest import AsyncFetch, SyncFetch, run_request
+from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.media import (
     DEFAULT_IMAGE_MODEL,
     DEFAULT_RERANK_MODEL,
@@ -30,6 +31,7 @@ from cf_gateway_core.media import (
     speech_payload,
 )
 from cf_gateway_core.options import OptionsInput
+from cf_gateway_core.profiles import get_profile
 from cf_gateway_core.transcription import (
     DEFAULT_ASR_MODEL,
     Transcription,
@@ -48,12 +50,23 @@ __all__ = ["AsyncBeyondChat", "SyncBeyondChat"]
 AudioInput = bytes | str | os.PathLike[str]
 
 
+def _check_task(model: str, task: str, default: str) -> None:
+    """Refuse, before any request, a model the model table knows for another task (a chat model
+    asked for an image); models it does not know are sent as they are."""
+    profile = get_profile(model)
+    if profile.known and profile.task is not None and profile.task != task:
+        raise GatewayConfigError(
+            f"{model} is a {profile.task} model, not {task}; use a {task} model such as {default}."
+        )
+
+
 class _Requests(BaseClient):
     """Request builders both mixins share."""
 
     def _image(
         self, model: str, prompt: str, options: dict[str, Any], per_call: OptionsInput
     ) -> Prepared:
+        _check_task(model, "text-to-image", DEFAULT_IMAGE_MODEL)
         return run_request(
             self, model, payload=image_payload(model, prompt, options), options=per_call
         )
@@ -61,6 +74,7 @@ class _Requests(BaseClient):
     def _speech(
         self, model: str, text: str, options: dict[str, Any], per_call: OptionsInput
     ) -> Prepared:
+        _check_task(model, "text-to-speech", DEFAULT_TTS_MODEL)
         return run_request(
             self, model, payload=speech_payload(model, text, options), options=per_call
         )
@@ -73,6 +87,7 @@ class _Requests(BaseClient):
         options: dict[str, Any],
         per_call: OptionsInput,
     ) -> Prepared:
+        _check_task(model, "automatic-speech-recognition", DEFAULT_ASR_MODEL)
         data, mime = read_audio(audio, content_type)
         how = transcription_request(model, data, mime, options)
         return run_request(self, model, options=per_call, **how)
@@ -85,6 +100,7 @@ class _Requests(BaseClient):
         top_n: int | None,
         per_call: OptionsInput,
     ) -> list[tuple[int, int, Prepared]]:
+        _check_task(model, "text-classification", DEFAULT_RERANK_MODEL)
         batches = rerank_batches(query, documents, top_n)
         return [
             (

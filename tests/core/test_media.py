@@ -323,3 +323,35 @@ def test_emulator_rejects_what_flux_rejects(fake: FakeGateway) -> None:
         assert http.post(url, content=json.dumps({"prompt": "x", "width": 5})).status_code == 400
         assert http.post(url, content=json.dumps({"prompt": "x", "steps": 9})).status_code == 400
         assert http.post(url, content=json.dumps({"prompt": ""})).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("call", "wrong_model"),
+    [
+        ("image", "@cf/meta/llama-3.1-8b-instruct"),
+        ("speak", "@cf/black-forest-labs/flux-1-schnell"),
+        ("transcribe", "@cf/myshell-ai/melotts"),
+        ("rerank", "@cf/baai/bge-m3"),
+    ],
+)
+def test_a_model_of_another_task_is_refused_before_sending(
+    fake: FakeGateway, client: GatewayClient, call: str, wrong_model: str
+) -> None:
+    audio = client.speak("hello").audio
+    sent = len(fake.requests)
+    calls = {
+        "image": lambda: client.generate_image("a fox", model=wrong_model),
+        "speak": lambda: client.speak("hello", model=wrong_model),
+        "transcribe": lambda: client.transcribe(audio, model=wrong_model),
+        "rerank": lambda: client.rerank("q", ["a"], model=wrong_model),
+    }
+    with pytest.raises(GatewayConfigError, match=f"{wrong_model} is a .* model, not"):
+        calls[call]()
+    assert len(fake.requests) == sent
+
+
+async def test_async_image_with_a_chat_model_is_refused(fake: FakeGateway) -> None:
+    client = AsyncGatewayClient(account_id="acct", api_token="t", http_client=fake.async_client())
+    with pytest.raises(GatewayConfigError, match="text-generation model, not text-to-image"):
+        await client.generate_image("a fox", model="@cf/meta/llama-3.1-8b-instruct")
+    assert fake.requests == []
