@@ -82,6 +82,33 @@ def test_llamaindex_structured_predict_fills_fields_from_the_prompt(
     assert city == City(name="Lisbon", country="Portugal")
 
 
+class Trip(BaseModel):
+    """A trip: where from, where to, how long."""
+
+    origin: str
+    destination: str
+    days: int
+
+
+class Film(BaseModel):
+    """A film and its year."""
+
+    title: str
+    year: int
+
+
+@pytest.mark.parametrize(("model", "endpoint"), ROUTES)
+def test_place_and_title_fields_take_the_prompts_proper_nouns(model: str, endpoint: str) -> None:
+    # origin/destination/title are name-like: a proper noun each, not the whole prompt.
+    lc = langchain(model, endpoint)
+    trip = lc.with_structured_output(Trip).invoke("Fly from Berlin to Tokyo for 12 days.")
+    assert trip == Trip(origin="Berlin", destination="Tokyo", days=12)
+    film = llamaindex(model, endpoint).structured_predict(
+        Film, PromptTemplate("{text}"), text="Inception came out in 2010."
+    )
+    assert film == Film(title="Inception", year=2010)
+
+
 # ----------------------------------------------------------------- JSON mode without a schema
 
 

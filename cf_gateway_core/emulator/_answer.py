@@ -55,7 +55,10 @@ _STARTERS = re.compile(
     r"return|reply|respond|answer|json|ok|yes|no"
 )
 # Keys whose strings should be a name or place from the prompt rather than the whole prompt.
-_NAME_KEYS = re.compile(r"name|city|location|place|country|region|person|company|town|user")
+_NAME_KEYS = re.compile(
+    r"name|city|location|place|country|region|person|company|town|user|title|origin|destination|"
+    r"author|brand|capital"
+)
 _FORMAT_SAMPLES: dict[str, str] = {
     "date": "2026-01-01",
     "date-time": "2026-01-01T00:00:00Z",
