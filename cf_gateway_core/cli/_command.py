@@ -123,6 +123,13 @@ _FLAGS = {
     "max_tokens": "--max-tokens",
     "gateway_id": "--gateway-id",
     "content_type": "--content-type",
+    "steps": "--steps",
+    "seed": "--seed",
+    "width": "--width",
+    "height": "--height",
+    "voice": "--voice",
+    "lang": "--lang",
+    "language": "--language",
 }
 # How a message that starts with a keyword starts on the command line.
 _SUBJECTS = {
@@ -135,6 +142,10 @@ _KEYWORD_OR_VARIABLE = re.compile(
     r"(?:\b(?:pass|use) )?\b(\w+)= \(?or set (\w+)\)?", flags=re.IGNORECASE
 )
 _KEYWORD_VALUE = re.compile(rf"\b({'|'.join(_FLAGS)})=(?:'([^']*)')?")
+# The library's pointer to ``extra=``, which the command line has no option for.
+_EXTRA = re.compile(
+    r"\s*\(pass (?:anything else in )?extra=(?: if it does)?\)|; pass others in extra="
+)
 _NO_TIMEOUT = re.compile(r",? or None for no timeout|\s*\(or None for no timeout\)")
 
 
@@ -152,6 +163,7 @@ def cli_terms(message: str) -> str:
     """Reword a library message for the command line: options and variables, not keywords."""
     message = _KEYWORD_OR_VARIABLE.sub(_option_or_variable, message)
     message = _NO_TIMEOUT.sub("", message)
+    message = _EXTRA.sub("", message)
     message = message.replace("allow_insecure_http=True", "an https base URL")
     message = _KEYWORD_VALUE.sub(_flag, message)
     for keyword, subject in _SUBJECTS.items():

@@ -225,3 +225,18 @@ def test_transcribe_content_type_is_sent(
     assert main(args) == 0
     assert fake.last_request.headers["content-type"] == "audio/mp3"
     assert "hello there" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["image", "a fox", "-o", "unused.png", "--width", "512"], "--width"),
+        (["speak", "hi", "-o", "unused.mp3", "--voice", "luna"], "--voice"),
+    ],
+)
+def test_an_option_the_model_does_not_take_is_named_as_the_flag(
+    argv: list[str], flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*argv, "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert f"does not take {flag}" in err and "extra=" not in err and f"{flag[2:]}=" not in err
