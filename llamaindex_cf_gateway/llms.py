@@ -85,7 +85,7 @@ _REQUEST_KWARGS = frozenset(
     }
 )
 _CALL_KWARGS = frozenset(
-    {"model", "endpoint", "gateway_options", "session_affinity", "extra_headers"}
+    {"model", "endpoint", "gateway_options", "session_affinity", "reject_if_busy", "extra_headers"}
 )
 _SECRET_KWARGS = frozenset({"api_key", "api_token", "authorization", "account_id"})
 
@@ -198,9 +198,10 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     ``model``, ``finish_reason``, ``usage``, ``gateway``) and
     ``ChatResponse.additional_kwargs["gateway"]`` (``log_id``, ``cache_status``, …). Per call,
     ``model``, ``endpoint``, ``temperature``, ``max_tokens``, ``top_p``, ``stop``,
-    ``reasoning_effort``, ``gateway_options`` and ``session_affinity`` override the instance's
-    values; any other keyword is sent as an extra JSON field (credentials are refused). The
-    connection is resolved at construction: changing connection fields afterwards has no effect.
+    ``reasoning_effort``, ``gateway_options``, ``session_affinity`` and ``reject_if_busy``
+    override the instance's values; any other keyword is sent as an extra JSON field (credentials
+    are refused). The connection is resolved at construction: changing connection fields
+    afterwards has no effect.
     """
 
     model: str = Field(
@@ -278,9 +279,11 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     # ------------------------------------------------------------------------- request building
 
-    def _extra_body(self, unknown: Mapping[str, Any], model: str) -> dict[str, Any]:
+    def _extra_body(
+        self, unknown: Mapping[str, Any], model: str, reject_if_busy: bool | None = None
+    ) -> dict[str, Any]:
         body = {**self.model_kwargs, **self.extra_body, **unknown}
-        if self.reject_if_busy:
+        if self.reject_if_busy if reject_if_busy is None else reject_if_busy:
             _, busy = workers_ai_extras(reject_if_busy=True, model=model)
             options = body.get("options")
             body["options"] = {**(options if isinstance(options, dict) else {}), **busy["options"]}
@@ -315,7 +318,9 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             reasoning_effort=get("reasoning_effort", self.reasoning_effort),
             cache_control=get("cache_control"),
             prompt_cache_key=get("prompt_cache_key"),
-            extra_body=self._extra_body(unknown, kwargs.get("model") or self.model),
+            extra_body=self._extra_body(
+                unknown, kwargs.get("model") or self.model, kwargs.get("reject_if_busy")
+            ),
         )
         endpoint = kwargs.get("endpoint") or self.endpoint
         return _Call(request, endpoint, kwargs.get("gateway_options"), self._headers(kwargs))

@@ -67,6 +67,22 @@ def test_llamaindex_per_call_session_affinity_for_a_third_party_model_is_refused
     assert fake.requests == []
 
 
+def test_llamaindex_per_call_reject_if_busy_for_a_third_party_model_is_refused() -> None:
+    fake = FakeGateway()
+    with pytest.raises(GatewayConfigError, match="Workers AI"):
+        llamaindex(fake).chat([ChatMessage(role="user", content="Hi")], reject_if_busy=True)
+    assert fake.requests == []
+
+
+def test_llamaindex_per_call_reject_if_busy_reaches_workers_ai_as_options() -> None:
+    fake = FakeGateway()
+    llm = llamaindex(fake, model="@cf/meta/llama-3.1-8b-instruct", endpoint="run")
+    llm.chat([ChatMessage(role="user", content="Hi")], reject_if_busy=True)
+    body = fake.last_request.json
+    assert body["options"] == {"rejectIfBusy": True}
+    assert "reject_if_busy" not in body
+
+
 @pytest.mark.parametrize("build", BUILDERS)
 def test_workers_ai_opt_ins_still_reach_workers_ai_models(build: Callable[..., Any]) -> None:
     fake = FakeGateway()
