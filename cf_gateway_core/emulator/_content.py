@@ -84,6 +84,9 @@ def _chat_file(path: str, item: Mapping[str, Any]) -> str | None:
         return f"Invalid '{path}.file.file_data': expected a base64 data URL."
     if not file.get("filename"):
         return f"Missing required parameter: '{path}.file.filename'."
+    if not data.startswith("data:application/pdf;"):
+        # Chat Completions file parts take PDFs only (OpenAI's file-inputs guide).
+        return f"Invalid '{path}.file.file_data': Chat Completions file inputs support PDF only."
     return None
 
 

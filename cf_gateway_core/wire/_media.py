@@ -143,6 +143,13 @@ def chat_file(part: DocumentPart, endpoint: str) -> _Block:
         )
     if source == "file_id":
         return {"type": "file", "file": {"file_id": part.file_id}}
+    if source == "text" or (part.media_type or _PDF) != _PDF:
+        # Chat Completions file parts take PDFs only: https://platform.openai.com/docs/guides/pdf-files
+        raise GatewayConfigError(
+            f"endpoint {endpoint!r} takes documents as PDF only, not "
+            f"{part.media_type or 'text/plain'}: use endpoint 'responses' (input_file takes "
+            "text and other files) or 'messages' (Anthropic), or send the text as a text block."
+        )
     return {"type": "file", "file": {"filename": _filename(part), "file_data": _data_url(part)}}
 
 

@@ -115,17 +115,6 @@ def test_document_cache_control_and_stream() -> None:
             },
         ),
         (ID_V1, {"type": "file", "file": {"file_id": "file_123"}}),
-        (
-            TEXT_V1,
-            {
-                "type": "file",
-                "file": {
-                    "filename": "Note.txt",
-                    "file_data": "data:text/plain;base64,"
-                    + base64.b64encode(NOTE.encode()).decode(),
-                },
-            },
-        ),
         (AUDIO_V1, {"type": "input_audio", "input_audio": {"data": WAV, "format": "wav"}}),
         (
             {"type": "input_audio", "input_audio": {"data": WAV, "format": "mp3"}},
@@ -191,6 +180,7 @@ def test_provider_native_document_blocks_are_read() -> None:
         ("@cf/meta/llama-3.1-8b-instruct", "run", AUDIO_V1, "'chat_completions'"),
         ("@cf/meta/llama-3.1-8b-instruct", "run", PDF_V1, "'chat_completions'"),
         (GPT, "chat_completions", URL_V1, "'responses'"),
+        (GPT, "chat_completions", TEXT_V1, "'responses'"),
         (GPT, "chat_completions", PDF_CITED, "'messages'"),
         (GPT, "responses", PDF_CITED, "'messages'"),
     ],
@@ -292,3 +282,18 @@ def test_emulator_validates_audio_format_like_the_api() -> None:
         )
     assert reply.status_code == 400
     assert "'wav' and 'mp3'" in reply.json()["errors"][0]["message"]
+
+
+def test_emulator_refuses_non_pdf_chat_completions_files_like_the_api() -> None:
+    """OpenAI's Chat Completions file parts take PDFs only; the emulator answers 400 / 7003."""
+    fake = FakeGateway()
+    data = base64.b64encode(NOTE.encode()).decode()
+    part = {
+        "type": "file",
+        "file": {"filename": "n.txt", "file_data": f"data:text/plain;base64,{data}"},
+    }
+    body = {"model": GPT, "messages": [{"role": "user", "content": [part]}]}
+    url = "https://api.cloudflare.com/client/v4/accounts/acct/ai/v1/chat/completions"
+    reply = fake.client().post(url, json=body, headers={"Authorization": "Bearer tok"})
+    assert reply.status_code == 400
+    assert "PDF only" in reply.text
