@@ -24,12 +24,12 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from pydantic import ConfigDict, model_validator
 from typing_extensions import Self
 
-from cf_gateway_core import GatewayConfigError, GatewayLog
+from cf_gateway_core import GatewayConfigError, GatewayLog, GatewayMetadata
 from langchain_cf_gateway._connection import unwrapped_config_errors
 from langchain_cf_gateway._services import ServiceFields, translated
 
@@ -39,7 +39,14 @@ __all__ = ["GatewayFeedback", "GatewayLogRecorder", "gateway_log_id"]
 def gateway_log_id(result: Any) -> str | None:
     """The gateway log id of a chat result: an ``AIMessage`` (or any message), a
     ``ChatGeneration``, the first generation of an ``LLMResult``, or a ``response_metadata``
-    dict. ``None`` when the reply carried none (logging off on the gateway)."""
+    dict; or a typed result of the media and rerank calls (``GeneratedImage``, ``Speech``,
+    ``Transcription``, ``RerankResult``), also as the artifact of a tool's ``ToolMessage``.
+    ``None`` when the reply carried none (logging off on the gateway)."""
+    if isinstance(result, ToolMessage) and result.artifact is not None:
+        result = result.artifact
+    typed = getattr(result, "gateway", None)
+    if isinstance(typed, GatewayMetadata):
+        return typed.log_id or None
     if isinstance(result, LLMResult):
         generations = [g for group in result.generations for g in group]
         result = generations[0] if generations else None
@@ -58,9 +65,10 @@ def _log_id(target: Any) -> str:
     log_id = gateway_log_id(target)
     if log_id is None:
         raise GatewayConfigError(
-            "No gateway log id on that result: pass a log id, or an AIMessage from "
-            "ChatCloudflareAIGateway whose response_metadata['gateway'] has a log_id (the "
-            "gateway omits it when log collection is off)."
+            "No gateway log id on that result: pass a log id, an AIMessage from "
+            "ChatCloudflareAIGateway whose response_metadata['gateway'] has a log_id, or a "
+            "typed image / speech / transcript / rerank result (the gateway omits the id when "
+            "log collection is off)."
         )
     return log_id
 

@@ -27,7 +27,7 @@ from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMComp
 from llama_index_instrumentation import get_dispatcher
 from pydantic import PrivateAttr
 
-from cf_gateway_core import GatewayConfigError, GatewayLog
+from cf_gateway_core import GatewayConfigError, GatewayLog, GatewayMetadata
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
 
 __all__ = ["GatewayFeedback", "GatewayLogRecorder", "LoggedCall", "gateway_log_id"]
@@ -35,7 +35,11 @@ __all__ = ["GatewayFeedback", "GatewayLogRecorder", "LoggedCall", "gateway_log_i
 
 def gateway_log_id(response: Any) -> str | None:
     """The gateway log id of a ``ChatResponse`` / ``CompletionResponse`` (or a ``ChatMessage``
-    or dict holding ``gateway``); ``None`` when the reply carried none."""
+    or dict holding ``gateway``), or of a typed media / rerank result (``GeneratedImage``,
+    ``Speech``, ``Transcription``, ``RerankResult``); ``None`` when the reply carried none."""
+    typed = getattr(response, "gateway", None)
+    if isinstance(typed, GatewayMetadata):
+        return typed.log_id or None
     for holder in (getattr(response, "additional_kwargs", None), getattr(response, "raw", None)):
         log_id = _from_mapping(holder)
         if log_id is not None:

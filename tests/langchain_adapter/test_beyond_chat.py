@@ -259,3 +259,25 @@ def test_tool_input_errors_surface(fake: FakeGateway) -> None:
     tool = CloudflareSpeechToTextTool(**settings(fake))
     with pytest.raises(GatewayConfigError, match="does not exist"):
         tool.invoke({"audio_path": "/no/such.mp3"})
+
+
+def test_feedback_on_a_media_tool_result_and_a_rerank_result(
+    fake: FakeGateway, tmp_path: Path
+) -> None:
+    tool = CloudflareImageGenerationTool(output_dir=str(tmp_path), **settings(fake))
+    message = tool.invoke(
+        {"name": tool.name, "args": {"prompt": "a fox"}, "id": "c1", "type": "tool_call"}
+    )
+    assert isinstance(message, ToolMessage)
+    image_log = message.artifact.gateway.log_id
+    feedback = GatewayFeedback(**settings(fake))
+    assert gateway_log_id(message) == gateway_log_id(message.artifact) == image_log
+    assert feedback.send(message, feedback=1, score=90) == image_log
+    assert (feedback.get_log(image_log).feedback, feedback.get_log(image_log).score) == (1, 90)
+    from cf_gateway_core import GatewayClient
+
+    client = GatewayClient(
+        account_id="acct", api_token=TOKEN, gateway_id="evals", http_client=fake.client()
+    )
+    ranked = client.rerank("gateway logs", [d.page_content for d in DOCS])
+    assert feedback.send(ranked, feedback=-1) == ranked.gateway.log_id  # type: ignore[union-attr]

@@ -207,3 +207,17 @@ def test_agent_can_call_a_tool_of_the_spec(fake: FakeGateway, tmp_path: Path) ->
         "transcribe_audio",
         "text_to_speech",
     }
+
+
+def test_feedback_on_a_typed_media_result(fake: FakeGateway) -> None:
+    from cf_gateway_core import GatewayClient
+
+    client = GatewayClient(
+        account_id="acct", api_token=TOKEN, gateway_id="evals", http_client=fake.client()
+    )
+    speech = client.speak("hello there")
+    log_id = speech.gateway.log_id  # type: ignore[union-attr]
+    assert gateway_log_id(speech) == log_id
+    feedback = GatewayFeedback(**settings(fake))
+    assert feedback.send(speech, score=40) == log_id
+    assert feedback.get_log(log_id).score == 40  # type: ignore[arg-type]
