@@ -63,6 +63,10 @@ _CONSTRUCTION_ONLY = frozenset(
         "http_client",
         "http_async_client",
         "fast_transport",
+        # Workers AI opt-ins: checked against the model at construction (a header and
+        # options.rejectIfBusy); per call they would land in the body as stray fields.
+        "session_affinity",
+        "reject_if_busy",
     }
 )
 

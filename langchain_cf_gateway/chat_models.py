@@ -113,7 +113,8 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
 
     Per call: ``stop``, ``temperature``, ``max_tokens``, ``top_p``, ``reasoning_effort``,
     ``model``, ``gateway_options`` (merged over the instance's) and ``extra_body``; other keyword
-    arguments are merged into the request body.
+    arguments are merged into the request body, except connection settings and the Workers AI
+    opt-ins ``session_affinity`` / ``reject_if_busy``, which are set at construction.
 
     Errors are :mod:`cf_gateway_core` errors that are also the matching
     ``langchain_core.exceptions`` class, e.g. ``CloudflareRateLimitError`` is both a

@@ -83,6 +83,17 @@ def test_llamaindex_per_call_reject_if_busy_reaches_workers_ai_as_options() -> N
     assert "reject_if_busy" not in body
 
 
+@pytest.mark.parametrize("model", ["openai/gpt-5.5", "@cf/meta/llama-3.1-8b-instruct"])
+@pytest.mark.parametrize("kwargs", [{"reject_if_busy": True}, {"session_affinity": "s1"}])
+def test_langchain_workers_ai_opt_ins_per_call_are_refused_not_sent_as_body_fields(
+    model: str, kwargs: dict[str, Any]
+) -> None:
+    fake = FakeGateway()
+    with pytest.raises(GatewayConfigError, match="set when the model is created"):
+        langchain(fake, model=model).invoke("Hi", **kwargs)
+    assert fake.requests == []
+
+
 @pytest.mark.parametrize("build", BUILDERS)
 def test_workers_ai_opt_ins_still_reach_workers_ai_models(build: Callable[..., Any]) -> None:
     fake = FakeGateway()
