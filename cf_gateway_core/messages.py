@@ -43,6 +43,11 @@ Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error", "other"]
 """Why generation ended, normalised across wire formats (the raw value is kept beside it)."""
 
+_CUT_BEFORE_ARGUMENTS = (
+    "the reply was cut by the token limit (finish_reason 'length') before this tool call's "
+    "arguments arrived; raise max_tokens and ask again"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class TextPart:
@@ -323,6 +328,27 @@ class ChatResponse:
     """The reply's content in wire order, verbatim, when it holds server-tool blocks or citations
     (Anthropic content blocks other than thinking; Responses output items other than reasoning
     and function calls); empty otherwise. Sent back unchanged as :class:`ProviderPart` values."""
+
+    def __post_init__(self) -> None:
+        """A reply cut by the token limit cannot vouch for its last tool call's arguments.
+
+        When generation stopped at ``max_tokens`` (``finish_reason == "length"``), a last tool call
+        whose arguments are empty was cut before they arrived: it becomes an invalid call (empty
+        ``raw_arguments`` and an ``error``), never a callable call with ``{}``. A call whose
+        arguments parsed as a complete JSON object is kept.
+        """
+        if self.finish_reason != "length" or not self.parts:
+            return
+        last = self.parts[-1]
+        if isinstance(last, ToolCallPart) and last.error is None and not last.arguments:
+            cut = ToolCallPart(
+                id=last.id,
+                name=last.name,
+                arguments={},
+                raw_arguments=last.raw_arguments or "",
+                error=_CUT_BEFORE_ARGUMENTS,
+            )
+            object.__setattr__(self, "parts", (*self.parts[:-1], cut))
 
     @property
     def text(self) -> str:
