@@ -23,6 +23,7 @@ EXPECTED = [
     "02_llamaindex_quickstart.ipynb",
     "03_gateway_features.ipynb",
     "04_beyond_chat.ipynb",
+    "05_content.ipynb",
 ]
 CELL_TIMEOUT = 60
 # Cell metadata that front-ends add when a notebook is run or viewed; none belongs in the repo.
@@ -154,3 +155,21 @@ def test_each_request_has_its_own_log_id() -> None:
 def test_structured_output_reads_the_prompt() -> None:
     shown = _output_of("01_langchain_quickstart.ipynb", "extract.invoke(")
     assert shown.strip() == "City(name='Lisbon', country='Portugal')"
+
+
+@pytest.mark.slow
+def test_content_notebook_shows_caching_documents_tool_images_and_server_tools() -> None:
+    name = "05_content.ipynb"
+    caching = _output_of(name, "first = claude.invoke([question])")
+    assert "first call:  {'cache_creation': 402, 'cache_read': 0}" in caching
+    assert "second call: {'cache_creation': 0, 'cache_read': 402}" in caching
+    documents = _output_of(name, "pdf = base64.b64encode(")
+    assert "sent block: document" in documents
+    assert "citations: ['Report']" in documents
+    assert "Responses part: input_file" in documents
+    images = _output_of(name, "gpt_responses.invoke(history)")
+    assert "sent: input_image" in images
+    assert "GatewayConfigError" in images and "'chat_completions'" in images
+    tools = _output_of(name, "search = claude.bind_tools(")
+    assert "blocks: ['server_tool_use', 'web_search_tool_result'" in tools
+    assert "sent back: ['server_tool_use', 'web_search_tool_result'" in tools
