@@ -10,7 +10,7 @@ LlamaIndex.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core.client import AsyncGatewayClient, GatewayClient
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMBEDDING_ENDPOINTS",
+    "constructor_keywords",
     "GatewaySession",
     "check_chat_endpoint",
     "normalize_constructor_kwargs",
@@ -72,8 +73,31 @@ def _check_embedding_endpoint(model: object, endpoint: object) -> None:
         embeddings_route(name, str(endpoint))  # raises with the shared message
 
 
+def _check_known(data: Mapping[str, Any], known: Collection[str], owner: str) -> None:
+    unknown = sorted(key for key in data if key not in known)
+    if not unknown:
+        return
+    import difflib  # only when a keyword is wrong
+
+    hints = []
+    by_words = {tuple(sorted(name.split("_"))): name for name in known}
+    for key in unknown:
+        reordered = by_words.get(tuple(sorted(key.split("_"))))
+        close = [reordered] if reordered else []
+        close = close or difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+        hints.append(f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key))
+    raise GatewayConfigError(
+        f"{owner} got unknown keyword argument(s) {', '.join(hints)}; nothing is ignored "
+        "silently, so check the spelling against the class's documented parameters."
+    )
+
+
 def normalize_constructor_kwargs(
-    data: Mapping[str, Any], *, embeddings: bool = False
+    data: Mapping[str, Any],
+    *,
+    embeddings: bool = False,
+    known: Collection[str] | None = None,
+    owner: str = "the model",
 ) -> dict[str, Any]:
     """The constructor keywords of an adapter class, checked the same way in both frameworks.
 
@@ -83,6 +107,9 @@ def normalize_constructor_kwargs(
     Args:
         data: the keywords as passed to the class.
         embeddings: the class is an embedding class (``endpoint`` is ``auto`` or ``run``).
+        known: the keywords the class takes; any other is refused (for frameworks whose models
+            ignore unknown keywords, such as LlamaIndex's).
+        owner: the class name used in that message.
 
     Returns:
         A new dict with ``api_key`` folded into ``api_token`` when both were given.
@@ -90,6 +117,8 @@ def normalize_constructor_kwargs(
     Raises:
         GatewayConfigError: one of the mistakes above.
     """
+    if known is not None:
+        _check_known(data, known, owner)
     out = dict(data)
     _merge_token_alias(out)
     if "endpoint" in out:
@@ -256,3 +285,14 @@ class GatewaySession:
     def __deepcopy__(self, memo: dict[int, Any]) -> GatewaySession:
         """As :meth:`__copy__`: the settings are immutable and HTTP clients are never copied."""
         return self.__copy__()
+
+
+def constructor_keywords(model: type[Any]) -> frozenset[str]:
+    """The keywords a pydantic model class takes: its field names and their string aliases."""
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        names.add(name)
+        for alias in (info.alias, info.validation_alias):
+            if isinstance(alias, str):
+                names.add(alias)
+    return frozenset(names)

@@ -21,7 +21,7 @@ from cf_gateway_core import (
     embeddings_route,
 )
 from cf_gateway_core.pydantic_fields import unwrapped_config_errors
-from cf_gateway_core.session import normalize_constructor_kwargs
+from cf_gateway_core.session import constructor_keywords, normalize_constructor_kwargs
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "CloudflareAIGatewayEmbedding"]
@@ -106,7 +106,14 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         if "model" not in data and data.get("model_name") not in (None, "unknown"):
             data["model"] = data["model_name"]
         with unwrapped_config_errors():
-            super().__init__(**normalize_constructor_kwargs(data, embeddings=True))
+            super().__init__(
+                **normalize_constructor_kwargs(
+                    data,
+                    embeddings=True,
+                    known=constructor_keywords(type(self)),
+                    owner="CloudflareAIGatewayEmbedding",
+                )
+            )
         self.model_name = self.model
         _check_endpoint(self.model, self.endpoint)
         if self.batch_api:

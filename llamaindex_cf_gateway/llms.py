@@ -51,7 +51,7 @@ from cf_gateway_core.pydantic_fields import (
     check_extra_headers,
     unwrapped_config_errors,
 )
-from cf_gateway_core.session import normalize_constructor_kwargs
+from cf_gateway_core.session import constructor_keywords, normalize_constructor_kwargs
 from llamaindex_cf_gateway._connection import Connection, GatewayFields
 from llamaindex_cf_gateway._convert import to_messages, to_tool_choice, to_tool_specs
 from llamaindex_cf_gateway._results import (
@@ -251,7 +251,11 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
                 cannot use ``endpoint`` (an ``@cf/`` model on ``messages``).
         """
         with unwrapped_config_errors():
-            super().__init__(**normalize_constructor_kwargs(data))
+            super().__init__(
+                **normalize_constructor_kwargs(
+                    data, known=constructor_keywords(type(self)), owner="CloudflareAIGateway"
+                )
+            )
         resolve_route(self.model, self.endpoint)
         workers_ai_extras(
             session_affinity=self.session_affinity,

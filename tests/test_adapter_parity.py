@@ -51,3 +51,14 @@ def test_unknown_endpoint_is_the_same_config_error(classes) -> None:
     messages = {_message(cls, api_token="t", endpoint="chat") for cls in classes}
     assert len(messages) == 1
     assert "'chat'" in messages.pop()
+
+
+@pytest.mark.parametrize("cls", CHAT + EMBED)
+def test_a_misspelled_keyword_is_refused_not_ignored(cls) -> None:
+    # LlamaIndex models ignore unknown keywords by default; a typo of http_async_client would
+    # then send requests to the real API instead of the caller's client.
+    with pytest.raises((GatewayConfigError, ValueError)) as info:
+        _make(cls, api_token="t", async_http_client=object())
+    assert "async_http_client" in str(info.value)
+    if isinstance(info.value, GatewayConfigError):
+        assert "did you mean 'http_async_client'" in str(info.value)
