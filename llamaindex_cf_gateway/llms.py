@@ -104,19 +104,30 @@ def _sealing(method: _Method) -> _Method:
     """``method`` with per-call ``extra_headers`` sealed (values masked) before LlamaIndex's
     callback decorator hands the call's kwargs to callback handlers and instrumentation events;
     the request still carries the real values."""
+    # The instrumentation span is opened inside the seal, so span handlers see sealed values too:
+    # LlamaIndex's DispatcherSpanMixin wraps overridden methods in dispatcher.span at class
+    # creation, and skips a method already marked as span-decorated (functools.wraps copies the
+    # mark from the spanned inner method to the sealing wrapper).
+    spanned = _dispatcher().span(method)
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def sealed_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return await method(self, *args, **_seal(kwargs))
+            return await spanned(self, *args, **_seal(kwargs))
 
         return cast(_Method, sealed_async)
 
     @functools.wraps(method)
     def sealed(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return method(self, *args, **_seal(kwargs))
+        return spanned(self, *args, **_seal(kwargs))
 
     return cast(_Method, sealed)
+
+
+def _dispatcher() -> Any:
+    from llama_index_instrumentation import get_dispatcher
+
+    return get_dispatcher(__name__)
 
 
 class _Call:

@@ -109,9 +109,10 @@ class _Events(BaseEventHandler):
 
 
 class _Spans(BaseSpanHandler[Any]):
-    """LlamaIndex spans: results and errors (the call's own arguments are the caller's)."""
+    """LlamaIndex spans: the bound arguments, results and errors."""
 
     seen: list[str] = Field(default_factory=list)
+    arguments: list[str] = Field(default_factory=list)
 
     @classmethod
     def class_name(cls) -> str:
@@ -119,6 +120,7 @@ class _Spans(BaseSpanHandler[Any]):
 
     def new_span(self, id_: str, bound_args: inspect.BoundArguments, **kwargs: Any) -> None:
         self.seen.append(repr(kwargs.get("instance")))
+        self.arguments.append(repr(bound_args.arguments))
 
     def prepare_to_exit_span(self, id_: str, bound_args: Any, **kwargs: Any) -> None:
         self.seen.append(repr(kwargs.get("result")))
@@ -200,6 +202,7 @@ class Harvest:
             "astream_events": self.stream_events,
             "llamaindex events": self.li_events.events,
             "llamaindex callbacks": self.li_callbacks.payloads,
+            "llamaindex span arguments": self.li_spans.arguments,
         }
 
     def everything(self) -> dict[str, list[str]]:
