@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import selectors
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from cf_gateway_core import ChatResponse, GatewayMetadata, StreamAccumulator, StreamEvent
@@ -32,3 +37,26 @@ def run_stream(
     response = accumulator.result()
     out.append(final(response))
     return out, response
+
+
+@contextmanager
+def emulator_process(*flags: str, wait: float = 30.0) -> Iterator[str]:
+    """Run ``cf-gateway emulator --port 0 --quiet`` in its own process; yield its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cf_gateway_core.cli", "emulator", "--port", "0", "--quiet", *flags],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            assert selector.select(wait), "the emulator printed nothing in time"
+        url = proc.stdout.readline().split()[-1]
+        assert url.startswith("http://127.0.0.1:")
+        yield url
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import selectors
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from llama_index.core.llms import ChatMessage
 
 from langchain_cf_gateway import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
 from llamaindex_cf_gateway import CloudflareAIGateway, CloudflareAIGatewayEmbedding
+from tests._helpers import emulator_process
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "emulator-token-123456"
@@ -28,24 +26,8 @@ MODELS = [
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cf_gateway_core.cli", "emulator", "--port", "0", "--quiet"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            assert selector.select(30.0), "the emulator printed nothing in time"
-        url = proc.stdout.readline().split()[-1]
-        assert url.startswith("http://127.0.0.1:")
+    with emulator_process(wait=30.0) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)
 
 
 def get_weather(city: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import selectors
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests._helpers import emulator_process
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -56,24 +57,8 @@ BLOCKS = python_blocks()
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cf_gateway_core.cli", "emulator", "--port", "0", "--quiet"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            assert selector.select(60.0), "the emulator printed nothing in time"
-        url = proc.stdout.readline().split()[-1]
-        assert url.startswith("http://127.0.0.1:")
+    with emulator_process(wait=60.0) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)
 
 
 @pytest.fixture(scope="module")

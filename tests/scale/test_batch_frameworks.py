@@ -3,9 +3,6 @@ against ``cf-gateway emulator`` running as a separate process."""
 
 from __future__ import annotations
 
-import selectors
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 from cf_gateway_core import GatewayConfigError
 from langchain_cf_gateway import CloudflareAIGatewayEmbeddings
 from llamaindex_cf_gateway import CloudflareAIGatewayEmbedding
+from tests._helpers import emulator_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "batch-frameworks-token-123"
@@ -23,24 +21,8 @@ TEXTS = [f"document {i} about the orange cloud" for i in range(230)]
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cf_gateway_core.cli", "emulator", "--port", "0", "--quiet"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            assert selector.select(30.0), "the emulator printed nothing in time"
-        url = proc.stdout.readline().split()[-1]
-        assert url.startswith("http://127.0.0.1:")
+    with emulator_process(wait=30.0) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)
 
 
 def settings(base_url: str, **extra: object) -> dict[str, object]:
