@@ -1,19 +1,30 @@
 """What the clients offer beyond chat and embeddings: gateway logs and feedback, the model
 catalogue, image generation, speech-to-text, text-to-speech and reranking.
 
-The sync and async mixins differ only in ``await``: requests are built and replies read in
-:mod:`cf_gateway_core.logs`, :mod:`cf_gateway_core.catalog`, :mod:`cf_gateway_core.media` and
-:mod:`cf_gateway_core.transcription`.
+Each call is written once, as a builder in :class:`_Calls` that checks its arguments and returns
+the :class:`~cf_gateway_core._rest.Plan` (requests and reply readers from
+:mod:`cf_gateway_core.media` and :mod:`cf_gateway_core.transcription`); the sync and async
+mixins only run it (``sync_call`` / ``async_call``), so they differ in ``await`` alone. Logs and
+catalogue live in :mod:`cf_gateway_core.logs` and :mod:`cf_gateway_core.catalog`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core._base import BaseClient
-from cf_gateway_core._rest import AsyncFetch, SyncFetch, run_request
+from cf_gateway_core._rest import (
+    AsyncFetch,
+    Fetched,
+    Plan,
+    SyncFetch,
+    async_call,
+    run_request,
+    sync_call,
+)
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.media import (
     DEFAULT_IMAGE_MODEL,
@@ -21,6 +32,7 @@ from cf_gateway_core.media import (
     DEFAULT_TTS_MODEL,
     GeneratedImage,
     RerankResult,
+    RerankScore,
     Speech,
     image_payload,
     merge_rerank,
@@ -41,7 +53,6 @@ from cf_gateway_core.transcription import (
 )
 
 if TYPE_CHECKING:
-    from cf_gateway_core._base import Prepared
     from cf_gateway_core.catalog import AsyncModelCatalog, ModelCatalog
     from cf_gateway_core.logs import AsyncGatewayLogs, GatewayLogs
 
@@ -60,60 +71,115 @@ def _check_task(model: str, task: str, default: str) -> None:
         )
 
 
-class _Requests(BaseClient):
-    """Request builders both mixins share."""
+class _Calls(BaseClient):
+    """The calls both mixins share: each builder returns the plan the client's shell runs."""
 
-    def _image(
-        self, model: str, prompt: str, options: dict[str, Any], per_call: OptionsInput
-    ) -> Prepared:
-        _check_task(model, "text-to-image", DEFAULT_IMAGE_MODEL)
-        return run_request(
-            self, model, payload=image_payload(model, prompt, options), options=per_call
-        )
-
-    def _speech(
-        self, model: str, text: str, options: dict[str, Any], per_call: OptionsInput
-    ) -> Prepared:
-        _check_task(model, "text-to-speech", DEFAULT_TTS_MODEL)
-        return run_request(
-            self, model, payload=speech_payload(model, text, options), options=per_call
-        )
-
-    def _transcription(
+    def _plan_generate_image(
         self,
-        model: str,
+        prompt: str,
+        *,
+        model: str = DEFAULT_IMAGE_MODEL,
+        steps: int | None = None,
+        seed: int | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        negative_prompt: str | None = None,
+        guidance: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+        options: OptionsInput = None,
+    ) -> Plan[GeneratedImage]:
+        """Generate an image from ``prompt`` (see :mod:`cf_gateway_core.media` for each model's
+        options and output form).
+
+        Raises:
+            GatewayConfigError: an empty or too long prompt, or an option the model does not take.
+        """
+        opts = dict(steps=steps, seed=seed, width=width, height=height,
+                    negative_prompt=negative_prompt, guidance=guidance, extra=extra)  # fmt: skip
+        _check_task(model, "text-to-image", DEFAULT_IMAGE_MODEL)
+        payload = image_payload(model, prompt, opts)
+        prepared = run_request(self, model, payload=payload, options=options)
+        return Plan.single(prepared, functools.partial(parse_image, model))
+
+    def _plan_speak(
+        self,
+        text: str,
+        *,
+        model: str = DEFAULT_TTS_MODEL,
+        voice: str | None = None,
+        lang: str | None = None,
+        encoding: str | None = None,
+        container: str | None = None,
+        sample_rate: int | None = None,
+        bit_rate: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+        options: OptionsInput = None,
+    ) -> Plan[Speech]:
+        """Synthesise speech (MeloTTS: ``lang``; Deepgram Aura: ``voice``, ``encoding``,
+        ``container``, ``sample_rate``, ``bit_rate``)."""
+        opts = dict(voice=voice, lang=lang, encoding=encoding, container=container,
+                    sample_rate=sample_rate, bit_rate=bit_rate, extra=extra)  # fmt: skip
+        _check_task(model, "text-to-speech", DEFAULT_TTS_MODEL)
+        payload = speech_payload(model, text, opts)
+        prepared = run_request(self, model, payload=payload, options=options)
+        return Plan.single(prepared, functools.partial(parse_speech, model))
+
+    def _plan_transcribe(
+        self,
         audio: AudioInput,
-        content_type: str | None,
-        options: dict[str, Any],
-        per_call: OptionsInput,
-    ) -> Prepared:
+        *,
+        model: str = DEFAULT_ASR_MODEL,
+        language: str | None = None,
+        task: str | None = None,
+        vad_filter: bool | None = None,
+        initial_prompt: str | None = None,
+        prefix: str | None = None,
+        content_type: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+        options: OptionsInput = None,
+    ) -> Plan[Transcription]:
+        """Transcribe audio bytes or a file (see :mod:`cf_gateway_core.transcription`)."""
+        opts = dict(language=language, task=task, vad_filter=vad_filter,
+                    initial_prompt=initial_prompt, prefix=prefix, extra=extra)  # fmt: skip
         _check_task(model, "automatic-speech-recognition", DEFAULT_ASR_MODEL)
         data, mime = read_audio(audio, content_type)
-        how = transcription_request(model, data, mime, options)
-        return run_request(self, model, options=per_call, **how)
+        how = transcription_request(model, data, mime, opts)
+        prepared = run_request(self, model, options=options, **how)
+        return Plan.single(prepared, functools.partial(parse_transcription, model))
 
-    def _reranks(
+    def _plan_rerank(
         self,
-        model: str,
         query: str,
         documents: Sequence[str],
-        top_n: int | None,
-        per_call: OptionsInput,
-    ) -> list[tuple[int, int, Prepared]]:
+        *,
+        model: str = DEFAULT_RERANK_MODEL,
+        top_n: int | None = None,
+        options: OptionsInput = None,
+    ) -> Plan[RerankResult]:
+        """Score ``documents`` against ``query``, best first (at most ``top_n``); lists longer
+        than ``MAX_RERANK_BATCH`` are sent in several requests and merged."""
         _check_task(model, "text-classification", DEFAULT_RERANK_MODEL)
         batches = rerank_batches(query, documents, top_n)
-        return [
-            (
-                offset,
-                len(payload["contexts"]),
-                run_request(self, model, payload=payload, options=per_call),
-            )
-            for offset, payload in batches
-        ]
+        spans = [(offset, len(payload["contexts"])) for offset, payload in batches]
+        requests = [run_request(self, model, payload=p, options=options) for _, p in batches]
+
+        def read(index: int, reply: Fetched) -> tuple[list[RerankScore], Fetched]:
+            return parse_rerank(*spans[index], reply), reply
+
+        def finish(parts: list[tuple[list[RerankScore], Fetched]]) -> RerankResult:
+            gateway = parts[-1][1].gateway if parts else None
+            return merge_rerank(model, [scores for scores, _ in parts], top_n, gateway)
+
+        return Plan(requests, read, finish)
 
 
-class SyncBeyondChat(SyncFetch, _Requests):
+class SyncBeyondChat(SyncFetch, _Calls):
     """Logs, catalogue, media and rerank calls of :class:`~cf_gateway_core.GatewayClient`."""
+
+    generate_image = sync_call(_Calls._plan_generate_image)
+    speak = sync_call(_Calls._plan_speak)
+    transcribe = sync_call(_Calls._plan_transcribe)
+    rerank = sync_call(_Calls._plan_rerank)
 
     @property
     def logs(self) -> GatewayLogs:
@@ -133,91 +199,14 @@ class SyncBeyondChat(SyncFetch, _Requests):
 
         return ModelCatalog(self)
 
-    def generate_image(
-        self,
-        prompt: str,
-        *,
-        model: str = DEFAULT_IMAGE_MODEL,
-        steps: int | None = None,
-        seed: int | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        negative_prompt: str | None = None,
-        guidance: float | None = None,
-        extra: Mapping[str, Any] | None = None,
-        options: OptionsInput = None,
-    ) -> GeneratedImage:
-        """Generate an image from ``prompt`` (see :mod:`cf_gateway_core.media` for each model's
-        options and output form).
 
-        Raises:
-            GatewayConfigError: an empty or too long prompt, or an option the model does not take.
-        """
-        opts = dict(steps=steps, seed=seed, width=width, height=height,
-                    negative_prompt=negative_prompt, guidance=guidance, extra=extra)  # fmt: skip
-        return parse_image(model, self._fetch(self._image(model, prompt, opts, options)))
+class AsyncBeyondChat(AsyncFetch, _Calls):
+    """Async twin of :class:`SyncBeyondChat` (the same calls, awaited)."""
 
-    def speak(
-        self,
-        text: str,
-        *,
-        model: str = DEFAULT_TTS_MODEL,
-        voice: str | None = None,
-        lang: str | None = None,
-        encoding: str | None = None,
-        container: str | None = None,
-        sample_rate: int | None = None,
-        bit_rate: int | None = None,
-        extra: Mapping[str, Any] | None = None,
-        options: OptionsInput = None,
-    ) -> Speech:
-        """Synthesise speech (MeloTTS: ``lang``; Deepgram Aura: ``voice``, ``encoding``,
-        ``container``, ``sample_rate``, ``bit_rate``)."""
-        opts = dict(voice=voice, lang=lang, encoding=encoding, container=container,
-                    sample_rate=sample_rate, bit_rate=bit_rate, extra=extra)  # fmt: skip
-        return parse_speech(model, self._fetch(self._speech(model, text, opts, options)))
-
-    def transcribe(
-        self,
-        audio: AudioInput,
-        *,
-        model: str = DEFAULT_ASR_MODEL,
-        language: str | None = None,
-        task: str | None = None,
-        vad_filter: bool | None = None,
-        initial_prompt: str | None = None,
-        prefix: str | None = None,
-        content_type: str | None = None,
-        extra: Mapping[str, Any] | None = None,
-        options: OptionsInput = None,
-    ) -> Transcription:
-        """Transcribe audio bytes or a file (see :mod:`cf_gateway_core.transcription`)."""
-        opts = dict(language=language, task=task, vad_filter=vad_filter,
-                    initial_prompt=initial_prompt, prefix=prefix, extra=extra)  # fmt: skip
-        prepared = self._transcription(model, audio, content_type, opts, options)
-        return parse_transcription(model, self._fetch(prepared))
-
-    def rerank(
-        self,
-        query: str,
-        documents: Sequence[str],
-        *,
-        model: str = DEFAULT_RERANK_MODEL,
-        top_n: int | None = None,
-        options: OptionsInput = None,
-    ) -> RerankResult:
-        """Score ``documents`` against ``query``, best first (at most ``top_n``); lists longer
-        than ``MAX_RERANK_BATCH`` are sent in several requests and merged."""
-        parts, gateway = [], None
-        for offset, size, prepared in self._reranks(model, query, documents, top_n, options):
-            reply = self._fetch(prepared)
-            parts.append(parse_rerank(offset, size, reply))
-            gateway = reply.gateway
-        return merge_rerank(model, parts, top_n, gateway)
-
-
-class AsyncBeyondChat(AsyncFetch, _Requests):
-    """Async twin of :class:`SyncBeyondChat`."""
+    generate_image = async_call(_Calls._plan_generate_image)
+    speak = async_call(_Calls._plan_speak)
+    transcribe = async_call(_Calls._plan_transcribe)
+    rerank = async_call(_Calls._plan_rerank)
 
     @property
     def logs(self) -> AsyncGatewayLogs:
@@ -236,78 +225,3 @@ class AsyncBeyondChat(AsyncFetch, _Requests):
         from cf_gateway_core.catalog import AsyncModelCatalog
 
         return AsyncModelCatalog(self)
-
-    async def generate_image(
-        self,
-        prompt: str,
-        *,
-        model: str = DEFAULT_IMAGE_MODEL,
-        steps: int | None = None,
-        seed: int | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        negative_prompt: str | None = None,
-        guidance: float | None = None,
-        extra: Mapping[str, Any] | None = None,
-        options: OptionsInput = None,
-    ) -> GeneratedImage:
-        """Async twin of :meth:`SyncBeyondChat.generate_image`."""
-        opts = dict(steps=steps, seed=seed, width=width, height=height,
-                    negative_prompt=negative_prompt, guidance=guidance, extra=extra)  # fmt: skip
-        return parse_image(model, await self._fetch(self._image(model, prompt, opts, options)))
-
-    async def speak(
-        self,
-        text: str,
-        *,
-        model: str = DEFAULT_TTS_MODEL,
-        voice: str | None = None,
-        lang: str | None = None,
-        encoding: str | None = None,
-        container: str | None = None,
-        sample_rate: int | None = None,
-        bit_rate: int | None = None,
-        extra: Mapping[str, Any] | None = None,
-        options: OptionsInput = None,
-    ) -> Speech:
-        """Async twin of :meth:`SyncBeyondChat.speak`."""
-        opts = dict(voice=voice, lang=lang, encoding=encoding, container=container,
-                    sample_rate=sample_rate, bit_rate=bit_rate, extra=extra)  # fmt: skip
-        return parse_speech(model, await self._fetch(self._speech(model, text, opts, options)))
-
-    async def transcribe(
-        self,
-        audio: AudioInput,
-        *,
-        model: str = DEFAULT_ASR_MODEL,
-        language: str | None = None,
-        task: str | None = None,
-        vad_filter: bool | None = None,
-        initial_prompt: str | None = None,
-        prefix: str | None = None,
-        content_type: str | None = None,
-        extra: Mapping[str, Any] | None = None,
-        options: OptionsInput = None,
-    ) -> Transcription:
-        """Async twin of :meth:`SyncBeyondChat.transcribe`."""
-        opts = dict(language=language, task=task, vad_filter=vad_filter,
-                    initial_prompt=initial_prompt, prefix=prefix, extra=extra)  # fmt: skip
-        prepared = self._transcription(model, audio, content_type, opts, options)
-        return parse_transcription(model, await self._fetch(prepared))
-
-    async def rerank(
-        self,
-        query: str,
-        documents: Sequence[str],
-        *,
-        model: str = DEFAULT_RERANK_MODEL,
-        top_n: int | None = None,
-        options: OptionsInput = None,
-    ) -> RerankResult:
-        """Async twin of :meth:`SyncBeyondChat.rerank`."""
-        parts, gateway = [], None
-        for offset, size, prepared in self._reranks(model, query, documents, top_n, options):
-            reply = await self._fetch(prepared)
-            parts.append(parse_rerank(offset, size, reply))
-            gateway = reply.gateway
-        return merge_rerank(model, parts, top_n, gateway)

@@ -3,16 +3,21 @@
 Two kinds: calls to the account's management API (the AI Gateway logs, the Workers AI model
 catalogue: ``GET``/``PATCH`` with a query string, authorization and user agent only) and model
 calls on ``/ai/run`` with a JSON or raw body (media models, rerankers). Building them and reading
-their v4 envelopes is shared by the sync and async clients; :class:`SyncFetch` and
-:class:`AsyncFetch` are the two I/O shells.
+their v4 envelopes is shared by the sync and async clients: a call's builder returns a
+:class:`Plan` (the requests and how to read their replies), which :class:`SyncFetch` and
+:class:`AsyncFetch` — the two I/O shells — run; :func:`sync_call` and :func:`async_call` make the
+public sync and async methods from one builder, so both have its signature and docstring.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import re
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
 from cf_gateway_core._base import (
     AsyncReply,
@@ -40,14 +45,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncFetch",
+    "AsyncPart",
     "Fetched",
+    "Plan",
     "SyncFetch",
+    "SyncPart",
+    "async_call",
     "management_request",
     "permission_hint",
     "run_request",
     "segment",
+    "sync_call",
     "v4_result",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
 
 # Management calls name no model; their Prepared carries this route, never read as chat.
 _MANAGEMENT_ROUTE = Route(Endpoint.RUN, "", ModelRef("", ModelKind.THIRD_PARTY, "", ""))
@@ -192,11 +206,14 @@ def key_source(body: Any) -> str | None:
 
 
 @contextlib.contextmanager
-def permission_hint(needs: str) -> Iterator[None]:
-    """Re-raise a 401/403 with the permission the call needs appended to its message."""
+def permission_hint(needs: str | None) -> Iterator[None]:
+    """Re-raise a 401/403 with the permission the call needs appended to its message (``None``:
+    as it is)."""
     try:
         yield
     except (AuthenticationError, PermissionDeniedError) as exc:
+        if needs is None:
+            raise
         raise _with_hint(exc, needs) from exc
 
 
@@ -210,6 +227,74 @@ def _with_hint(exc: APIStatusError, needs: str) -> GatewayError:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Plan(Generic[R]):
+    """One call, built and not yet sent: ``requests`` go out in order, ``read(i, reply)`` reads
+    each reply as it comes (so a bad one stops the call before the next request), ``finish``
+    turns what was read into the call's result; ``needs`` names the token permission a 401/403
+    lacks."""
+
+    requests: Sequence[Prepared]
+    read: Callable[[int, Fetched], Any]
+    finish: Callable[[list[Any]], R]
+    needs: str | None = None
+
+    @classmethod
+    def single(
+        cls, prepared: Prepared, read: Callable[[Fetched], R], needs: str | None = None
+    ) -> Plan[R]:
+        """A call of one request whose reply ``read`` turns into the result."""
+        return cls((prepared,), lambda _, reply: read(reply), lambda parts: parts[0], needs)
+
+
+class SyncRunner(Protocol):
+    """What runs a :class:`Plan` synchronously (the sync client, its logs and catalogue)."""
+
+    def _run(self, plan: Plan[T]) -> T: ...
+
+
+class AsyncRunner(Protocol):
+    """What runs a :class:`Plan` in a coroutine (the async client, its logs and catalogue)."""
+
+    async def _run(self, plan: Plan[T]) -> T: ...
+
+
+def _public(call: Callable[..., Any], build: Callable[..., Any]) -> None:
+    """Give the shell ``call`` the builder's name (``_plan_`` prefix dropped), docstring and
+    signature, with the call's result, not the :class:`Plan`, as its return annotation."""
+    functools.update_wrapper(call, build)
+    call.__name__ = call.__qualname__ = build.__name__.removeprefix("_plan_")
+    returns = inspect.signature(build).return_annotation  # a string: annotations are postponed
+    returns = str(returns).removeprefix("Plan[").removesuffix("]")
+    call.__signature__ = inspect.signature(build).replace(  # type: ignore[attr-defined]
+        return_annotation=returns
+    )
+
+
+def sync_call(
+    build: Callable[Concatenate[Any, P], Plan[R]],
+) -> Callable[Concatenate[SyncRunner, P], R]:
+    """The sync method of the call ``build`` describes (build the plan, run it, return)."""
+
+    def call(self: SyncRunner, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._run(build(self, *args, **kwargs))
+
+    _public(call, build)
+    return call
+
+
+def async_call(
+    build: Callable[Concatenate[Any, P], Plan[R]],
+) -> Callable[Concatenate[AsyncRunner, P], Coroutine[Any, Any, R]]:
+    """The async twin of :func:`sync_call` (the same builder, awaited sends)."""
+
+    async def call(self: AsyncRunner, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await self._run(build(self, *args, **kwargs))
+
+    _public(call, build)
+    return call
+
+
 class SyncFetch(BaseClient):
     """The sync I/O shell: send a prepared request with retries, read it whole."""
 
@@ -219,6 +304,11 @@ class SyncFetch(BaseClient):
 
     def _fetch(self, prepared: Prepared) -> Fetched:
         return Fetched(self._send(prepared))  # _send reads a non-stream body (and retries it)
+
+    def _run(self, plan: Plan[T]) -> T:
+        with permission_hint(plan.needs):
+            parts = [plan.read(i, self._fetch(each)) for i, each in enumerate(plan.requests)]
+            return plan.finish(parts)
 
 
 class AsyncFetch(BaseClient):
@@ -230,3 +320,26 @@ class AsyncFetch(BaseClient):
 
     async def _fetch(self, prepared: Prepared) -> Fetched:
         return Fetched(await self._send(prepared))  # _send reads the body (and retries it)
+
+    async def _run(self, plan: Plan[T]) -> T:
+        with permission_hint(plan.needs):
+            parts = [plan.read(i, await self._fetch(each)) for i, each in enumerate(plan.requests)]
+            return plan.finish(parts)
+
+
+class SyncPart:
+    """A part of a sync client (its logs, its catalogue) whose calls the client runs."""
+
+    _client: SyncFetch
+
+    def _run(self, plan: Plan[T]) -> T:
+        return self._client._run(plan)
+
+
+class AsyncPart:
+    """A part of an async client (twin of :class:`SyncPart`)."""
+
+    _client: AsyncFetch
+
+    async def _run(self, plan: Plan[T]) -> T:
+        return await self._client._run(plan)

@@ -20,13 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cf_gateway_core._rest import Fetched, management_request, permission_hint, v4_result
+from cf_gateway_core._rest import (
+    AsyncPart,
+    Fetched,
+    Plan,
+    SyncPart,
+    async_call,
+    management_request,
+    sync_call,
+    v4_result,
+)
 from cf_gateway_core.errors import GatewayConfigError, GatewayError
-
-if TYPE_CHECKING:
-    from cf_gateway_core._rest import AsyncFetch, SyncFetch
 
 __all__ = ["AsyncModelCatalog", "CatalogModel", "CatalogPage", "ModelCatalog"]
 
@@ -199,29 +205,16 @@ def _is_last(page: CatalogPage) -> bool:
 
 
 class _CatalogBase:
+    """The catalogue calls, written once: each builder returns the plan the sync or async
+    client runs (``ModelCatalog`` / ``AsyncModelCatalog`` only hand it over)."""
+
     def __init__(self, client: Any) -> None:
         self._client = client
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def _search(self, query: dict[str, Any]) -> Any:
-        return management_request(self._client, "GET", "ai/models/search", query=query)
-
-    def _schema(self, model: str) -> Any:
-        if not isinstance(model, str) or not model.strip():
-            raise GatewayConfigError("model must be a model id such as '@cf/baai/bge-m3'.")
-        return management_request(
-            self._client, "GET", "ai/models/schema", query={"model": model.strip()}
-        )
-
-
-class ModelCatalog(_CatalogBase):
-    """The catalogue through a :class:`~cf_gateway_core.GatewayClient` (``client.models``)."""
-
-    _client: SyncFetch
-
-    def search(
+    def _plan_search(
         self,
         *,
         task: str | None = None,
@@ -230,12 +223,27 @@ class ModelCatalog(_CatalogBase):
         page: int = 1,
         per_page: int = 50,
         hide_experimental: bool | None = None,
-    ) -> CatalogPage:
+    ) -> Plan[CatalogPage]:
         """One page of models matching ``task`` (e.g. ``"Text Generation"``), ``author``
         (e.g. ``"meta"``) and free-text ``search``."""
         query = _search_query(task, author, search, page, per_page, hide_experimental)
-        with permission_hint(PERMISSION):
-            return _parse_page(self._client._fetch(self._search(query)), page, per_page)
+        prepared = management_request(self._client, "GET", "ai/models/search", query=query)
+        return Plan.single(prepared, lambda reply: _parse_page(reply, page, per_page), PERMISSION)
+
+    def _plan_schema(self, model: str) -> Plan[dict[str, Any]]:
+        """The model's ``{"input": <JSON schema>, "output": <JSON schema>}``."""
+        if not isinstance(model, str) or not model.strip():
+            raise GatewayConfigError("model must be a model id such as '@cf/baai/bge-m3'.")
+        query = {"model": model.strip()}
+        prepared = management_request(self._client, "GET", "ai/models/schema", query=query)
+        return Plan.single(prepared, _parse_schema, PERMISSION)
+
+
+class ModelCatalog(_CatalogBase, SyncPart):
+    """The catalogue through a :class:`~cf_gateway_core.GatewayClient` (``client.models``)."""
+
+    search = sync_call(_CatalogBase._plan_search)
+    schema = sync_call(_CatalogBase._plan_schema)
 
     def iterate(self, **filters: Any) -> Iterator[CatalogModel]:
         """Every matching model, page after page (``search``'s keywords except ``page``)."""
@@ -245,12 +253,6 @@ class ModelCatalog(_CatalogBase):
             if _is_last(page) or not page.models:
                 return
 
-    def schema(self, model: str) -> dict[str, Any]:
-        """The model's ``{"input": <JSON schema>, "output": <JSON schema>}``."""
-        prepared = self._schema(model)
-        with permission_hint(PERMISSION):
-            return _parse_schema(self._client._fetch(prepared))
-
     def extend_model_table(self, *, overwrite: bool = False, **filters: Any) -> tuple[str, ...]:
         """Add the catalogue's models (``search``'s filters, e.g. ``task="Text Generation"``)
         to the model table (``cf_gateway_core.profiles``) with the task, context window and
@@ -259,25 +261,11 @@ class ModelCatalog(_CatalogBase):
         return _register(list(self.iterate(**filters)), overwrite)
 
 
-class AsyncModelCatalog(_CatalogBase):
+class AsyncModelCatalog(_CatalogBase, AsyncPart):
     """Async twin of :class:`ModelCatalog` (``async_client.models``)."""
 
-    _client: AsyncFetch
-
-    async def search(
-        self,
-        *,
-        task: str | None = None,
-        author: str | None = None,
-        search: str | None = None,
-        page: int = 1,
-        per_page: int = 50,
-        hide_experimental: bool | None = None,
-    ) -> CatalogPage:
-        """Async twin of :meth:`ModelCatalog.search`."""
-        query = _search_query(task, author, search, page, per_page, hide_experimental)
-        with permission_hint(PERMISSION):
-            return _parse_page(await self._client._fetch(self._search(query)), page, per_page)
+    search = async_call(_CatalogBase._plan_search)
+    schema = async_call(_CatalogBase._plan_schema)
 
     async def collect(self, **filters: Any) -> tuple[CatalogModel, ...]:
         """Every matching model (all pages); async counterpart of :meth:`ModelCatalog.iterate`."""
@@ -288,12 +276,6 @@ class AsyncModelCatalog(_CatalogBase):
             if _is_last(page) or not page.models:
                 break
         return found
-
-    async def schema(self, model: str) -> dict[str, Any]:
-        """Async twin of :meth:`ModelCatalog.schema`."""
-        prepared = self._schema(model)
-        with permission_hint(PERMISSION):
-            return _parse_schema(await self._client._fetch(prepared))
 
     async def extend_model_table(
         self, *, overwrite: bool = False, **filters: Any

@@ -29,11 +29,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cf_gateway_core._rest import Fetched, management_request, permission_hint, segment, v4_result
+from cf_gateway_core._rest import (
+    AsyncPart,
+    Fetched,
+    Plan,
+    SyncPart,
+    async_call,
+    management_request,
+    segment,
+    sync_call,
+    v4_result,
+)
 from cf_gateway_core.errors import GatewayConfigError, GatewayError
 
 if TYPE_CHECKING:
-    from cf_gateway_core._rest import AsyncFetch, SyncFetch
+    from cf_gateway_core._base import Prepared
 
 __all__ = [
     "DEFAULT_GATEWAY",
@@ -262,6 +272,9 @@ def _parse_body(reply: Fetched) -> Any:
 
 
 class _LogsBase:
+    """The logs calls, written once: each builder returns the plan the sync or async client
+    runs (``GatewayLogs`` / ``AsyncGatewayLogs`` only hand it over)."""
+
     def __init__(self, client: Any, gateway_id: str | None) -> None:
         self._client = client
         chosen = gateway_id if gateway_id is not None else client.config.gateway_id
@@ -272,58 +285,34 @@ class _LogsBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(gateway_id={self.gateway_id!r})"
 
-    def _get(self, log_id: str, part: str | None = None) -> Any:
+    def _read(self, log_id: str, part: str | None = None) -> Prepared:
         return management_request(self._client, "GET", _path(self.gateway_id, log_id, part))
 
-    def _patch(
-        self,
-        log_id: str,
-        feedback: int | None,
-        score: float | None,
-        metadata: Mapping[str, Any] | None,
-    ) -> Any:
-        body = feedback_payload(feedback, score, metadata)
-        return management_request(self._client, "PATCH", _path(self.gateway_id, log_id), body=body)
-
-    def _list(self, page: int, per_page: int, order_by: str, direction: str, where: Any) -> Any:
-        query = _list_query(page, per_page, order_by, direction, where)
-        return management_request(self._client, "GET", _path(self.gateway_id), query=query)
-
-
-class GatewayLogs(_LogsBase):
-    """The logs of one gateway through a :class:`~cf_gateway_core.GatewayClient`
-    (``client.logs``). Reads need AI Gateway Read; :meth:`feedback` needs AI Gateway Edit."""
-
-    _client: SyncFetch
-
-    def get(self, log_id: str) -> GatewayLog:
+    def _plan_get(self, log_id: str) -> Plan[GatewayLog]:
         """The log entry ``log_id`` (a ``cf-aig-log-id``).
 
         Raises:
             NotFoundError: no such log (yet: logs appear a moment after the request).
             AuthenticationError / PermissionDeniedError: the token lacks AI Gateway Read.
         """
-        with permission_hint(READ_PERMISSION):
-            return _parse_log(self._client._fetch(self._get(log_id)))
+        return Plan.single(self._read(log_id), _parse_log, READ_PERMISSION)
 
-    def request_body(self, log_id: str) -> Any:
+    def _plan_request_body(self, log_id: str) -> Plan[Any]:
         """The request body the gateway stored for ``log_id`` (parsed JSON, else text)."""
-        with permission_hint(READ_PERMISSION):
-            return _parse_body(self._client._fetch(self._get(log_id, "request")))
+        return Plan.single(self._read(log_id, "request"), _parse_body, READ_PERMISSION)
 
-    def response_body(self, log_id: str) -> Any:
+    def _plan_response_body(self, log_id: str) -> Plan[Any]:
         """The response body the gateway stored for ``log_id`` (parsed JSON, else text)."""
-        with permission_hint(READ_PERMISSION):
-            return _parse_body(self._client._fetch(self._get(log_id, "response")))
+        return Plan.single(self._read(log_id, "response"), _parse_body, READ_PERMISSION)
 
-    def feedback(
+    def _plan_feedback(
         self,
         log_id: str,
         *,
         feedback: int | None = None,
         score: float | None = None,
         metadata: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> Plan[None]:
         """Attach feedback to a log: ``feedback`` 1 / -1 (0 = not evaluated), ``score`` 0–100,
         ``metadata`` (string keys; string, number or boolean values).
 
@@ -331,11 +320,12 @@ class GatewayLogs(_LogsBase):
             GatewayConfigError: nothing to send or a value out of range (before any request).
             AuthenticationError / PermissionDeniedError: the token lacks AI Gateway Edit.
         """
-        prepared = self._patch(log_id, feedback, score, metadata)
-        with permission_hint(WRITE_PERMISSION):
-            self._client._fetch(prepared)
+        body = feedback_payload(feedback, score, metadata)
+        path = _path(self.gateway_id, log_id)
+        prepared = management_request(self._client, "PATCH", path, body=body)
+        return Plan.single(prepared, lambda _: None, WRITE_PERMISSION)
 
-    def list(
+    def _plan_list(
         self,
         *,
         page: int = 1,
@@ -343,56 +333,31 @@ class GatewayLogs(_LogsBase):
         order_by: str = "created_at",
         direction: str = "desc",
         where: Mapping[str, Any] | None = None,
-    ) -> LogPage:
+    ) -> Plan[LogPage]:
         """One page of logs; ``where={"model": "...", "cached": True}`` filters by equality."""
-        prepared = self._list(page, per_page, order_by, direction, where)
-        with permission_hint(READ_PERMISSION):
-            return _parse_page(self._client._fetch(prepared), page, per_page)
+        query = _list_query(page, per_page, order_by, direction, where)
+        prepared = management_request(self._client, "GET", _path(self.gateway_id), query=query)
+        return Plan.single(
+            prepared, lambda reply: _parse_page(reply, page, per_page), READ_PERMISSION
+        )
 
 
-class AsyncGatewayLogs(_LogsBase):
+class GatewayLogs(_LogsBase, SyncPart):
+    """The logs of one gateway through a :class:`~cf_gateway_core.GatewayClient`
+    (``client.logs``). Reads need AI Gateway Read; :meth:`feedback` needs AI Gateway Edit."""
+
+    get = sync_call(_LogsBase._plan_get)
+    request_body = sync_call(_LogsBase._plan_request_body)
+    response_body = sync_call(_LogsBase._plan_response_body)
+    feedback = sync_call(_LogsBase._plan_feedback)
+    list = sync_call(_LogsBase._plan_list)
+
+
+class AsyncGatewayLogs(_LogsBase, AsyncPart):
     """Async twin of :class:`GatewayLogs` (``async_client.logs``)."""
 
-    _client: AsyncFetch
-
-    async def get(self, log_id: str) -> GatewayLog:
-        """Async twin of :meth:`GatewayLogs.get`."""
-        with permission_hint(READ_PERMISSION):
-            return _parse_log(await self._client._fetch(self._get(log_id)))
-
-    async def request_body(self, log_id: str) -> Any:
-        """Async twin of :meth:`GatewayLogs.request_body`."""
-        with permission_hint(READ_PERMISSION):
-            return _parse_body(await self._client._fetch(self._get(log_id, "request")))
-
-    async def response_body(self, log_id: str) -> Any:
-        """Async twin of :meth:`GatewayLogs.response_body`."""
-        with permission_hint(READ_PERMISSION):
-            return _parse_body(await self._client._fetch(self._get(log_id, "response")))
-
-    async def feedback(
-        self,
-        log_id: str,
-        *,
-        feedback: int | None = None,
-        score: float | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Async twin of :meth:`GatewayLogs.feedback`."""
-        prepared = self._patch(log_id, feedback, score, metadata)
-        with permission_hint(WRITE_PERMISSION):
-            await self._client._fetch(prepared)
-
-    async def list(
-        self,
-        *,
-        page: int = 1,
-        per_page: int = 20,
-        order_by: str = "created_at",
-        direction: str = "desc",
-        where: Mapping[str, Any] | None = None,
-    ) -> LogPage:
-        """Async twin of :meth:`GatewayLogs.list`."""
-        prepared = self._list(page, per_page, order_by, direction, where)
-        with permission_hint(READ_PERMISSION):
-            return _parse_page(await self._client._fetch(prepared), page, per_page)
+    get = async_call(_LogsBase._plan_get)
+    request_body = async_call(_LogsBase._plan_request_body)
+    response_body = async_call(_LogsBase._plan_response_body)
+    feedback = async_call(_LogsBase._plan_feedback)
+    list = async_call(_LogsBase._plan_list)
