@@ -156,8 +156,19 @@ def test_an_unknown_endpoint_has_the_constructor_message() -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["api_key", "api_token", "account_id", "gateway_id", "base_url", "timeout", "max_retries"]
-    + ["http_client", "http_async_client", "fast_transport", "allow_insecure_http"],
+    [
+        "api_key",
+        "api_token",
+        "account_id",
+        "gateway_id",
+        "base_url",
+        "timeout",
+        "max_retries",
+        "http_client",
+        "http_async_client",
+        "fast_transport",
+        "allow_insecure_http",
+    ],
 )
 def test_a_connection_setting_per_call_names_the_class_and_hides_the_value(key: str) -> None:
     with pytest.raises(GatewayConfigError) as info:
