@@ -33,7 +33,12 @@ from cf_gateway_core.messages import (
     GatewayMetadata,
     Usage,
 )
-from cf_gateway_core.options import GatewayOptions, OptionsInput
+from cf_gateway_core.options import (
+    SESSION_AFFINITY_HEADER,
+    GatewayOptions,
+    OptionsInput,
+    add_reject_if_busy,
+)
 from cf_gateway_core.retry import RetryPolicy
 from cf_gateway_core.routing import Endpoint, Route, resolve_route
 from cf_gateway_core.wire import get_format
@@ -340,6 +345,12 @@ class BaseClient:
         route = self.route(request.model, endpoint)
         check_chat_request(request, route)
         payload = get_format(route.endpoint).build_payload(request, route)
+        # The Workers AI opt-ins: a header and a top-level body field — docs/wire-notes.md §1.2.
+        if request.reject_if_busy:
+            add_reject_if_busy(payload)
+        if request.session_affinity is not None:
+            checked = check_extra_headers(extra_headers) if extra_headers is not None else {}
+            extra_headers = {**checked, SESSION_AFFINITY_HEADER: request.session_affinity}
         return self._prepared(route, payload, options, extra_headers, request.stream)
 
     def _prepare_embed(

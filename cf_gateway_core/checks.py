@@ -265,8 +265,8 @@ def check_chat_request(request: ChatRequest, route: Route) -> None:
 
     Raises:
         GatewayConfigError: no messages, a message that is not a ``Message`` (or only
-            system messages on an Anthropic Messages body), bad sampling values, or tool-call
-            arguments JSON cannot carry.
+            system messages on an Anthropic Messages body), bad sampling values, Workers AI
+            opt-ins for another model, or tool-call arguments JSON cannot carry.
     """
     if not request.messages:
         raise GatewayConfigError(
@@ -288,4 +288,8 @@ def check_chat_request(request: ChatRequest, route: Route) -> None:
     check_sampling(
         temperature=request.temperature, max_tokens=request.max_tokens, top_p=request.top_p
     )
+    if request.session_affinity is not None or request.reject_if_busy:
+        from cf_gateway_core.options import check_workers_ai_opt_ins
+
+        check_workers_ai_opt_ins(request.model, request.session_affinity, request.reject_if_busy)
     _check_tool_arguments(request)

@@ -265,6 +265,12 @@ class ChatRequest:
     it (langchain-anthropic's per-call ``cache_control=``)."""
     prompt_cache_key: str | None = None
     """OpenAI's ``prompt_cache_key`` (Chat Completions and Responses)."""
+    session_affinity: str | None = None
+    """Workers AI prefix-cache affinity: requests with the same id reach the same model instance
+    (sent as header ``x-session-affinity``; Workers AI models only)."""
+    reject_if_busy: bool = False
+    """Ask Workers AI to answer 429 at once when at capacity instead of queueing (body
+    ``options.rejectIfBusy``; Workers AI models only)."""
     stream: bool = False
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     """Extra JSON fields merged into the payload last (``model_kwargs`` / ``extra_body``)."""

@@ -15,7 +15,14 @@ from typing import Any, Literal
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.routing import ModelKind, parse_model
 
-__all__ = ["GatewayOptions", "OptionsInput", "workers_ai_extras"]
+__all__ = [
+    "SESSION_AFFINITY_HEADER",
+    "GatewayOptions",
+    "OptionsInput",
+    "add_reject_if_busy",
+    "check_workers_ai_opt_ins",
+    "workers_ai_extras",
+]
 
 Backoff = Literal["constant", "linear", "exponential"]
 
@@ -324,7 +331,43 @@ def _require_workers_ai(model: str, affinity: bool, busy: bool) -> None:
 
 # Workers AI opt-ins that are not cf-aig-* headers — docs/wire-notes.md §1.2 [C]:
 # prefix-cache affinity is a request header; fail-fast is a top-level body field.
-_SESSION_AFFINITY_HEADER = "x-session-affinity"
+SESSION_AFFINITY_HEADER = "x-session-affinity"
+"""The request header carrying ``session_affinity``."""
+
+
+def check_workers_ai_opt_ins(
+    model: str | None, session_affinity: object = None, reject_if_busy: object = False
+) -> None:
+    """Refuse Workers AI opt-ins that cannot be sent, before any request.
+
+    Args:
+        model: the model the request goes to; ``None`` skips the model check.
+        session_affinity: a session id (header ``x-session-affinity``) or ``None``.
+        reject_if_busy: ``True`` to ask for a 429 instead of queueing (``False`` or ``None``:
+            off).
+
+    Raises:
+        GatewayConfigError: ``session_affinity`` is empty or not printable ASCII,
+            ``reject_if_busy`` is not a bool, or an opt-in is set for a model that is not a
+            Workers AI model (``@cf/…``, ``@hf/…``): Cloudflare documents them for Workers AI
+            only.
+    """
+    if reject_if_busy is not None and not isinstance(reject_if_busy, bool):
+        raise GatewayConfigError(
+            f"reject_if_busy must be True or False, got {type(reject_if_busy).__name__}."
+        )
+    if model is not None and (session_affinity is not None or reject_if_busy):
+        _require_workers_ai(model, session_affinity is not None, bool(reject_if_busy))
+    if session_affinity is not None and not (
+        isinstance(session_affinity, str)
+        and session_affinity
+        and session_affinity.isprintable()
+        and session_affinity.isascii()
+    ):
+        raise GatewayConfigError(
+            "session_affinity must be a non-empty printable ASCII string (it is sent as the "
+            "x-session-affinity header)."
+        )
 
 
 def workers_ai_extras(
@@ -334,6 +377,9 @@ def workers_ai_extras(
     model: str | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """Request headers and body fields for Workers AI's opt-ins.
+
+    The client writes both itself from ``ChatRequest.session_affinity`` and
+    ``ChatRequest.reject_if_busy``; this helper is for callers building their own requests.
 
     Args:
         session_affinity: a session id; requests with the same id reach the same model instance,
@@ -350,21 +396,16 @@ def workers_ai_extras(
         GatewayConfigError: ``session_affinity`` is empty or not printable ASCII, or an opt-in is
             set for a model that is not a Workers AI model.
     """
-    if model is not None and (session_affinity is not None or reject_if_busy):
-        _require_workers_ai(model, session_affinity is not None, reject_if_busy)
-    headers: dict[str, str] = {}
-    body: dict[str, Any] = {}
-    if session_affinity is not None:
-        if (
-            not session_affinity
-            or not session_affinity.isprintable()
-            or not session_affinity.isascii()
-        ):
-            raise GatewayConfigError(
-                "session_affinity must be a non-empty printable ASCII string (it is sent as the "
-                "x-session-affinity header)."
-            )
-        headers[_SESSION_AFFINITY_HEADER] = session_affinity
-    if reject_if_busy:
-        body["options"] = {"rejectIfBusy": True}
+    check_workers_ai_opt_ins(model, session_affinity, reject_if_busy)
+    headers = {} if session_affinity is None else {SESSION_AFFINITY_HEADER: session_affinity}
+    body: dict[str, Any] = {"options": {"rejectIfBusy": True}} if reject_if_busy else {}
     return headers, body
+
+
+def add_reject_if_busy(payload: dict[str, Any]) -> None:
+    """Set ``options.rejectIfBusy: true`` in a built body, keeping other ``options`` fields.
+
+    A top-level body field on every endpoint a Workers AI model takes — docs/wire-notes.md §1.2.
+    """
+    options = payload.get("options")
+    payload["options"] = {**(options if isinstance(options, Mapping) else {}), "rejectIfBusy": True}

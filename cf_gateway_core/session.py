@@ -13,11 +13,12 @@ import threading
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from cf_gateway_core.calls import check_chat_endpoint
 from cf_gateway_core.client import AsyncGatewayClient, GatewayClient
 from cf_gateway_core.config import GatewayConfig
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.options import GatewayOptions
-from cf_gateway_core.routing import ENDPOINTS, embeddings_route
+from cf_gateway_core.routing import embeddings_route
 
 if TYPE_CHECKING:
     import httpx
@@ -52,19 +53,6 @@ def _merge_token_alias(data: dict[str, Any]) -> None:
         )
     if token is None:
         data["api_token"] = key
-
-
-def check_chat_endpoint(endpoint: object) -> None:
-    """Refuse an ``endpoint`` value no chat class knows.
-
-    Raises:
-        GatewayConfigError: the value is not one of ``auto``, ``chat_completions``, ``messages``,
-            ``responses``, ``run``.
-    """
-    if endpoint not in ENDPOINTS:
-        raise GatewayConfigError(
-            f"endpoint {endpoint!r} is not known; pass endpoint= one of {', '.join(ENDPOINTS)}."
-        )
 
 
 def _check_embedding_endpoint(model: object, endpoint: object) -> None:

@@ -58,6 +58,7 @@ def test_adapters_use_only_public_core_names_and_no_sdks() -> None:
         "cf_gateway_core.testing",
         "cf_gateway_core.pydantic_fields",
         "cf_gateway_core.session",
+        "cf_gateway_core.calls",
     }
     for package in ("langchain_cf_gateway", "llamaindex_cf_gateway"):
         for path in (ROOT / package).glob("*.py"):
