@@ -28,7 +28,7 @@ from llama_index_instrumentation import get_dispatcher
 from pydantic import PrivateAttr
 
 from cf_gateway_core import GatewayConfigError, GatewayLog, GatewayMetadata
-from llamaindex_cf_gateway._connection import Connection, GatewayFields
+from llamaindex_cf_gateway._fields import CONNECTION_NAMES, GatewayFields
 
 __all__ = ["GatewayFeedback", "GatewayLogRecorder", "LoggedCall", "gateway_log_id"]
 
@@ -144,25 +144,10 @@ class GatewayFeedback(GatewayFields):
     an LLM with :meth:`from_llm`. ``target`` is a log id, a :class:`LoggedCall` or a response.
     """
 
-    _conn: Connection = PrivateAttr()
-
-    def __init__(self, **data: Any) -> None:
-        """Validate and resolve the configuration (no request is sent).
-
-        Raises:
-            GatewayConfigError: missing credentials or an invalid value.
-        """
-        super().__init__(**data)
-        self._conn = self._connect()
-
     @classmethod
     def from_llm(cls, llm: Any) -> GatewayFeedback:
         """Reuse the connection settings of a ``CloudflareAIGateway`` (or embedding, reranker)."""
-        names = (
-            "account_id", "api_token", "gateway_id", "base_url", "timeout", "max_retries",
-            "allow_insecure_http", "http_client", "http_async_client",
-        )  # fmt: skip
-        return cls(**{name: getattr(llm, name) for name in names if hasattr(llm, name)})
+        return cls(**{name: getattr(llm, name) for name in CONNECTION_NAMES if hasattr(llm, name)})
 
     def send(
         self,
@@ -179,7 +164,9 @@ class GatewayFeedback(GatewayFields):
             GatewayConfigError: no log id on ``target``, nothing to send or a value out of range.
         """
         log_id = _log_id(target)
-        self._conn.client.logs.feedback(log_id, feedback=feedback, score=score, metadata=metadata)
+        self._session.client.logs.feedback(
+            log_id, feedback=feedback, score=score, metadata=metadata
+        )
         return log_id
 
     async def asend(
@@ -192,15 +179,15 @@ class GatewayFeedback(GatewayFields):
     ) -> str:
         """Async twin of :meth:`send`."""
         log_id = _log_id(target)
-        await self._conn.aclient.logs.feedback(
+        await self._session.aclient.logs.feedback(
             log_id, feedback=feedback, score=score, metadata=metadata
         )
         return log_id
 
     def get_log(self, target: Any) -> GatewayLog:
         """The gateway log of ``target`` (model, provider, tokens, cost, cached, duration…)."""
-        return self._conn.client.logs.get(_log_id(target))
+        return self._session.client.logs.get(_log_id(target))
 
     async def aget_log(self, target: Any) -> GatewayLog:
         """Async twin of :meth:`get_log`."""
-        return await self._conn.aclient.logs.get(_log_id(target))
+        return await self._session.aclient.logs.get(_log_id(target))

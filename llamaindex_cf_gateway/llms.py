@@ -33,7 +33,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 from cf_gateway_core import (
     AsyncEventStream,
@@ -46,14 +46,9 @@ from cf_gateway_core import (
     resolve_route,
     workers_ai_extras,
 )
-from cf_gateway_core.pydantic_fields import (
-    SealedHeaders,
-    check_extra_headers,
-    unwrapped_config_errors,
-)
-from cf_gateway_core.session import constructor_keywords, normalize_constructor_kwargs
-from llamaindex_cf_gateway._connection import Connection, GatewayFields
+from cf_gateway_core.pydantic_fields import SealedHeaders, check_extra_headers
 from llamaindex_cf_gateway._convert import to_messages, to_tool_choice, to_tool_specs
+from llamaindex_cf_gateway._fields import GatewayFields
 from llamaindex_cf_gateway._results import (
     ChatStream,
     keep_first_tool_call,
@@ -252,28 +247,19 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         description="Override the context window reported in metadata (else a known-model table).",
     )
 
-    _conn: Connection = PrivateAttr()
-
-    def __init__(self, **data: Any) -> None:
-        """Validate the fields, resolve the configuration and the route, build the clients.
+    def _check(self) -> None:
+        """Refuse a model the endpoint cannot serve and Workers AI options on other models.
 
         Raises:
-            GatewayConfigError: missing account id or token, an invalid value, or a model that
-                cannot use ``endpoint`` (an ``@cf/`` model on ``messages``).
+            GatewayConfigError: e.g. an ``@cf/`` model on ``messages``, or ``session_affinity``
+                for a model outside Workers AI.
         """
-        with unwrapped_config_errors():
-            super().__init__(
-                **normalize_constructor_kwargs(
-                    data, known=constructor_keywords(type(self)), owner="CloudflareAIGateway"
-                )
-            )
         resolve_route(self.model, self.endpoint)
         workers_ai_extras(
             session_affinity=self.session_affinity,
             reject_if_busy=self.reject_if_busy,
             model=self.model,
         )
-        self._conn = self._connect()
 
     @classmethod
     def class_name(cls) -> str:
@@ -357,7 +343,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the complete reply."""
         call = self._call(messages, kwargs)
-        reply = self._conn.client.chat(
+        reply = self._session.client.chat(
             call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
         )
         return to_chat_response(reply)
@@ -367,7 +353,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async twin of :meth:`chat` (safe across event loops)."""
         call = self._call(messages, kwargs)
-        reply = await self._conn.aclient.chat(
+        reply = await self._session.aclient.chat(
             call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
         )
         return to_chat_response(reply)
@@ -381,7 +367,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         complete reply with usage and gateway metadata, equal to what :meth:`chat` returns.
         """
         call = self._call(messages, kwargs)
-        events = self._conn.client.stream(
+        events = self._session.client.stream(
             call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
         )
         return _stream(events)
@@ -393,7 +379,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         """Async twin of :meth:`stream_chat`."""
         call = self._call(messages, kwargs)
-        events = await self._conn.aclient.stream(
+        events = await self._session.aclient.stream(
             call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
         )
         return _astream(events)
