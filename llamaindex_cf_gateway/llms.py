@@ -8,10 +8,8 @@ errors raised here are the core's ``cf_gateway_core`` error classes.
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -36,9 +34,7 @@ from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field
 
 from cf_gateway_core import (
-    AsyncEventStream,
     ChatRequest,
-    EventStream,
     GatewayConfigError,
     GatewayOptions,
     ResponseFormat,
@@ -46,11 +42,13 @@ from cf_gateway_core import (
     resolve_route,
     workers_ai_extras,
 )
-from cf_gateway_core.pydantic_fields import SealedHeaders, check_extra_headers
+from cf_gateway_core.pydantic_fields import check_extra_headers
 from llamaindex_cf_gateway._convert import to_messages, to_tool_choice, to_tool_specs
 from llamaindex_cf_gateway._fields import GatewayFields
+from llamaindex_cf_gateway._instrument import sealed
 from llamaindex_cf_gateway._results import (
-    ChatStream,
+    achat_responses,
+    chat_responses,
     keep_first_tool_call,
     to_chat_response,
     to_tool_selections,
@@ -83,46 +81,6 @@ _CALL_KWARGS = frozenset(
     {"model", "endpoint", "gateway_options", "session_affinity", "reject_if_busy", "extra_headers"}
 )
 _SECRET_KWARGS = frozenset({"api_key", "api_token", "authorization", "account_id"})
-
-
-def _seal(kwargs: dict[str, Any]) -> dict[str, Any]:
-    headers = kwargs.get("extra_headers")
-    if isinstance(headers, Mapping) and not isinstance(headers, SealedHeaders):
-        return {**kwargs, "extra_headers": SealedHeaders(headers)}
-    return kwargs
-
-
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _sealing(method: _Method) -> _Method:
-    """``method`` with per-call ``extra_headers`` sealed (values masked) before LlamaIndex's
-    callback decorator hands the call's kwargs to callback handlers and instrumentation events;
-    the request still carries the real values."""
-    # The instrumentation span is opened inside the seal, so span handlers see sealed values too:
-    # LlamaIndex's DispatcherSpanMixin wraps overridden methods in dispatcher.span at class
-    # creation, and skips a method already marked as span-decorated (functools.wraps copies the
-    # mark from the spanned inner method to the sealing wrapper).
-    spanned = _dispatcher().span(method)
-    if inspect.iscoroutinefunction(method):
-
-        @functools.wraps(method)
-        async def sealed_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return await spanned(self, *args, **_seal(kwargs))
-
-        return cast(_Method, sealed_async)
-
-    @functools.wraps(method)
-    def sealed(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return spanned(self, *args, **_seal(kwargs))
-
-    return cast(_Method, sealed)
-
-
-def _dispatcher() -> Any:
-    from llama_index_instrumentation import get_dispatcher
-
-    return get_dispatcher(__name__)
 
 
 class _Call:
@@ -158,29 +116,6 @@ def _response_format(value: object) -> ResponseFormat | None:
         "ResponseFormat(type='json_schema', name='Answer', schema={...}); for pydantic output "
         "use llm.structured_predict(...) or llm.as_structured_llm(...)."
     )
-
-
-def _stream(events: EventStream) -> ChatResponseGen:
-    state = ChatStream()
-    with events:
-        # One response per group of events that arrived together (adjacent deltas merged).
-        for batch in events.batches():
-            for event in batch:
-                response = state.on_event(event)
-                if response is not None:
-                    yield response
-    yield state.final(events.result())
-
-
-async def _astream(events: AsyncEventStream) -> ChatResponseAsyncGen:
-    state = ChatStream()
-    async with events:
-        async for batch in events.batches():
-            for event in batch:
-                response = state.on_event(event)
-                if response is not None:
-                    yield response
-    yield state.final(events.result())
 
 
 class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
@@ -338,7 +273,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     # ------------------------------------------------------------------------------------ chat
 
-    @_sealing
+    @sealed
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the complete reply."""
@@ -348,7 +283,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         )
         return to_chat_response(reply)
 
-    @_sealing
+    @sealed
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async twin of :meth:`chat` (safe across event loops)."""
@@ -358,7 +293,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         )
         return to_chat_response(reply)
 
-    @_sealing
+    @sealed
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the reply: each response holds the whole message so far and this ``delta``.
@@ -370,9 +305,9 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         events = self._session.client.stream(
             call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
         )
-        return _stream(events)
+        return chat_responses(events)
 
-    @_sealing
+    @sealed
     @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
@@ -382,17 +317,17 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         events = await self._session.aclient.stream(
             call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
         )
-        return _astream(events)
+        return achat_responses(events)
 
     # ------------------------------------------------------------------------------ completion
 
-    @_sealing
+    @sealed
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Complete ``prompt`` (sent as one user message)."""
         return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
 
-    @_sealing
+    @sealed
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
@@ -400,7 +335,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         """Async twin of :meth:`complete`."""
         return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
 
-    @_sealing
+    @sealed
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
@@ -408,7 +343,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         """Stream a completion of ``prompt``."""
         return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
 
-    @_sealing
+    @sealed
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
