@@ -33,19 +33,12 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field
 
-from cf_gateway_core import (
-    ChatRequest,
-    GatewayConfigError,
-    GatewayOptions,
-    ResponseFormat,
-    get_profile,
-    resolve_route,
-    workers_ai_extras,
-)
-from cf_gateway_core.pydantic_fields import check_extra_headers
-from llamaindex_cf_gateway._convert import to_messages, to_tool_choice, to_tool_specs
+from cf_gateway_core import get_profile, resolve_route, workers_ai_extras
+from cf_gateway_core.calls import stop_tuple
+from llamaindex_cf_gateway._convert import to_tool_choice, to_tool_specs
 from llamaindex_cf_gateway._fields import GatewayFields
 from llamaindex_cf_gateway._instrument import sealed
+from llamaindex_cf_gateway._request import Call, build_call
 from llamaindex_cf_gateway._results import (
     achat_responses,
     chat_responses,
@@ -58,64 +51,6 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 __all__ = ["CloudflareAIGateway"]
-
-
-# Per-call keyword arguments that set ChatRequest fields; other call kwargs (LlamaIndex's
-# convention, as in llama-index-llms-openai) are extra JSON fields merged into the body.
-_REQUEST_KWARGS = frozenset(
-    {
-        "temperature",
-        "max_tokens",
-        "top_p",
-        "stop",
-        "reasoning_effort",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "cache_control",
-        "prompt_cache_key",
-    }
-)
-_CALL_KWARGS = frozenset(
-    {"model", "endpoint", "gateway_options", "session_affinity", "reject_if_busy", "extra_headers"}
-)
-_SECRET_KWARGS = frozenset({"api_key", "api_token", "authorization", "account_id"})
-
-
-class _Call:
-    """One call's neutral request and how to send it (a plain class: a NamedTuple costs ~0.5 ms
-    of import)."""
-
-    __slots__ = ("endpoint", "headers", "options", "request")
-
-    def __init__(
-        self,
-        request: ChatRequest,
-        endpoint: str,
-        options: GatewayOptions | Mapping[str, Any] | None,
-        headers: dict[str, str] | None,
-    ) -> None:
-        self.request = request
-        self.endpoint = endpoint
-        self.options = options
-        self.headers = headers
-
-
-def _stop_tuple(stop: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    if stop is None:
-        return None
-    return (stop,) if isinstance(stop, str) else tuple(stop)
-
-
-def _response_format(value: object) -> ResponseFormat | None:
-    if value is None or isinstance(value, ResponseFormat):
-        return value
-    raise GatewayConfigError(
-        "response_format must be a cf_gateway_core.ResponseFormat, e.g. "
-        "ResponseFormat(type='json_schema', name='Answer', schema={...}); for pydantic output "
-        "use llm.structured_predict(...) or llm.as_structured_llm(...)."
-    )
 
 
 class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
@@ -137,12 +72,15 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     Replies carry usage and gateway metadata: ``ChatResponse.raw`` (a dict with ``id``,
     ``model``, ``finish_reason``, ``usage``, ``gateway``) and
-    ``ChatResponse.additional_kwargs["gateway"]`` (``log_id``, ``cache_status``, …). Per call,
-    ``model``, ``endpoint``, ``temperature``, ``max_tokens``, ``top_p``, ``stop``,
-    ``reasoning_effort``, ``gateway_options``, ``session_affinity`` and ``reject_if_busy``
-    override the instance's values; any other keyword is sent as an extra JSON field (credentials
-    are refused). The connection is resolved at construction: changing connection fields
-    afterwards has no effect.
+    ``ChatResponse.additional_kwargs["gateway"]`` (``log_id``, ``cache_status``, …).
+
+    Per call (the core's table, the same as LangChain's), ``model``, ``endpoint``,
+    ``temperature``, ``max_tokens``, ``top_p``, ``stop``, ``reasoning_effort``,
+    ``session_affinity`` and ``reject_if_busy`` override the instance's values;
+    ``gateway_options`` and ``extra_headers`` apply to that call; ``extra_body`` and any other
+    keyword are sent as extra JSON fields; connection settings (``api_token``, ``base_url``,
+    ``http_client``…) raise a ``GatewayConfigError``. The connection is resolved at
+    construction: changing connection fields afterwards has no effect.
     """
 
     model: str = Field(
@@ -190,7 +128,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
                 for a model outside Workers AI.
         """
         resolve_route(self.model, self.endpoint)
-        workers_ai_extras(
+        workers_ai_extras(  # the public check of the Workers AI opt-ins
             session_affinity=self.session_affinity,
             reject_if_busy=self.reject_if_busy,
             model=self.model,
@@ -215,61 +153,26 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     # ------------------------------------------------------------------------- request building
 
-    def _extra_body(
-        self, unknown: Mapping[str, Any], model: str, reject_if_busy: bool | None = None
-    ) -> dict[str, Any]:
-        body = {**self.model_kwargs, **self.extra_body, **unknown}
-        if self.reject_if_busy if reject_if_busy is None else reject_if_busy:
-            _, busy = workers_ai_extras(reject_if_busy=True, model=model)
-            options = body.get("options")
-            body["options"] = {**(options if isinstance(options, dict) else {}), **busy["options"]}
-        return body
-
-    def _call(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Call:
-        """The neutral request, endpoint, per-call gateway options and headers for one call."""
-        fields: dict[str, Any] = {}
-        unknown: dict[str, Any] = {}
-        for name, value in kwargs.items():
-            if name in _REQUEST_KWARGS:
-                fields[name] = value
-            elif name in _SECRET_KWARGS:
-                raise GatewayConfigError(
-                    f"{name} cannot be passed per call (it would be sent in the request body); "
-                    "pass it to CloudflareAIGateway(...) or set the environment variable."
-                )
-            elif name not in _CALL_KWARGS and value is not None:
-                unknown[name] = value
-        get = fields.get
-        request = ChatRequest(
-            model=kwargs.get("model") or self.model,
-            messages=to_messages(messages),
-            tools=to_tool_specs(get("tools") or ()),
-            tool_choice=to_tool_choice(get("tool_choice")),
-            parallel_tool_calls=get("parallel_tool_calls"),
-            response_format=_response_format(get("response_format")),
-            temperature=get("temperature", self.temperature),
-            max_tokens=get("max_tokens", self.max_tokens),
-            top_p=get("top_p", self.top_p),
-            stop=_stop_tuple(get("stop", self.stop)),
-            reasoning_effort=get("reasoning_effort", self.reasoning_effort),
-            cache_control=get("cache_control"),
-            prompt_cache_key=get("prompt_cache_key"),
-            extra_body=self._extra_body(
-                unknown, kwargs.get("model") or self.model, kwargs.get("reject_if_busy")
-            ),
+    def _call(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> Call:
+        """The neutral request for one call and the client arguments that send it."""
+        defaults = {
+            "model": self.model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "stop": stop_tuple(self.stop),
+            "reasoning_effort": self.reasoning_effort,
+            "session_affinity": self.session_affinity,
+            "reject_if_busy": self.reject_if_busy,
+        }
+        return build_call(
+            messages,
+            kwargs,
+            owner=type(self).__name__,
+            defaults=defaults,
+            extra_body={**self.model_kwargs, **self.extra_body},
+            endpoint=self.endpoint,
         )
-        endpoint = kwargs.get("endpoint") or self.endpoint
-        return _Call(request, endpoint, kwargs.get("gateway_options"), self._headers(kwargs))
-
-    def _headers(self, kwargs: Mapping[str, Any]) -> dict[str, str] | None:
-        affinity = kwargs.get("session_affinity", self.session_affinity)
-        extra = kwargs.get("extra_headers")
-        if affinity is None and extra is None:
-            return None
-        headers = check_extra_headers(extra) if extra is not None else {}
-        model = kwargs.get("model") or self.model
-        headers.update(workers_ai_extras(session_affinity=affinity, model=model)[0])
-        return headers
 
     # ------------------------------------------------------------------------------------ chat
 
@@ -278,9 +181,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the complete reply."""
         call = self._call(messages, kwargs)
-        reply = self._session.client.chat(
-            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
-        )
+        reply = self._session.client.chat(call.request, **call.send)
         return to_chat_response(reply)
 
     @sealed
@@ -288,9 +189,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async twin of :meth:`chat` (safe across event loops)."""
         call = self._call(messages, kwargs)
-        reply = await self._session.aclient.chat(
-            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
-        )
+        reply = await self._session.aclient.chat(call.request, **call.send)
         return to_chat_response(reply)
 
     @sealed
@@ -302,9 +201,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         complete reply with usage and gateway metadata, equal to what :meth:`chat` returns.
         """
         call = self._call(messages, kwargs)
-        events = self._session.client.stream(
-            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
-        )
+        events = self._session.client.stream(call.request, **call.send)
         return chat_responses(events)
 
     @sealed
@@ -314,9 +211,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         """Async twin of :meth:`stream_chat`."""
         call = self._call(messages, kwargs)
-        events = await self._session.aclient.stream(
-            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
-        )
+        events = await self._session.aclient.stream(call.request, **call.send)
         return achat_responses(events)
 
     # ------------------------------------------------------------------------------ completion
