@@ -139,9 +139,12 @@ def _tool_call_dict(block: ToolCallBlock) -> dict[str, Any]:
 
 
 def _assistant_message(blocks: list[Any]) -> ChatMessage:
-    """An assistant message; tool calls are mirrored in ``additional_kwargs["tool_calls"]``
-    (OpenAI-shaped dicts), where parts of llama-index-core still look for them (streaming
-    structured output, ``chat_engine.types.is_function``)."""
+    """An assistant message holding ``blocks``.
+
+    Tool calls are mirrored in ``additional_kwargs["tool_calls"]`` (OpenAI-shaped dicts), where
+    parts of llama-index-core still look for them (streaming structured output,
+    ``chat_engine.types.is_function``).
+    """
     calls = [_tool_call_dict(b) for b in blocks if type(b) is ToolCallBlock]
     extra: dict[str, Any] = {"tool_calls": calls} if calls else {}
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)

@@ -1,5 +1,4 @@
-"""``CloudflareAIGatewayEmbedding``: Cloudflare AI Gateway embeddings as a LlamaIndex
-``BaseEmbedding``.
+"""``CloudflareAIGatewayEmbedding``: Cloudflare AI Gateway embeddings for LlamaIndex.
 
 Texts go to the core client's ``embed`` (``/ai/v1/embeddings``, or Workers AI's native
 ``/ai/run/{model}`` with ``endpoint="run"``), which sends at most 100 texts per request and keeps
@@ -126,8 +125,10 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         )
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        """Embed texts (the core client splits them into requests of at most 100); with
-        ``batch_api`` as one queued batch job."""
+        """Embed texts; with ``batch_api`` as one queued batch job.
+
+        The core client splits direct requests into requests of at most 100 texts.
+        """
         if self.batch_api:
             wait = self._batch_wait()
             return BatchAPI(self._session.client).embed(self._request(texts), wait=wait).vectors

@@ -1,5 +1,7 @@
-"""Gateway logs and feedback from LlamaIndex: the log id of each LLM call, recorded through
-LlamaIndex's instrumentation, and feedback or scores attached to those logs.
+"""Gateway logs and feedback from LlamaIndex.
+
+The log id of each LLM call is recorded through LlamaIndex's instrumentation, and feedback or
+scores are attached to those logs.
 
 :class:`CloudflareAIGateway` replies carry their log id in ``additional_kwargs["gateway"]
 ["log_id"]`` (and ``raw["gateway"]``). :class:`GatewayLogRecorder` is an instrumentation event
@@ -34,9 +36,12 @@ __all__ = ["GatewayFeedback", "GatewayLogRecorder", "LoggedCall", "gateway_log_i
 
 
 def gateway_log_id(response: Any) -> str | None:
-    """The gateway log id of a ``ChatResponse`` / ``CompletionResponse`` (or a ``ChatMessage``
-    or dict holding ``gateway``), or of a typed media / rerank result (``GeneratedImage``,
-    ``Speech``, ``Transcription``, ``RerankResult``); ``None`` when the reply carried none."""
+    """The gateway log id of a response or result; ``None`` when the reply carried none.
+
+    ``response`` is a ``ChatResponse`` / ``CompletionResponse`` (or a ``ChatMessage`` or dict
+    holding ``gateway``), or a typed media / rerank result (``GeneratedImage``, ``Speech``,
+    ``Transcription``, ``RerankResult``).
+    """
     typed = getattr(response, "gateway", None)
     if isinstance(typed, GatewayMetadata):
         return typed.log_id or None
@@ -67,8 +72,10 @@ class LoggedCall:
 
 
 class GatewayLogRecorder(BaseEventHandler):
-    """Records the gateway log id of every LLM call LlamaIndex's instrumentation reports (once
-    per log: a ``complete`` call, served by ``chat``, ends with two events for one reply)."""
+    """Records the gateway log id of every LLM call LlamaIndex's instrumentation reports.
+
+    Once per log: a ``complete`` call, served by ``chat``, ends with two events for one reply.
+    """
 
     _calls: list[LoggedCall] = PrivateAttr(default_factory=list)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
@@ -157,8 +164,12 @@ class GatewayFeedback(GatewayFields):
         score: float | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> str:
-        """Attach ``feedback`` (1 / -1; 0 = not evaluated), ``score`` (0–100) and/or
-        ``metadata`` to the log of ``target``; returns the log id.
+        """Attach feedback, a score and/or metadata to the log of ``target``.
+
+        ``feedback`` is 1 / -1 (0 = not evaluated), ``score`` 0–100.
+
+        Returns:
+            The log id.
 
         Raises:
             GatewayConfigError: no log id on ``target``, nothing to send or a value out of range.

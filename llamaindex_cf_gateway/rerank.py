@@ -1,5 +1,7 @@
-"""``CloudflareAIGatewayRerank``: a Workers AI reranker (``@cf/baai/bge-reranker-base``) as a
-LlamaIndex ``BaseNodePostprocessor``, for a query engine's ``node_postprocessors``.
+"""``CloudflareAIGatewayRerank``: a Workers AI reranker as a LlamaIndex node postprocessor.
+
+The reranker (``@cf/baai/bge-reranker-base`` by default) is a ``BaseNodePostprocessor``, for a
+query engine's ``node_postprocessors``.
 
 Each node's text (``MetadataMode.EMBED``, as LlamaIndex's own rerankers read it) is scored against
 the query by the core client's ``rerank`` (``/ai/run/{model}``; lists longer than 100 nodes are

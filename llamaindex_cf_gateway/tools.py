@@ -1,5 +1,7 @@
-"""``CloudflareAIGatewayToolSpec``: image generation, speech-to-text and text-to-speech through
-Cloudflare AI Gateway as a LlamaIndex ``BaseToolSpec`` (``spec.to_tool_list()`` for an agent).
+"""``CloudflareAIGatewayToolSpec``: media tools for LlamaIndex agents.
+
+Image generation, speech-to-text and text-to-speech through Cloudflare AI Gateway as a LlamaIndex
+``BaseToolSpec`` (``spec.to_tool_list()`` for an agent).
 
 Each tool has a sync and an async function; images and speech are written to ``output_dir``
 (a fresh temporary directory when unset) and the tool answers with the file's path, the
