@@ -63,6 +63,12 @@ else:
 
 __all__ = ["AsyncEventStream", "AsyncGatewayClient", "EventStream", "GatewayClient"]
 
+FAST_TRANSPORT_DEPRECATED = (
+    "fast_transport is deprecated and has no effect: async requests go through aiohttp by "
+    "default. Remove fast_transport=True."
+)
+"""The warning for ``fast_transport=True`` (the client's and the adapters' sessions')."""
+
 
 def _check_http_client(http_client: object, kind: str) -> None:
     """``None`` or an ``httpx.<kind>`` (checked at construction, not at the first request)."""
@@ -264,12 +270,7 @@ class AsyncGatewayClient(AsyncBeyondChat):
         check_flag(fast_transport, "fast_transport")
         super().__init__(config, options=options, config_kwargs=config_kwargs)
         if fast_transport:
-            warnings.warn(
-                "fast_transport is deprecated and has no effect: async requests go through "
-                "aiohttp by default. Remove fast_transport=True.",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+            warnings.warn(FAST_TRANSPORT_DEPRECATED, DeprecationWarning, stacklevel=2)
         self._user_io: HttpxIO | None = None
         if http_client is not None:
             from cf_gateway_core._aio import HttpxIO

@@ -10,11 +10,13 @@ LlamaIndex.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core.calls import check_chat_endpoint
-from cf_gateway_core.client import AsyncGatewayClient, GatewayClient
+from cf_gateway_core.checks import check_flag
+from cf_gateway_core.client import FAST_TRANSPORT_DEPRECATED, AsyncGatewayClient, GatewayClient
 from cf_gateway_core.config import GatewayConfig
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.options import GatewayOptions
@@ -176,7 +178,8 @@ class GatewaySession:
             gateway_options: :class:`GatewayOptions` or a dict of its fields.
             http_client: a caller-owned ``httpx.Client``.
             http_async_client: a caller-owned ``httpx.AsyncClient``.
-            fast_transport: deprecated, no effect (aiohttp is the default async transport).
+            fast_transport: deprecated, no effect (aiohttp is the default async transport);
+                ``True`` emits a ``DeprecationWarning`` here, once.
             **config_kwargs: ``account_id``, ``api_token``, ``gateway_id``, ``base_url``,
                 ``timeout``, ``max_retries``, ``allow_insecure_http`` (see
                 :meth:`GatewayConfig.resolve`).
@@ -187,13 +190,10 @@ class GatewaySession:
         """
         options = GatewayOptions.coerce(gateway_options)
         config = GatewayConfig.resolve(**config_kwargs)
-        return cls(
-            config,
-            options,
-            http_client=http_client,
-            http_async_client=http_async_client,
-            fast_transport=fast_transport,
-        )
+        check_flag(fast_transport, "fast_transport")
+        if fast_transport:  # at construction, not at the first async call; the flag does nothing
+            warnings.warn(FAST_TRANSPORT_DEPRECATED, DeprecationWarning, stacklevel=2)
+        return cls(config, options, http_client=http_client, http_async_client=http_async_client)
 
     @property
     def client(self) -> GatewayClient:

@@ -1,8 +1,9 @@
-"""LlamaIndex integration for Cloudflare AI Gateway: ``CloudflareAIGateway`` (a
-``FunctionCallingLLM``) and ``CloudflareAIGatewayEmbedding`` (a ``BaseEmbedding``).
+"""LlamaIndex integration for Cloudflare AI Gateway.
 
-Both are thin adapters over ``cf_gateway_core``; its error classes (``GatewayError`` and
-subclasses) are what these classes raise.
+``CloudflareAIGateway`` is a ``FunctionCallingLLM``, ``CloudflareAIGatewayEmbedding`` a
+``BaseEmbedding`` and ``CloudflareAIGatewayRerank`` a node postprocessor. All are thin adapters
+over ``cf_gateway_core``; its error classes (``GatewayError`` and subclasses) are what these
+classes raise.
 """
 
 import typing

@@ -81,16 +81,21 @@ def apply_cache_point(parts: list[Part], point: CachePoint, previous: object) ->
 
 
 def split_cache_points(blocks: Sequence[object]) -> tuple[list[object], dict[str, Any] | None]:
-    """A tool message's blocks without ``CachePoint``s, and the ``cache_control`` of the last one
-    (which marks the whole ``tool_result`` block)."""
+    """A tool message's blocks without ``CachePoint``s, and the last one's ``cache_control``.
+
+    That ``cache_control`` marks the whole ``tool_result`` block.
+    """
     points = [b for b in blocks if isinstance(b, CachePoint)]
     rest = [b for b in blocks if not isinstance(b, CachePoint)]
     return rest, cache_control_of(points[-1]) if points else None
 
 
 def _document_part(block: Any) -> Part:
-    """A ``DocumentBlock``: inline data or a file path (read here), or a URL the provider
-    fetches (never downloaded by this package)."""
+    """A ``DocumentBlock`` as a neutral document part.
+
+    Inline data or a file path (read here), or a URL the provider fetches (never downloaded by
+    this package).
+    """
     document: DocumentBlock = block
     # "input_document" is the title DocumentBlock fills in itself, not one the user gave.
     title = document.title if document.title != _DEFAULT_TITLE else None
@@ -103,8 +108,10 @@ def _document_part(block: Any) -> Part:
 
 
 def _citable_part(block: Any) -> Part:
-    """A ``CitableBlock`` (LlamaIndex's "cite this"): a plain-text document with citations on,
-    titled by its ``title``, its ``source`` as the document context."""
+    """A ``CitableBlock`` (LlamaIndex's "cite this") as a plain-text document with citations on.
+
+    It is titled by its ``title``, with its ``source`` as the document context.
+    """
     citable: CitableBlock = block
     texts: list[str] = []
     for item in citable.content:
@@ -187,8 +194,11 @@ def _citation(citation: Mapping[str, Any], cited: str) -> CitationBlock:
 
 
 def citation_blocks(blocks: Sequence[Mapping[str, Any]]) -> list[CitationBlock]:
-    """``CitationBlock``s for the citations in a reply's ``content_blocks``: Anthropic text-block
-    citations (``cited_text``) and Responses ``url_citation`` annotations (the cited span)."""
+    """``CitationBlock``s for the citations in a reply's ``content_blocks``.
+
+    Anthropic text-block citations (``cited_text``) and Responses ``url_citation`` annotations
+    (the cited span).
+    """
     found: list[CitationBlock] = []
     for block in blocks:
         for citation in block.get("citations") or []:
@@ -209,10 +219,12 @@ def citation_blocks(blocks: Sequence[Mapping[str, Any]]) -> list[CitationBlock]:
 def assistant_parts(
     message: ChatMessage, to_parts: Callable[[Sequence[object]], list[Part]]
 ) -> list[Part]:
-    """An assistant message's parts. ``CitationBlock``s are what a reply cited and are not sent
-    back (as in llama-index-llms-anthropic). A reply with ``additional_kwargs["content_blocks"]``
-    sends those blocks back verbatim (they hold its text), between its reasoning and its tool
-    calls."""
+    """An assistant message's parts.
+
+    ``CitationBlock``s are what a reply cited and are not sent back (as in
+    llama-index-llms-anthropic). A reply with ``additional_kwargs["content_blocks"]`` sends those
+    blocks back verbatim (they hold its text), between its reasoning and its tool calls.
+    """
     blocks = [b for b in message.blocks if not isinstance(b, CitationBlock)]
     server = message.additional_kwargs.get("content_blocks")
     if not (isinstance(server, list) and server):

@@ -247,9 +247,11 @@ def to_messages(messages: Sequence[ChatMessage]) -> tuple[Message, ...]:
 def to_tool_specs(
     tools: Sequence[BaseTool | ToolSpec | ProviderTool | Mapping[str, Any]],
 ) -> tuple[ToolSpec | ProviderTool, ...]:
-    """Describe LlamaIndex tools (``FunctionTool``, ``QueryEngineTool``…) as neutral specs; a
-    provider's own tool dict (Anthropic ``web_search_20250305``, OpenAI ``web_search``…) is
-    sent as written."""
+    """Describe LlamaIndex tools (``FunctionTool``, ``QueryEngineTool``…) as neutral specs.
+
+    A provider's own tool dict (Anthropic ``web_search_20250305``, OpenAI ``web_search``…) is
+    sent as written.
+    """
     specs: list[ToolSpec | ProviderTool] = []
     for tool in tools:
         if isinstance(tool, (ToolSpec, ProviderTool)):
@@ -283,8 +285,10 @@ def _choice_from_mapping(value: Mapping[str, Any]) -> ToolChoice:
 
 
 def to_tool_choice(value: object, *, tool_required: bool = False) -> ToolChoice | None:
-    """Normalise a LlamaIndex ``tool_choice`` (``"auto"``, ``"none"``, ``"required"``/``"any"``,
-    a tool name, an OpenAI/Anthropic dict or a :class:`ToolChoice`).
+    """Normalise a LlamaIndex ``tool_choice`` into a neutral :class:`ToolChoice`.
+
+    It may be ``"auto"``, ``"none"``, ``"required"``/``"any"``, a tool name, an
+    OpenAI/Anthropic dict or a :class:`ToolChoice`.
 
     With no ``tool_choice``, ``tool_required=True`` means "must call some tool"; otherwise nothing
     is sent and the model decides.

@@ -1,8 +1,9 @@
 """Pure conversions from the core's neutral replies to LlamaIndex values.
 
 Neutral replies and stream events -> LlamaIndex ``ChatResponse`` (``to_chat_response``,
-:class:`ChatStream`), and the ``ToolSelection``s read back from a response
-(``to_tool_selections``). No I/O, no wire JSON: the core owns that.
+:class:`ChatStream`, and ``chat_responses`` / ``achat_responses`` over an open core event
+stream), and the ``ToolSelection``s read back from a response (``to_tool_selections``). No wire
+JSON and no request: the core sends and decodes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse as LIChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -38,13 +41,15 @@ from llamaindex_cf_gateway._content import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from cf_gateway_core import AsyncEventStream, EventStream
 
 
 __all__ = [
     "INVALID_TOOL_CALLS_KEY",
     "SIGNATURE_KEY",
     "ChatStream",
+    "achat_responses",
+    "chat_responses",
     "keep_first_tool_call",
     "to_chat_response",
     "to_tool_selections",
@@ -134,9 +139,12 @@ def _tool_call_dict(block: ToolCallBlock) -> dict[str, Any]:
 
 
 def _assistant_message(blocks: list[Any]) -> ChatMessage:
-    """An assistant message; tool calls are mirrored in ``additional_kwargs["tool_calls"]``
-    (OpenAI-shaped dicts), where parts of llama-index-core still look for them (streaming
-    structured output, ``chat_engine.types.is_function``)."""
+    """An assistant message holding ``blocks``.
+
+    Tool calls are mirrored in ``additional_kwargs["tool_calls"]`` (OpenAI-shaped dicts), where
+    parts of llama-index-core still look for them (streaming structured output,
+    ``chat_engine.types.is_function``).
+    """
     calls = [_tool_call_dict(b) for b in blocks if type(b) is ToolCallBlock]
     extra: dict[str, Any] = {"tool_calls": calls} if calls else {}
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
@@ -256,6 +264,34 @@ _STREAM_HANDLERS: dict[type, Callable[[ChatStream, Any], LIChatResponse | None]]
     ToolCallDelta: ChatStream._on_tool,
     ReasoningDelta: ChatStream._on_reasoning,
 }
+
+
+def chat_responses(events: EventStream) -> ChatResponseGen:
+    """LlamaIndex responses from an open event stream, closed when done or abandoned.
+
+    One response per group of events that arrived together (adjacent deltas merged); the last
+    one is the complete reply, equal to what a non-streamed call returns.
+    """
+    state = ChatStream()
+    with events:
+        for batch in events.batches():
+            for event in batch:
+                response = state.on_event(event)
+                if response is not None:
+                    yield response
+    yield state.final(events.result())
+
+
+async def achat_responses(events: AsyncEventStream) -> ChatResponseAsyncGen:
+    """Async twin of :func:`chat_responses`."""
+    state = ChatStream()
+    async with events:
+        async for batch in events.batches():
+            for event in batch:
+                response = state.on_event(event)
+                if response is not None:
+                    yield response
+    yield state.final(events.result())
 
 
 def _complete_arguments(kwargs: dict[str, Any] | str) -> dict[str, Any] | None:

@@ -1,5 +1,4 @@
-"""``CloudflareAIGatewayEmbedding``: Cloudflare AI Gateway embeddings as a LlamaIndex
-``BaseEmbedding``.
+"""``CloudflareAIGatewayEmbedding``: Cloudflare AI Gateway embeddings for LlamaIndex.
 
 Texts go to the core client's ``embed`` (``/ai/v1/embeddings``, or Workers AI's native
 ``/ai/run/{model}`` with ``endpoint="run"``), which sends at most 100 texts per request and keeps
@@ -8,10 +7,10 @@ input order; this class only maps LlamaIndex's embedding hooks onto it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 from cf_gateway_core import (
     AsyncBatchAPI,
@@ -20,20 +19,13 @@ from cf_gateway_core import (
     EmbeddingRequest,
     embeddings_route,
 )
-from cf_gateway_core.pydantic_fields import unwrapped_config_errors
-from cf_gateway_core.session import constructor_keywords, normalize_constructor_kwargs
-from llamaindex_cf_gateway._connection import Connection, GatewayFields
+from llamaindex_cf_gateway._fields import GatewayFields
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "CloudflareAIGatewayEmbedding"]
 
 DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
 _MAX_BATCH = 100
 """Texts per request — the core client's batch size (Workers AI takes at most 100 texts)."""
-
-
-def _check_endpoint(model: str, endpoint: str) -> None:
-    """Reject a model/endpoint pair embeddings cannot use, before any request."""
-    embeddings_route(model, endpoint)
 
 
 class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
@@ -92,10 +84,10 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         description="Seconds before the first poll of a batch job; doubled per poll up to 30 s.",
     )
 
-    _conn: Connection = PrivateAttr()
+    _embedding_endpoints: ClassVar[bool] = True
 
     def __init__(self, **data: Any) -> None:
-        """Validate, resolve the configuration, check the model and endpoint, build the clients.
+        """Validate, resolve the configuration and check the model and endpoint (no request).
 
         ``model_name`` (LlamaIndex's usual name) is accepted for ``model``.
 
@@ -105,21 +97,15 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         """
         if "model" not in data and data.get("model_name") not in (None, "unknown"):
             data["model"] = data["model_name"]
-        with unwrapped_config_errors():
-            super().__init__(
-                **normalize_constructor_kwargs(
-                    data,
-                    embeddings=True,
-                    known=constructor_keywords(type(self)),
-                    owner="CloudflareAIGatewayEmbedding",
-                )
-            )
+        super().__init__(**data)
+
+    def _check(self) -> None:
+        """Refuse an endpoint embeddings cannot use, and batch settings the model cannot take."""
         self.model_name = self.model
-        _check_endpoint(self.model, self.endpoint)
+        embeddings_route(self.model, self.endpoint)
         if self.batch_api:
             BatchAPI.check_embeddings(self.model, self.dimensions)
             self._batch_wait()  # a bad timeout or interval raises here
-        self._conn = self._connect()
 
     @classmethod
     def class_name(cls) -> str:
@@ -139,26 +125,30 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         )
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        """Embed texts (the core client splits them into requests of at most 100); with
-        ``batch_api`` as one queued batch job."""
+        """Embed texts; with ``batch_api`` as one queued batch job.
+
+        The core client splits direct requests into requests of at most 100 texts.
+        """
         if self.batch_api:
             wait = self._batch_wait()
-            return BatchAPI(self._conn.client).embed(self._request(texts), wait=wait).vectors
+            return BatchAPI(self._session.client).embed(self._request(texts), wait=wait).vectors
         return self._direct(texts)
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         """Async twin of :meth:`_get_text_embeddings` (safe across event loops)."""
         if self.batch_api:
             wait = self._batch_wait()
-            reply = await AsyncBatchAPI(self._conn.aclient).embed(self._request(texts), wait=wait)
+            reply = await AsyncBatchAPI(self._session.aclient).embed(
+                self._request(texts), wait=wait
+            )
             return reply.vectors
         return await self._adirect(texts)
 
     def _direct(self, texts: list[str]) -> list[Embedding]:
-        return self._conn.client.embed(self._request(texts), endpoint=self.endpoint).vectors
+        return self._session.client.embed(self._request(texts), endpoint=self.endpoint).vectors
 
     async def _adirect(self, texts: list[str]) -> list[Embedding]:
-        reply = await self._conn.aclient.embed(self._request(texts), endpoint=self.endpoint)
+        reply = await self._session.aclient.embed(self._request(texts), endpoint=self.endpoint)
         return reply.vectors
 
     def _get_query_embedding(self, query: str) -> Embedding:

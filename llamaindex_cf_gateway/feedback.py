@@ -1,5 +1,7 @@
-"""Gateway logs and feedback from LlamaIndex: the log id of each LLM call, recorded through
-LlamaIndex's instrumentation, and feedback or scores attached to those logs.
+"""Gateway logs and feedback from LlamaIndex.
+
+The log id of each LLM call is recorded through LlamaIndex's instrumentation, and feedback or
+scores are attached to those logs.
 
 :class:`CloudflareAIGateway` replies carry their log id in ``additional_kwargs["gateway"]
 ["log_id"]`` (and ``raw["gateway"]``). :class:`GatewayLogRecorder` is an instrumentation event
@@ -28,15 +30,18 @@ from llama_index_instrumentation import get_dispatcher
 from pydantic import PrivateAttr
 
 from cf_gateway_core import GatewayConfigError, GatewayLog, GatewayMetadata
-from llamaindex_cf_gateway._connection import Connection, GatewayFields
+from llamaindex_cf_gateway._fields import CONNECTION_NAMES, GatewayFields
 
 __all__ = ["GatewayFeedback", "GatewayLogRecorder", "LoggedCall", "gateway_log_id"]
 
 
 def gateway_log_id(response: Any) -> str | None:
-    """The gateway log id of a ``ChatResponse`` / ``CompletionResponse`` (or a ``ChatMessage``
-    or dict holding ``gateway``), or of a typed media / rerank result (``GeneratedImage``,
-    ``Speech``, ``Transcription``, ``RerankResult``); ``None`` when the reply carried none."""
+    """The gateway log id of a response or result; ``None`` when the reply carried none.
+
+    ``response`` is a ``ChatResponse`` / ``CompletionResponse`` (or a ``ChatMessage`` or dict
+    holding ``gateway``), or a typed media / rerank result (``GeneratedImage``, ``Speech``,
+    ``Transcription``, ``RerankResult``).
+    """
     typed = getattr(response, "gateway", None)
     if isinstance(typed, GatewayMetadata):
         return typed.log_id or None
@@ -67,8 +72,10 @@ class LoggedCall:
 
 
 class GatewayLogRecorder(BaseEventHandler):
-    """Records the gateway log id of every LLM call LlamaIndex's instrumentation reports (once
-    per log: a ``complete`` call, served by ``chat``, ends with two events for one reply)."""
+    """Records the gateway log id of every LLM call LlamaIndex's instrumentation reports.
+
+    Once per log: a ``complete`` call, served by ``chat``, ends with two events for one reply.
+    """
 
     _calls: list[LoggedCall] = PrivateAttr(default_factory=list)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
@@ -144,25 +151,10 @@ class GatewayFeedback(GatewayFields):
     an LLM with :meth:`from_llm`. ``target`` is a log id, a :class:`LoggedCall` or a response.
     """
 
-    _conn: Connection = PrivateAttr()
-
-    def __init__(self, **data: Any) -> None:
-        """Validate and resolve the configuration (no request is sent).
-
-        Raises:
-            GatewayConfigError: missing credentials or an invalid value.
-        """
-        super().__init__(**data)
-        self._conn = self._connect()
-
     @classmethod
     def from_llm(cls, llm: Any) -> GatewayFeedback:
         """Reuse the connection settings of a ``CloudflareAIGateway`` (or embedding, reranker)."""
-        names = (
-            "account_id", "api_token", "gateway_id", "base_url", "timeout", "max_retries",
-            "allow_insecure_http", "http_client", "http_async_client",
-        )  # fmt: skip
-        return cls(**{name: getattr(llm, name) for name in names if hasattr(llm, name)})
+        return cls(**{name: getattr(llm, name) for name in CONNECTION_NAMES if hasattr(llm, name)})
 
     def send(
         self,
@@ -172,14 +164,20 @@ class GatewayFeedback(GatewayFields):
         score: float | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> str:
-        """Attach ``feedback`` (1 / -1; 0 = not evaluated), ``score`` (0–100) and/or
-        ``metadata`` to the log of ``target``; returns the log id.
+        """Attach feedback, a score and/or metadata to the log of ``target``.
+
+        ``feedback`` is 1 / -1 (0 = not evaluated), ``score`` 0–100.
+
+        Returns:
+            The log id.
 
         Raises:
             GatewayConfigError: no log id on ``target``, nothing to send or a value out of range.
         """
         log_id = _log_id(target)
-        self._conn.client.logs.feedback(log_id, feedback=feedback, score=score, metadata=metadata)
+        self._session.client.logs.feedback(
+            log_id, feedback=feedback, score=score, metadata=metadata
+        )
         return log_id
 
     async def asend(
@@ -192,15 +190,15 @@ class GatewayFeedback(GatewayFields):
     ) -> str:
         """Async twin of :meth:`send`."""
         log_id = _log_id(target)
-        await self._conn.aclient.logs.feedback(
+        await self._session.aclient.logs.feedback(
             log_id, feedback=feedback, score=score, metadata=metadata
         )
         return log_id
 
     def get_log(self, target: Any) -> GatewayLog:
         """The gateway log of ``target`` (model, provider, tokens, cost, cached, duration…)."""
-        return self._conn.client.logs.get(_log_id(target))
+        return self._session.client.logs.get(_log_id(target))
 
     async def aget_log(self, target: Any) -> GatewayLog:
         """Async twin of :meth:`get_log`."""
-        return await self._conn.aclient.logs.get(_log_id(target))
+        return await self._session.aclient.logs.get(_log_id(target))

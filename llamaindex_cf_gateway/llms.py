@@ -8,10 +8,8 @@ errors raised here are the core's ``cf_gateway_core`` error classes.
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -33,29 +31,17 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
-from cf_gateway_core import (
-    AsyncEventStream,
-    ChatRequest,
-    EventStream,
-    GatewayConfigError,
-    GatewayOptions,
-    ResponseFormat,
-    get_profile,
-    resolve_route,
-    workers_ai_extras,
-)
-from cf_gateway_core.pydantic_fields import (
-    SealedHeaders,
-    check_extra_headers,
-    unwrapped_config_errors,
-)
-from cf_gateway_core.session import constructor_keywords, normalize_constructor_kwargs
-from llamaindex_cf_gateway._connection import Connection, GatewayFields
-from llamaindex_cf_gateway._convert import to_messages, to_tool_choice, to_tool_specs
+from cf_gateway_core import get_profile, resolve_route, workers_ai_extras
+from cf_gateway_core.calls import stop_tuple
+from llamaindex_cf_gateway._convert import to_tool_choice, to_tool_specs
+from llamaindex_cf_gateway._fields import GatewayFields
+from llamaindex_cf_gateway._instrument import sealed
+from llamaindex_cf_gateway._request import Call, build_call
 from llamaindex_cf_gateway._results import (
-    ChatStream,
+    achat_responses,
+    chat_responses,
     keep_first_tool_call,
     to_chat_response,
     to_tool_selections,
@@ -65,127 +51,6 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 __all__ = ["CloudflareAIGateway"]
-
-
-# Per-call keyword arguments that set ChatRequest fields; other call kwargs (LlamaIndex's
-# convention, as in llama-index-llms-openai) are extra JSON fields merged into the body.
-_REQUEST_KWARGS = frozenset(
-    {
-        "temperature",
-        "max_tokens",
-        "top_p",
-        "stop",
-        "reasoning_effort",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "cache_control",
-        "prompt_cache_key",
-    }
-)
-_CALL_KWARGS = frozenset(
-    {"model", "endpoint", "gateway_options", "session_affinity", "reject_if_busy", "extra_headers"}
-)
-_SECRET_KWARGS = frozenset({"api_key", "api_token", "authorization", "account_id"})
-
-
-def _seal(kwargs: dict[str, Any]) -> dict[str, Any]:
-    headers = kwargs.get("extra_headers")
-    if isinstance(headers, Mapping) and not isinstance(headers, SealedHeaders):
-        return {**kwargs, "extra_headers": SealedHeaders(headers)}
-    return kwargs
-
-
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _sealing(method: _Method) -> _Method:
-    """``method`` with per-call ``extra_headers`` sealed (values masked) before LlamaIndex's
-    callback decorator hands the call's kwargs to callback handlers and instrumentation events;
-    the request still carries the real values."""
-    # The instrumentation span is opened inside the seal, so span handlers see sealed values too:
-    # LlamaIndex's DispatcherSpanMixin wraps overridden methods in dispatcher.span at class
-    # creation, and skips a method already marked as span-decorated (functools.wraps copies the
-    # mark from the spanned inner method to the sealing wrapper).
-    spanned = _dispatcher().span(method)
-    if inspect.iscoroutinefunction(method):
-
-        @functools.wraps(method)
-        async def sealed_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return await spanned(self, *args, **_seal(kwargs))
-
-        return cast(_Method, sealed_async)
-
-    @functools.wraps(method)
-    def sealed(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return spanned(self, *args, **_seal(kwargs))
-
-    return cast(_Method, sealed)
-
-
-def _dispatcher() -> Any:
-    from llama_index_instrumentation import get_dispatcher
-
-    return get_dispatcher(__name__)
-
-
-class _Call:
-    """One call's neutral request and how to send it (a plain class: a NamedTuple costs ~0.5 ms
-    of import)."""
-
-    __slots__ = ("endpoint", "headers", "options", "request")
-
-    def __init__(
-        self,
-        request: ChatRequest,
-        endpoint: str,
-        options: GatewayOptions | Mapping[str, Any] | None,
-        headers: dict[str, str] | None,
-    ) -> None:
-        self.request = request
-        self.endpoint = endpoint
-        self.options = options
-        self.headers = headers
-
-
-def _stop_tuple(stop: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    if stop is None:
-        return None
-    return (stop,) if isinstance(stop, str) else tuple(stop)
-
-
-def _response_format(value: object) -> ResponseFormat | None:
-    if value is None or isinstance(value, ResponseFormat):
-        return value
-    raise GatewayConfigError(
-        "response_format must be a cf_gateway_core.ResponseFormat, e.g. "
-        "ResponseFormat(type='json_schema', name='Answer', schema={...}); for pydantic output "
-        "use llm.structured_predict(...) or llm.as_structured_llm(...)."
-    )
-
-
-def _stream(events: EventStream) -> ChatResponseGen:
-    state = ChatStream()
-    with events:
-        # One response per group of events that arrived together (adjacent deltas merged).
-        for batch in events.batches():
-            for event in batch:
-                response = state.on_event(event)
-                if response is not None:
-                    yield response
-    yield state.final(events.result())
-
-
-async def _astream(events: AsyncEventStream) -> ChatResponseAsyncGen:
-    state = ChatStream()
-    async with events:
-        async for batch in events.batches():
-            for event in batch:
-                response = state.on_event(event)
-                if response is not None:
-                    yield response
-    yield state.final(events.result())
 
 
 class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
@@ -207,12 +72,15 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     Replies carry usage and gateway metadata: ``ChatResponse.raw`` (a dict with ``id``,
     ``model``, ``finish_reason``, ``usage``, ``gateway``) and
-    ``ChatResponse.additional_kwargs["gateway"]`` (``log_id``, ``cache_status``, …). Per call,
-    ``model``, ``endpoint``, ``temperature``, ``max_tokens``, ``top_p``, ``stop``,
-    ``reasoning_effort``, ``gateway_options``, ``session_affinity`` and ``reject_if_busy``
-    override the instance's values; any other keyword is sent as an extra JSON field (credentials
-    are refused). The connection is resolved at construction: changing connection fields
-    afterwards has no effect.
+    ``ChatResponse.additional_kwargs["gateway"]`` (``log_id``, ``cache_status``, …).
+
+    Per call (the core's table, the same as LangChain's), ``model``, ``endpoint``,
+    ``temperature``, ``max_tokens``, ``top_p``, ``stop``, ``reasoning_effort``,
+    ``session_affinity`` and ``reject_if_busy`` override the instance's values;
+    ``gateway_options`` and ``extra_headers`` apply to that call; ``extra_body`` and any other
+    keyword are sent as extra JSON fields; connection settings (``api_token``, ``base_url``,
+    ``http_client``…) raise a ``GatewayConfigError``. The connection is resolved at
+    construction: changing connection fields afterwards has no effect.
     """
 
     model: str = Field(
@@ -252,28 +120,19 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         description="Override the context window reported in metadata (else a known-model table).",
     )
 
-    _conn: Connection = PrivateAttr()
-
-    def __init__(self, **data: Any) -> None:
-        """Validate the fields, resolve the configuration and the route, build the clients.
+    def _check(self) -> None:
+        """Refuse a model the endpoint cannot serve and Workers AI options on other models.
 
         Raises:
-            GatewayConfigError: missing account id or token, an invalid value, or a model that
-                cannot use ``endpoint`` (an ``@cf/`` model on ``messages``).
+            GatewayConfigError: e.g. an ``@cf/`` model on ``messages``, or ``session_affinity``
+                for a model outside Workers AI.
         """
-        with unwrapped_config_errors():
-            super().__init__(
-                **normalize_constructor_kwargs(
-                    data, known=constructor_keywords(type(self)), owner="CloudflareAIGateway"
-                )
-            )
         resolve_route(self.model, self.endpoint)
-        workers_ai_extras(
+        workers_ai_extras(  # the public check of the Workers AI opt-ins
             session_affinity=self.session_affinity,
             reject_if_busy=self.reject_if_busy,
             model=self.model,
         )
-        self._conn = self._connect()
 
     @classmethod
     def class_name(cls) -> str:
@@ -294,85 +153,46 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     # ------------------------------------------------------------------------- request building
 
-    def _extra_body(
-        self, unknown: Mapping[str, Any], model: str, reject_if_busy: bool | None = None
-    ) -> dict[str, Any]:
-        body = {**self.model_kwargs, **self.extra_body, **unknown}
-        if self.reject_if_busy if reject_if_busy is None else reject_if_busy:
-            _, busy = workers_ai_extras(reject_if_busy=True, model=model)
-            options = body.get("options")
-            body["options"] = {**(options if isinstance(options, dict) else {}), **busy["options"]}
-        return body
-
-    def _call(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Call:
-        """The neutral request, endpoint, per-call gateway options and headers for one call."""
-        fields: dict[str, Any] = {}
-        unknown: dict[str, Any] = {}
-        for name, value in kwargs.items():
-            if name in _REQUEST_KWARGS:
-                fields[name] = value
-            elif name in _SECRET_KWARGS:
-                raise GatewayConfigError(
-                    f"{name} cannot be passed per call (it would be sent in the request body); "
-                    "pass it to CloudflareAIGateway(...) or set the environment variable."
-                )
-            elif name not in _CALL_KWARGS and value is not None:
-                unknown[name] = value
-        get = fields.get
-        request = ChatRequest(
-            model=kwargs.get("model") or self.model,
-            messages=to_messages(messages),
-            tools=to_tool_specs(get("tools") or ()),
-            tool_choice=to_tool_choice(get("tool_choice")),
-            parallel_tool_calls=get("parallel_tool_calls"),
-            response_format=_response_format(get("response_format")),
-            temperature=get("temperature", self.temperature),
-            max_tokens=get("max_tokens", self.max_tokens),
-            top_p=get("top_p", self.top_p),
-            stop=_stop_tuple(get("stop", self.stop)),
-            reasoning_effort=get("reasoning_effort", self.reasoning_effort),
-            cache_control=get("cache_control"),
-            prompt_cache_key=get("prompt_cache_key"),
-            extra_body=self._extra_body(
-                unknown, kwargs.get("model") or self.model, kwargs.get("reject_if_busy")
-            ),
+    def _call(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> Call:
+        """The neutral request for one call and the client arguments that send it."""
+        defaults = {
+            "model": self.model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "stop": stop_tuple(self.stop),
+            "reasoning_effort": self.reasoning_effort,
+            "session_affinity": self.session_affinity,
+            "reject_if_busy": self.reject_if_busy,
+        }
+        return build_call(
+            messages,
+            kwargs,
+            owner=type(self).__name__,
+            defaults=defaults,
+            extra_body={**self.model_kwargs, **self.extra_body},
+            endpoint=self.endpoint,
         )
-        endpoint = kwargs.get("endpoint") or self.endpoint
-        return _Call(request, endpoint, kwargs.get("gateway_options"), self._headers(kwargs))
-
-    def _headers(self, kwargs: Mapping[str, Any]) -> dict[str, str] | None:
-        affinity = kwargs.get("session_affinity", self.session_affinity)
-        extra = kwargs.get("extra_headers")
-        if affinity is None and extra is None:
-            return None
-        headers = check_extra_headers(extra) if extra is not None else {}
-        model = kwargs.get("model") or self.model
-        headers.update(workers_ai_extras(session_affinity=affinity, model=model)[0])
-        return headers
 
     # ------------------------------------------------------------------------------------ chat
 
-    @_sealing
+    @sealed
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the complete reply."""
         call = self._call(messages, kwargs)
-        reply = self._conn.client.chat(
-            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
-        )
+        reply = self._session.client.chat(call.request, **call.send)
         return to_chat_response(reply)
 
-    @_sealing
+    @sealed
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async twin of :meth:`chat` (safe across event loops)."""
         call = self._call(messages, kwargs)
-        reply = await self._conn.aclient.chat(
-            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
-        )
+        reply = await self._session.aclient.chat(call.request, **call.send)
         return to_chat_response(reply)
 
-    @_sealing
+    @sealed
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the reply: each response holds the whole message so far and this ``delta``.
@@ -381,32 +201,28 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         complete reply with usage and gateway metadata, equal to what :meth:`chat` returns.
         """
         call = self._call(messages, kwargs)
-        events = self._conn.client.stream(
-            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
-        )
-        return _stream(events)
+        events = self._session.client.stream(call.request, **call.send)
+        return chat_responses(events)
 
-    @_sealing
+    @sealed
     @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async twin of :meth:`stream_chat`."""
         call = self._call(messages, kwargs)
-        events = await self._conn.aclient.stream(
-            call.request, endpoint=call.endpoint, options=call.options, extra_headers=call.headers
-        )
-        return _astream(events)
+        events = await self._session.aclient.stream(call.request, **call.send)
+        return achat_responses(events)
 
     # ------------------------------------------------------------------------------ completion
 
-    @_sealing
+    @sealed
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Complete ``prompt`` (sent as one user message)."""
         return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
 
-    @_sealing
+    @sealed
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
@@ -414,7 +230,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         """Async twin of :meth:`complete`."""
         return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
 
-    @_sealing
+    @sealed
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
@@ -422,7 +238,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         """Stream a completion of ``prompt``."""
         return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
 
-    @_sealing
+    @sealed
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any

@@ -1,5 +1,7 @@
-"""``CloudflareAIGatewayRerank``: a Workers AI reranker (``@cf/baai/bge-reranker-base``) as a
-LlamaIndex ``BaseNodePostprocessor``, for a query engine's ``node_postprocessors``.
+"""``CloudflareAIGatewayRerank``: a Workers AI reranker as a LlamaIndex node postprocessor.
+
+The reranker (``@cf/baai/bge-reranker-base`` by default) is a ``BaseNodePostprocessor``, for a
+query engine's ``node_postprocessors``.
 
 Each node's text (``MetadataMode.EMBED``, as LlamaIndex's own rerankers read it) is scored against
 the query by the core client's ``rerank`` (``/ai/run/{model}``; lists longer than 100 nodes are
@@ -16,10 +18,10 @@ from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRan
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from llama_index_instrumentation import get_dispatcher
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 from cf_gateway_core import RerankResult
-from llamaindex_cf_gateway._connection import Connection, GatewayFields
+from llamaindex_cf_gateway._fields import GatewayFields
 
 __all__ = ["DEFAULT_RERANK_MODEL", "CloudflareAIGatewayRerank"]
 
@@ -51,17 +53,6 @@ class CloudflareAIGatewayRerank(GatewayFields, BaseNodePostprocessor):
         default=False,
         description="Keep each node's retrieval score in its metadata as retrieval_score.",
     )
-
-    _conn: Connection = PrivateAttr()
-
-    def __init__(self, **data: Any) -> None:
-        """Validate and resolve the configuration; build the clients (no request is sent).
-
-        Raises:
-            GatewayConfigError: missing account id or token, or an invalid value.
-        """
-        super().__init__(**data)
-        self._conn = self._connect()
 
     @classmethod
     def class_name(cls) -> str:
@@ -109,7 +100,7 @@ class CloudflareAIGatewayRerank(GatewayFields, BaseNodePostprocessor):
         with self.callback_manager.event(
             CBEventType.RERANKING, payload=self._payload(nodes, query)
         ) as event:
-            result = self._conn.client.rerank(
+            result = self._session.client.rerank(
                 query, self._texts(nodes), model=self.model, top_n=self.top_n
             )
             ranked = self._ranked(nodes, result)
@@ -128,7 +119,7 @@ class CloudflareAIGatewayRerank(GatewayFields, BaseNodePostprocessor):
         with self.callback_manager.event(
             CBEventType.RERANKING, payload=self._payload(nodes, query)
         ) as event:
-            result = await self._conn.aclient.rerank(
+            result = await self._session.aclient.rerank(
                 query, self._texts(nodes), model=self.model, top_n=self.top_n
             )
             ranked = self._ranked(nodes, result)

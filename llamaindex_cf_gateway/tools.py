@@ -1,5 +1,7 @@
-"""``CloudflareAIGatewayToolSpec``: image generation, speech-to-text and text-to-speech through
-Cloudflare AI Gateway as a LlamaIndex ``BaseToolSpec`` (``spec.to_tool_list()`` for an agent).
+"""``CloudflareAIGatewayToolSpec``: media tools for LlamaIndex agents.
+
+Image generation, speech-to-text and text-to-speech through Cloudflare AI Gateway as a LlamaIndex
+``BaseToolSpec`` (``spec.to_tool_list()`` for an agent).
 
 Each tool has a sync and an async function; images and speech are written to ``output_dir``
 (a fresh temporary directory when unset) and the tool answers with the file's path, the
@@ -26,7 +28,12 @@ from typing import Any
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
 
 from cf_gateway_core import GeneratedImage, Speech
-from llamaindex_cf_gateway._connection import Connection, GatewayFields
+from cf_gateway_core.session import (
+    GatewaySession,
+    constructor_keywords,
+    normalize_constructor_kwargs,
+)
+from llamaindex_cf_gateway._fields import GatewayFields
 
 __all__ = ["CloudflareAIGatewayToolSpec"]
 
@@ -38,6 +45,9 @@ _EXTENSIONS = {
     "audio/wav": ".wav",
     "audio/ogg": ".ogg",
 }
+
+
+_MODELS = ("image_model", "transcription_model", "speech_model", "output_dir")
 
 
 class _ToolConnection(GatewayFields):
@@ -56,7 +66,8 @@ class CloudflareAIGatewayToolSpec(BaseToolSpec):
             ``gateway_options``, ``http_client``… as for ``CloudflareAIGateway``.
 
     Raises:
-        GatewayConfigError: missing credentials or an invalid value (at construction).
+        GatewayConfigError: an unknown keyword (with a did-you-mean hint), missing credentials
+            or an invalid value (at construction).
     """
 
     spec_functions = [  # noqa: RUF012 - BaseToolSpec reads this class attribute
@@ -79,11 +90,13 @@ class CloudflareAIGatewayToolSpec(BaseToolSpec):
         self.transcription_model = transcription_model
         self.speech_model = speech_model
         self.output_dir = output_dir
-        self._conn: Connection = _ToolConnection(**connection)._connect()
+        known = constructor_keywords(_ToolConnection) | frozenset(_MODELS)
+        normalize_constructor_kwargs(connection, known=known, owner=type(self).__name__)
+        self._session: GatewaySession = _ToolConnection(**connection)._session
 
     def __repr__(self) -> str:
         """Models and the connection (never the token)."""
-        return f"CloudflareAIGatewayToolSpec(image_model={self.image_model!r}, {self._conn!r})"
+        return f"CloudflareAIGatewayToolSpec(image_model={self.image_model!r}, {self._session!r})"
 
     def _save(self, data: bytes, mime: str | None, stem: str) -> str:
         directory = self.output_dir or tempfile.mkdtemp(prefix="cf-gateway-")
@@ -108,26 +121,28 @@ class CloudflareAIGatewayToolSpec(BaseToolSpec):
 
     def generate_image(self, prompt: str) -> str:
         """Generate an image from a detailed text description; returns where it was saved."""
-        return self._image_answer(self._conn.client.generate_image(prompt, model=self.image_model))
+        return self._image_answer(
+            self._session.client.generate_image(prompt, model=self.image_model)
+        )
 
     async def agenerate_image(self, prompt: str) -> str:
         """Generate an image from a detailed text description; returns where it was saved."""
-        image = await self._conn.aclient.generate_image(prompt, model=self.image_model)
+        image = await self._session.aclient.generate_image(prompt, model=self.image_model)
         return self._image_answer(image)
 
     def transcribe_audio(self, audio_path: str) -> str:
         """Transcribe the audio file at audio_path (mp3, wav, flac, ogg, webm, m4a) to text."""
-        return self._conn.client.transcribe(audio_path, model=self.transcription_model).text
+        return self._session.client.transcribe(audio_path, model=self.transcription_model).text
 
     async def atranscribe_audio(self, audio_path: str) -> str:
         """Transcribe the audio file at audio_path (mp3, wav, flac, ogg, webm, m4a) to text."""
-        result = await self._conn.aclient.transcribe(audio_path, model=self.transcription_model)
+        result = await self._session.aclient.transcribe(audio_path, model=self.transcription_model)
         return result.text
 
     def text_to_speech(self, text: str) -> str:
         """Read the text aloud into an audio file; returns where it was saved."""
-        return self._speech_answer(self._conn.client.speak(text, model=self.speech_model))
+        return self._speech_answer(self._session.client.speak(text, model=self.speech_model))
 
     async def atext_to_speech(self, text: str) -> str:
         """Read the text aloud into an audio file; returns where it was saved."""
-        return self._speech_answer(await self._conn.aclient.speak(text, model=self.speech_model))
+        return self._speech_answer(await self._session.aclient.speak(text, model=self.speech_model))

@@ -51,3 +51,24 @@ async def test_default_async_round_trip_needs_no_option(emulator: RunningEmulato
     llm = CloudflareAIGateway(model="openai/gpt-5.5", **_settings(emulator))
     assert llm.fast_transport is False
     assert (await llm.achat(HI)).message.content
+
+
+async def test_fast_transport_warns_once_at_construction_not_at_the_first_call(
+    emulator: RunningEmulator,
+) -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as built:
+        warnings.simplefilter("always")
+        llm = CloudflareAIGateway(
+            model="openai/gpt-5.5", fast_transport=True, **_settings(emulator)
+        )
+    with warnings.catch_warnings(record=True) as used:
+        warnings.simplefilter("always")
+        assert (await llm.achat(HI)).message.content
+    deprecations = [w for w in built if issubclass(w.category, DeprecationWarning)]
+    assert [str(w.message) for w in deprecations if "fast_transport" in str(w.message)] == [
+        "fast_transport is deprecated and has no effect: async requests go through aiohttp by "
+        "default. Remove fast_transport=True."
+    ]
+    assert not [w for w in used if "fast_transport" in str(w.message)]

@@ -693,14 +693,22 @@ def test_real_http_without_caller_clients_across_event_loops(fake, wire) -> None
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.requests)
 
 
-def test_sync_client_is_built_once(make_llm, fake, wire) -> None:
-    llm = make_llm()
-    fake.queue_json(wire.chat_json("a"))
-    fake.queue_json(wire.chat_json("b"))
-    llm.chat(USER)
-    first: Any = llm._conn.client
-    llm.chat(USER)
-    assert llm._conn.client is first
+def test_sync_calls_share_one_http_client_and_its_pooled_connection() -> None:
+    """The sync client is built once: consecutive calls (and calls of a shallow copy) reuse its
+    kept-alive connection instead of opening one per call."""
+    import copy
+
+    from tests.reliability.fault_server import FaultServer
+
+    with FaultServer(lifetime=30.0) as server:
+        llm = CloudflareAIGateway(
+            model="openai/gpt-5.5", account_id=ACCOUNT, api_token=TOKEN, base_url=server.base_url
+        )
+        for _ in range(3):
+            assert llm.chat(USER).message.content == "ok"
+        assert copy.copy(llm).chat(USER).message.content == "ok"
+        assert len(server.requests) == 4
+        assert server.connections_opened == 1
 
 
 def test_stream_chat_merges_deltas_that_arrive_in_one_read() -> None:
@@ -757,12 +765,18 @@ def test_import_does_not_import_httpx() -> None:
     assert out == ["False", "False"]
 
 
-def test_connection_mixin_schema_is_deferred_but_the_models_are_built() -> None:
-    from llamaindex_cf_gateway import CloudflareAIGatewayEmbedding
-    from llamaindex_cf_gateway._connection import GatewayFields
+def test_every_class_is_fully_built_at_import() -> None:
+    """Each public class has its pydantic schema built when its module loads (no deferred build
+    left to the first construction)."""
+    from llamaindex_cf_gateway import CloudflareAIGatewayEmbedding, CloudflareAIGatewayRerank
+    from llamaindex_cf_gateway.feedback import GatewayFeedback
 
-    assert not GatewayFields.__pydantic_complete__  # never validated itself: not built (~5 ms)
-    assert "defer_build" not in GatewayFields.model_config
-    for cls in (CloudflareAIGateway, CloudflareAIGatewayEmbedding):
-        assert cls.__pydantic_complete__
-        assert "defer_build" not in cls.model_config
+    classes = (
+        CloudflareAIGateway,
+        CloudflareAIGatewayEmbedding,
+        CloudflareAIGatewayRerank,
+        GatewayFeedback,
+    )
+    for cls in classes:
+        assert cls.__pydantic_complete__, cls
+        assert "defer_build" not in cls.model_config, cls

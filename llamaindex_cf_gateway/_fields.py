@@ -1,45 +1,63 @@
-"""The connection settings both LlamaIndex classes share, and the clients built from them.
+"""The connection fields every LlamaIndex class declares, resolved into the core session.
 
-:class:`GatewayFields` declares the README's configuration fields once (a pydantic mixin);
-:class:`Connection` resolves them with the core's ``GatewayConfig.resolve`` at construction and
-holds the core clients: the async one is event-loop safe by itself, the sync one is built on first
-use (an ``httpx.Client`` costs ~30 ms to create, and async-only users never need it).
+:class:`GatewayFields` is a pydantic mixin: it declares the README's connection settings once,
+checks the constructor keywords with the core's shared policy (unknown keywords are refused with a
+hint, ``api_key``/``api_token`` folded, a pydantic-wrapped ``GatewayConfigError`` raised as
+itself) and holds a :class:`~cf_gateway_core.session.GatewaySession`, which resolves the settings
+and builds the core clients on first use.
+
+Travelling follows LlamaIndex's convention (``BaseComponent`` pickles the fields and re-runs
+``__init__`` on arrival), so a token read from ``CLOUDFLARE_API_TOKEN`` is read again from the
+receiving process's environment instead of travelling; the session itself never travels.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     InstanceOf,
+    PrivateAttr,
     SecretStr,
     field_serializer,
     field_validator,
 )
 
-from cf_gateway_core import (
-    AsyncGatewayClient,
-    GatewayClient,
-    GatewayConfig,
-    GatewayOptions,
-)
+from cf_gateway_core import GatewayOptions
 from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
     HttpClient,
     cannot_travel_message,
     strict_setting,
+    unwrapped_config_errors,
+)
+from cf_gateway_core.session import (
+    GatewaySession,
+    constructor_keywords,
+    normalize_constructor_kwargs,
 )
 
 if TYPE_CHECKING:
-    import httpx
     from typing_extensions import Self
 
-__all__ = ["Connection", "GatewayFields"]
+__all__ = ["CONNECTION_NAMES", "GatewayFields"]
+
+CONNECTION_NAMES = (
+    "account_id",
+    "api_token",
+    "gateway_id",
+    "base_url",
+    "timeout",
+    "max_retries",
+    "allow_insecure_http",
+    "http_client",
+    "http_async_client",
+)
+"""The settings one object hands to another (``GatewayFeedback.from_llm``)."""
 
 _CALLER_OWNED = ("http_client", "http_async_client")
 """Fields holding caller-owned httpx clients: never pickled, shared by copies."""
@@ -57,6 +75,9 @@ class GatewayFields(BaseModel):
         protected_namespaces=(),
         defer_build=True,
     )
+
+    _embedding_endpoints: ClassVar[bool] = False
+    """``endpoint`` takes the embedding values (``auto``, ``run``) instead of the chat ones."""
 
     account_id: str | None = Field(
         default=None, description="Cloudflare account id; else env CLOUDFLARE_ACCOUNT_ID."
@@ -113,10 +134,34 @@ class GatewayFields(BaseModel):
         description="A caller-owned httpx.AsyncClient; not closed by us.",
     )
 
+    _session: GatewaySession = PrivateAttr()
+
     # "2", True or "false" are refused, not coerced (fields a class lacks are skipped).
     _strict_settings = field_validator(*SETTING_NAMES, mode="before", check_fields=False)(
         strict_setting
     )
+
+    def __init__(self, **data: Any) -> None:
+        """Check the keywords, validate the fields, run the class's checks, open the session.
+
+        Raises:
+            GatewayConfigError: an unknown keyword (with a did-you-mean hint), ``api_key`` and
+                ``api_token`` with different values, an unknown ``endpoint``, missing
+                credentials, an invalid value, or a failed check of the class.
+        """
+        kwargs = normalize_constructor_kwargs(
+            data,
+            embeddings=self._embedding_endpoints,
+            known=constructor_keywords(type(self)),
+            owner=type(self).__name__,
+        )
+        with unwrapped_config_errors():
+            super().__init__(**kwargs)
+        self._check()
+        self._session = self._open_session()
+
+    def _check(self) -> None:
+        """Refuse what the fields allow but the class cannot use (before any session exists)."""
 
     @field_validator("api_token", mode="before")
     @classmethod
@@ -133,10 +178,34 @@ class GatewayFields(BaseModel):
             return value.as_dict()
         return value if isinstance(value, dict) else None
 
+    def _open_session(self) -> GatewaySession:
+        """Resolve the settings (explicit > environment > error) into a core session.
+
+        Raises:
+            GatewayConfigError: a missing account id or token (the message names the keyword and
+                the environment variable), or an invalid value.
+        """
+        token = self.api_token.get_secret_value() if self.api_token is not None else None
+        session = GatewaySession.resolve(
+            account_id=self.account_id,
+            api_token=token,
+            gateway_id=self.gateway_id,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            allow_insecure_http=self.allow_insecure_http,
+            gateway_options=self.gateway_options,
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
+            fast_transport=self.fast_transport,
+        )
+        self.gateway_options = session.options
+        return session
+
     # -- travelling: pickle, cloudpickle, copy.copy, copy.deepcopy, model_copy -------------------
 
     def __getstate__(self) -> dict[Any, Any]:
-        """LlamaIndex's state: the fields only; the connection is rebuilt on arrival.
+        """LlamaIndex's state: the fields only; the session is opened again on arrival.
 
         A token given as ``api_token`` travels in its ``SecretStr``; one read from
         ``CLOUDFLARE_API_TOKEN`` does not (the receiving process reads its own environment).
@@ -151,13 +220,15 @@ class GatewayFields(BaseModel):
                 raise TypeError(cannot_travel_message(type(self).__name__, keyword))
         state: dict[Any, Any] = super().__getstate__()
         private = dict(state.get("__pydantic_private__") or {})
-        private.pop("_conn", None)
+        private.pop("_session", None)
         state["__pydantic_private__"] = private
         return state
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
-        """Re-run ``__init__`` with the fields (as LlamaIndex's ``BaseComponent`` does), but let
-        a ``GatewayConfigError`` through instead of leaving an object without a connection.
+        """Re-run ``__init__`` with the fields, as LlamaIndex's ``BaseComponent`` does.
+
+        Unlike ``BaseComponent``, a ``GatewayConfigError`` goes through instead of leaving an
+        object without a session.
 
         Raises:
             GatewayConfigError: e.g. the token came from ``CLOUDFLARE_API_TOKEN`` in the sending
@@ -166,7 +237,7 @@ class GatewayFields(BaseModel):
         self.__init__(**state["__dict__"])  # type: ignore[misc]
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
-        """A deep copy with a fresh connection; caller-owned httpx clients are shared."""
+        """A deep copy with its own session; caller-owned httpx clients are shared."""
         memo = {} if memo is None else memo
         for keyword in _CALLER_OWNED:
             client = self.__dict__.get(keyword)
@@ -174,117 +245,5 @@ class GatewayFields(BaseModel):
                 memo[id(client)] = client  # the memo maps an object to its copy: itself
         return super().__deepcopy__(memo)
 
-    def _connect(self) -> Connection:
-        """Resolve the configuration (explicit > environment > error) and build the clients.
-
-        Raises:
-            GatewayConfigError: a missing account id or token (the message names the keyword and
-                the environment variable), or an invalid value.
-        """
-        options = GatewayOptions.coerce(self.gateway_options)
-        self.gateway_options = options
-        token = self.api_token.get_secret_value() if self.api_token is not None else None
-        config = GatewayConfig.resolve(
-            account_id=self.account_id,
-            api_token=token,
-            gateway_id=self.gateway_id,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            allow_insecure_http=self.allow_insecure_http,
-        )
-        return Connection(
-            config,
-            options,
-            self.http_client,
-            self.http_async_client,
-            fast_transport=self.fast_transport,
-        )
-
 
 GatewayFields.model_config.pop("defer_build")
-
-
-class Connection:
-    """A resolved config with its sync client (built on first use) and async client."""
-
-    __slots__ = ("_client", "_fast_transport", "_http", "_lock", "_options", "aclient", "config")
-
-    def __init__(
-        self,
-        config: GatewayConfig,
-        options: GatewayOptions | None,
-        http_client: httpx.Client | None,
-        http_async_client: httpx.AsyncClient | None,
-        *,
-        fast_transport: bool = False,
-    ) -> None:
-        """Hold the config; the async client keeps its connections per event loop."""
-        self.config = config
-        self._options = options
-        self._http = http_client
-        self._client: GatewayClient | None = None
-        self._lock = threading.Lock()
-        self._fast_transport = fast_transport
-        self.aclient = AsyncGatewayClient(
-            config, http_client=http_async_client, options=options, fast_transport=fast_transport
-        )
-
-    def __getstate__(self) -> dict[str, Any]:
-        """The settings only: clients, their pools and the lock are rebuilt on arrival.
-
-        Raises:
-            TypeError: a caller-owned httpx client was given (it cannot be pickled).
-        """
-        for keyword, client in (("http_client", self._http), ("http_async_client", self._user)):
-            if client is not None:
-                raise TypeError(cannot_travel_message("Connection", keyword))
-        return {
-            "config": self.config,
-            "options": self._options,
-            "fast_transport": self._fast_transport,
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """Rebuild from :meth:`__getstate__`'s settings."""
-        self.__init__(  # type: ignore[misc]
-            state["config"], state["options"], None, None, fast_transport=state["fast_transport"]
-        )
-
-    def __copy__(self) -> Connection:
-        """A new connection with the same settings and the same caller-owned clients."""
-        return Connection(
-            self.config,
-            self._options,
-            self._http,
-            self._user,
-            fast_transport=self._fast_transport,
-        )
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Connection:
-        """As :meth:`__copy__` (the settings are immutable; HTTP clients are never copied)."""
-        return self.__copy__()
-
-    @property
-    def _user(self) -> httpx.AsyncClient | None:
-        user: httpx.AsyncClient | None = self.aclient._caller_http()
-        return user
-
-    def __repr__(self) -> str:
-        """The account and base URL, never the token."""
-        return (
-            f"Connection(account_id={self.config.account_id!r}, base_url={self.config.base_url!r})"
-        )
-
-    @property
-    def client(self) -> GatewayClient:
-        """The sync client, created once on first use."""
-        client = self._client
-        if client is None:
-            with self._lock:
-                client = self._client
-                if client is None:
-                    client = self._client = GatewayClient(
-                        self.config, http_client=self._http, options=self._options
-                    )
-        return client
