@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cf_gateway_core import Endpoint, ModelKind, Route, get_profile
+from cf_gateway_core import Endpoint, Route, get_profile
 
 if TYPE_CHECKING:
     from langchain_core.language_models.model_profile import ModelProfile
@@ -42,10 +42,7 @@ def langchain_profile(model: str, route: Route | None = None) -> ModelProfile:
         "structured_output": "json_schema" in p.structured_output,
     }
     if route is not None:
-        endpoint = route.endpoint
-        anthropic_body = endpoint is Endpoint.MESSAGES or (
-            endpoint is Endpoint.RUN and route.model.kind is ModelKind.ANTHROPIC
-        )
+        endpoint, anthropic_body = route.endpoint, route.anthropic_body
         if not (anthropic_body or endpoint is Endpoint.RESPONSES):
             profile["image_tool_message"] = False  # Chat Completions tool messages: text only
         if not (anthropic_body or endpoint in (Endpoint.RESPONSES, Endpoint.CHAT_COMPLETIONS)):

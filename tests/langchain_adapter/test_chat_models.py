@@ -276,12 +276,33 @@ def test_request_per_call_overrides() -> None:
     assert result.response_metadata["model_name"] == "openai/gpt-5.4-mini"
 
 
-@pytest.mark.parametrize("key", ["api_key", "api_token", "account_id", "base_url", "endpoint"])
+@pytest.mark.parametrize("key", ["api_key", "api_token", "account_id", "base_url", "timeout"])
 def test_request_connection_settings_are_not_per_call(key: str) -> None:
     fake = FakeGateway()
-    with pytest.raises(GatewayConfigError, match=f"{key} is set when the model is created"):
+    with pytest.raises(GatewayConfigError, match=f"{key} is set when the model is created") as info:
         per_call: dict[str, Any] = {key: "LEAK"}
         _model(fake).invoke("hi", **per_call)
+    assert "ChatCloudflareAIGateway(" in str(info.value)
+    assert "LEAK" not in str(info.value)
+    assert fake.requests == []
+
+
+def test_request_endpoint_per_call_picks_the_route() -> None:
+    fake = FakeGateway()
+    model = _model(fake, model="openai/gpt-5.5")
+    model.invoke("hi", endpoint="responses")
+    assert fake.last_request.endpoint == "responses"
+    model.invoke("hi")
+    assert fake.last_request.endpoint == "chat_completions"
+
+
+def test_request_unknown_endpoint_per_call_is_the_construction_error() -> None:
+    fake = FakeGateway()
+    with pytest.raises(GatewayConfigError) as at_construction:
+        _model(fake, endpoint="chat")
+    with pytest.raises(GatewayConfigError) as per_call:
+        _model(fake).invoke("hi", endpoint="chat")
+    assert str(per_call.value) == str(at_construction.value)
     assert fake.requests == []
 
 
@@ -839,7 +860,7 @@ def test_chat_model_import_leaves_tools_and_error_twins_unloaded() -> None:
     code = (
         "import sys\n"
         "from langchain_core.language_models.chat_models import BaseChatModel\n"
-        "lazy = ('langchain_core.tools.base', 'langchain_cf_gateway._errors')\n"
+        "lazy = ('langchain_core.tools.base', 'langchain_cf_gateway._twins')\n"
         "before = {m for m in lazy if m in sys.modules}\n"
         "import langchain_cf_gateway\n"
         "print(sorted(m for m in lazy if m in sys.modules and m not in before))\n"
@@ -850,10 +871,10 @@ def test_chat_model_import_leaves_tools_and_error_twins_unloaded() -> None:
 
 def test_connection_mixin_schema_is_deferred_but_the_models_are_built() -> None:
     from langchain_cf_gateway import CloudflareAIGatewayEmbeddings
-    from langchain_cf_gateway._connection import GatewayConnection
+    from langchain_cf_gateway._session import SessionModel
 
-    assert not GatewayConnection.__pydantic_complete__  # never validated itself: not built
-    assert "defer_build" not in GatewayConnection.model_config
+    assert not SessionModel.__pydantic_complete__  # never validated itself: not built
+    assert "defer_build" not in SessionModel.model_config
     for cls in (ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings):
         assert cls.__pydantic_complete__
         assert "defer_build" not in cls.model_config
