@@ -8,7 +8,7 @@ retries and I/O in :mod:`cf_gateway_core`. Sync and async share everything but t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -19,17 +19,21 @@ from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, SkipValidation, model_validator
 from typing_extensions import Self
 
-from cf_gateway_core import ChatRequest, GatewayConfigError, GatewayOptions, Route, resolve_route
+from cf_gateway_core import ChatRequest, GatewayOptions, Route, resolve_route
 from cf_gateway_core.calls import check_workers_ai_opt_ins, sort_call_kwargs, stop_tuple
 from cf_gateway_core.pydantic_fields import (
     AsyncHttpClient,
     HttpClient,
-    masked_headers,
     unwrapped_config_errors,
 )
 from cf_gateway_core.session import normalize_constructor_kwargs
 from langchain_cf_gateway._convert import to_messages
 from langchain_cf_gateway._errors import translated
+from langchain_cf_gateway._profile import (
+    langchain_profile,
+    langsmith_params,
+    masked_invocation_params,
+)
 from langchain_cf_gateway._results import StreamConverter, to_ai_message
 from langchain_cf_gateway._session import SessionModel
 from langchain_cf_gateway._tool_specs import CALL_CONVERTERS, bound_tools
@@ -45,6 +49,15 @@ __all__ = ["ChatCloudflareAIGateway"]
 
 EndpointName = Literal["auto", "chat_completions", "messages", "responses", "run"]
 StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
+
+# The model's values that are the request's defaults (stop and session_affinity: see _prepare),
+# and those that identify it to LangChain's caches and tracers.
+_REQUEST_DEFAULTS = (
+    "model", "temperature", "max_tokens", "top_p", "reasoning_effort", "reject_if_busy",
+)  # fmt: skip
+_IDENTIFYING = (
+    "model", "endpoint", "temperature", "max_tokens", "top_p", "stop", "reasoning_effort",
+)  # fmt: skip
 
 
 class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
@@ -71,14 +84,9 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
             for chunk in llm.stream("Tell me a joke"):
                 print(chunk.text, end="")
 
-    Tools and structured output: ``bind_tools`` takes LangChain tools, pydantic classes, functions
-    and dict schemas with ``tool_choice`` ``"auto"``, ``"any"``/``"required"``, ``"none"`` or a tool
-    name; a stream delivers each tool call whole in its last chunk (a call cut off mid-arguments
-    lands in ``invalid_tool_calls``, never guessed). ``with_structured_output``
-    supports ``method="function_calling"`` (the default), ``"json_schema"`` and ``"json_mode"``.
-    Where the endpoint takes no ``response_format`` (Anthropic Messages bodies), ``json_schema`` and
-    ``json_mode`` fall back to function calling with the same schema; ``json_mode`` without a schema
-    raises there.
+    Tools and structured output: see :meth:`bind_tools` and :meth:`with_structured_output`; a
+    stream delivers each tool call whole in its last chunk (a call cut off mid-arguments lands in
+    ``invalid_tool_calls``, never guessed).
 
     Results: ``response_metadata`` holds ``model_name`` (the model id requested), ``finish_reason``
     (``stop``, ``length``, ``tool_calls``, ``content_filter``…), ``raw_finish_reason``,
@@ -181,13 +189,7 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """The LangChain ``profile`` of this model, from ``cf_gateway_core.get_profile``."""
-        from langchain_cf_gateway._profile import langchain_profile
-
-        try:
-            route = resolve_route(self.model, self.endpoint)
-        except GatewayConfigError:
-            route = None  # the construction check raises it with its own context
-        return langchain_profile(self.model, route)
+        return langchain_profile(self.model, self.endpoint)
 
     @property
     def _llm_type(self) -> str:
@@ -205,44 +207,18 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "endpoint": self.endpoint,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "top_p": self.top_p,
-            "stop": self.stop,
-            "reasoning_effort": self.reasoning_effort,
-            "extra_body": {**self.model_kwargs, **self.extra_body},
-        }
+        params = {name: getattr(self, name) for name in _IDENTIFYING}
+        return {**params, "extra_body": {**self.model_kwargs, **self.extra_body}}
 
     def _get_invocation_params(
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        """LangChain's invocation params (what callbacks and tracers see), with the values of
-        per-call ``extra_headers`` masked: they may carry credentials."""
-        params = super()._get_invocation_params(stop=stop, **kwargs)
-        headers = params.get("extra_headers")
-        if isinstance(headers, Mapping):
-            params["extra_headers"] = masked_headers(headers)
-        return params
+        """LangChain's invocation params, with per-call ``extra_headers`` values masked."""
+        return masked_invocation_params(super()._get_invocation_params(stop=stop, **kwargs))
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = LangSmithParams(
-            ls_provider="cloudflare",
-            ls_model_name=kwargs.get("model") or self.model,
-            ls_model_type="chat",
-        )
-        temperature = kwargs.get("temperature", self.temperature)
-        if temperature is not None:
-            params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens", self.max_tokens)
-        if max_tokens is not None:
-            params["ls_max_tokens"] = max_tokens
-        stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = list(stop)
-        return params
+        fields = ("model", "temperature", "max_tokens", "stop")
+        return langsmith_params({name: getattr(self, name) for name in fields}, stop, kwargs)
 
     # -- requests -------------------------------------------------------------------------------
 
@@ -251,16 +227,9 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The neutral request and the client's keyword arguments for one call."""
         call = sort_call_kwargs(kwargs, owner="ChatCloudflareAIGateway", converters=CALL_CONVERTERS)
-        defaults = {
-            "model": self.model,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "top_p": self.top_p,
-            "stop": stop_tuple(stop if stop is not None else self.stop),
-            "reasoning_effort": self.reasoning_effort,
-            "session_affinity": self.session_affinity or None,
-            "reject_if_busy": self.reject_if_busy,
-        }
+        defaults = {name: getattr(self, name) for name in _REQUEST_DEFAULTS}
+        defaults["stop"] = stop_tuple(stop if stop is not None else self.stop)
+        defaults["session_affinity"] = self.session_affinity or None
         extra_body = {**self.model_kwargs, **self.extra_body}
         request = call.request(to_messages(messages), defaults=defaults, extra_body=extra_body)
         endpoint = call.endpoint or self.endpoint
@@ -386,18 +355,8 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         """
         if kwargs:
             raise ValueError(f"Received unsupported arguments {kwargs}")
-        if method in ("json_schema", "json_mode") and not self._takes_format():
-            if schema is None:
-                raise GatewayConfigError(
-                    f"method={method!r} without a schema needs response_format, which endpoint "
-                    f"{self._route.endpoint.value!r} does not take; pass a schema (it is then "
-                    "used as a forced tool call) or use another endpoint."
-                )
-            method = "function_calling"
         # Imported on first use: its parsers and runnables cost ~5 ms at import.
-        from langchain_cf_gateway._structured import structured_runnable
+        from langchain_cf_gateway._structured import method_for_route, structured_runnable
 
-        return structured_runnable(self, schema, method, strict, include_raw=include_raw)
-
-    def _takes_format(self) -> bool:
-        return self._route.takes_response_format
+        chosen = method_for_route(method, schema, self._route)
+        return structured_runnable(self, schema, chosen, strict, include_raw=include_raw)

@@ -614,10 +614,9 @@ def test_with_structured_output_on_messages_falls_back_to_function_calling(metho
         if not (m.startswith("@cf/") and e == "messages")
     ],
 )
-def test_structured_output_fallback_table_matches_the_core(model_id: str, endpoint: str) -> None:
-    # The adapter keeps a small table of routes whose body takes no response_format; the core's
-    # wire format is the authority, so a change there must show up here.
-    model = _model(FakeGateway(), model=model_id, endpoint=endpoint)
+def test_structured_output_fallback_rule_matches_the_wire(model_id: str, endpoint: str) -> None:
+    # Structured output falls back to a forced tool call where Route.takes_response_format is
+    # False; the wire format is the authority, so the rule must agree with it.
     route = resolve_route(model_id, endpoint)
     probe = ChatRequest(
         model=model_id,
@@ -630,7 +629,7 @@ def test_structured_output_fallback_table_matches_the_core(model_id: str, endpoi
         core_takes_format = False
     else:
         core_takes_format = True
-    assert model._takes_format() is core_takes_format
+    assert route.takes_response_format is core_takes_format
 
 
 def test_with_structured_output_json_mode_without_schema_on_messages_raises() -> None:
