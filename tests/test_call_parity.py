@@ -15,6 +15,7 @@ from langchain_core.messages import HumanMessage
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from cf_gateway_core import GatewayConfigError, GatewayError
+from cf_gateway_core.calls import CALL_KEYWORDS, CallKind
 from cf_gateway_core.testing import FakeGateway
 from langchain_cf_gateway import ChatCloudflareAIGateway
 from llamaindex_cf_gateway import CloudflareAIGateway
@@ -129,3 +130,24 @@ def test_endpoint_per_call_picks_the_route_for_that_call(framework: str) -> None
     assert fake.last_request.endpoint == "responses"
     call()
     assert fake.last_request.endpoint == "chat_completions"
+
+
+@pytest.mark.parametrize(
+    "key",
+    sorted(k for k, kind in CALL_KEYWORDS.items() if kind is CallKind.CONSTRUCTION),
+)
+def test_a_connection_setting_per_call_is_the_same_error(key: str) -> None:
+    message = _both("openai/gpt-5.5", **{key: TOKEN})
+    assert message.startswith(f"{key} is set when the model is created, not per call")
+    assert "<model class>(" in message
+
+
+@pytest.mark.parametrize("framework", list(FRAMEWORKS))
+def test_unlisted_keywords_go_into_the_body_and_extra_body_is_merged(framework: str) -> None:
+    fake = FakeGateway()
+    call = FRAMEWORKS[framework](fake, "openai/gpt-5.5")
+    call(logprobs=True, extra_body={"seed": 7})
+    body = fake.last_request.json
+    assert body["logprobs"] is True
+    assert body["seed"] == 7
+    assert "extra_body" not in body
