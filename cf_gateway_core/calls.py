@@ -51,7 +51,9 @@ Usage in an adapter (LlamaIndex shown; LangChain is the same with its own conver
 
 The Workers AI opt-ins are request fields: the client checks them against the model (a
 ``GatewayConfigError`` for other models) and writes the ``x-session-affinity`` header and the
-``options.rejectIfBusy`` body field itself; adapters merge no JSON fragments.
+``options.rejectIfBusy`` body field itself; adapters merge no JSON fragments. To refuse them at
+construction too, call ``check_workers_ai_opt_ins(model, session_affinity, reject_if_busy)``
+(re-exported here from :mod:`cf_gateway_core.options`).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ from typing import Any
 from cf_gateway_core.checks import check_extra_headers
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.messages import ChatRequest, Message
-from cf_gateway_core.options import GatewayOptions
+from cf_gateway_core.options import GatewayOptions, check_workers_ai_opt_ins
 from cf_gateway_core.routing import ENDPOINTS
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "CallKind",
     "CallKwargs",
     "check_chat_endpoint",
+    "check_workers_ai_opt_ins",
     "construction_only_message",
     "sort_call_kwargs",
     "stop_tuple",

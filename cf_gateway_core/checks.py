@@ -236,14 +236,6 @@ def check_setting(name: str, value: Any) -> Any:
     return value
 
 
-def _anthropic_body(route: Route) -> bool:
-    from cf_gateway_core.routing import Endpoint, ModelKind
-
-    return route.endpoint is Endpoint.MESSAGES or (
-        route.endpoint is Endpoint.RUN and route.model.kind is ModelKind.ANTHROPIC
-    )
-
-
 def _check_tool_arguments(request: ChatRequest) -> None:
     from cf_gateway_core.messages import ToolCallPart
 
@@ -280,7 +272,7 @@ def check_chat_request(request: ChatRequest, route: Route) -> None:
                 f"messages[{position}] must be a cf_gateway_core.Message (e.g. "
                 f"Message.user('...')), got {type(message).__name__}."
             )
-    if _anthropic_body(route) and all(m.role == "system" for m in request.messages):
+    if route.anthropic_body and all(m.role == "system" for m in request.messages):
         raise GatewayConfigError(
             "The Anthropic Messages API needs at least one user message besides the system "
             "prompt; add a user message."

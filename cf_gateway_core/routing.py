@@ -120,6 +120,20 @@ class Route:
         """True for Workers AI's native ``/ai/run/{model}`` path (model in the URL)."""
         return self.endpoint is Endpoint.RUN and self.model.kind is ModelKind.WORKERS_AI
 
+    @property
+    def anthropic_body(self) -> bool:
+        """True when the body is an Anthropic Messages body: every model on ``/ai/v1/messages``,
+        and ``anthropic/`` models nested in ``/ai/run``."""
+        return self.endpoint is Endpoint.MESSAGES or (
+            self.endpoint is Endpoint.RUN and self.model.kind is ModelKind.ANTHROPIC
+        )
+
+    @property
+    def takes_response_format(self) -> bool:
+        """False where the body has no ``response_format`` (Anthropic Messages bodies: the wire
+        module refuses it, and structured output goes through a forced tool call)."""
+        return not self.anthropic_body
+
 
 def parse_model(model: str) -> ModelRef:
     """Parse ``author/model``, ``@cf/author/model`` or ``@hf/author/model``.

@@ -1,10 +1,10 @@
 """What both framework adapters share: the session they hold and one policy for their keywords.
 
 The adapters are thin pydantic shells. :class:`GatewaySession` resolves their configuration and
-owns the core clients (the sync one and the async one, each built on first use); the keyword
-rules live here too, so the same mistake gets the same
-:class:`~cf_gateway_core.errors.GatewayConfigError`, with the same message, in LangChain and in
-LlamaIndex.
+owns the core clients (the sync one and the async one, each built on first use); the
+constructor keyword rules live here too (the per-call ones in :mod:`cf_gateway_core.calls`), so
+the same mistake gets the same :class:`~cf_gateway_core.errors.GatewayConfigError`, with the
+same message, in LangChain and in LlamaIndex.
 """
 
 from __future__ import annotations

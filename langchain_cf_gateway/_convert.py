@@ -1,10 +1,10 @@
 """Pure conversions from LangChain values to the neutral :mod:`cf_gateway_core` request values.
 
-The one job of this module: LangChain messages, tools, ``tool_choice`` and ``response_format``
-in; :class:`~cf_gateway_core.Message`, :class:`~cf_gateway_core.ToolSpec`,
-:class:`~cf_gateway_core.ToolChoice` and :class:`~cf_gateway_core.ResponseFormat` out (the other
-direction is :mod:`langchain_cf_gateway._results`). No I/O and no wire knowledge: JSON field names
-live in ``cf_gateway_core.wire``.
+The one job of this module: LangChain messages and their content blocks in,
+:class:`~cf_gateway_core.Message` out (tools, ``tool_choice`` and ``response_format`` are
+:mod:`langchain_cf_gateway._tool_specs`; the other direction is
+:mod:`langchain_cf_gateway._results`). No I/O and no wire knowledge: JSON field names live in
+``cf_gateway_core.wire``.
 
 AI messages in the history give their reasoning back from ``additional_kwargs["reasoning_blocks"]``
 (signed, as :mod:`langchain_cf_gateway._results` stores them), else from
@@ -14,7 +14,7 @@ AI messages in the history give their reasoning back from ``additional_kwargs["r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import (
     AIMessage,
@@ -22,7 +22,6 @@ from langchain_core.messages import (
     InvalidToolCall,
     ToolCall,
 )
-from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from cf_gateway_core import (
     DocumentPart,
@@ -30,27 +29,15 @@ from cf_gateway_core import (
     ImagePart,
     Message,
     Part,
-    ProviderTool,
     ReasoningPart,
-    ResponseFormat,
     TextPart,
     ToolCallPart,
-    ToolChoice,
     ToolResultPart,
-    ToolSpec,
-    as_provider_tool,
     provider_parts,
 )
 from langchain_cf_gateway._content import CONTENT_BLOCKS, block_cache_control
 
-__all__ = [
-    "format_tool",
-    "to_messages",
-    "to_response_format",
-    "to_tool_choice",
-    "to_tool_spec",
-    "tool_cache_control",
-]
+__all__ = ["to_messages"]
 
 _Block = Mapping[str, Any]
 _BlockReader = Callable[[_Block], Part | None]
@@ -394,134 +381,3 @@ def to_messages(messages: Sequence[BaseMessage]) -> tuple[Message, ...]:
             )
         out.append(converter(message))
     return tuple(out)
-
-
-# --------------------------------------------------------------------------- tools, formats
-
-_EMPTY_PARAMETERS: Mapping[str, Any] = {"type": "object", "properties": {}}
-
-# LangChain tool_choice strings -> neutral modes ("any" is LangChain's word for "required").
-_TOOL_CHOICE_MODES: dict[str, Literal["auto", "none", "required"]] = {
-    "auto": "auto",
-    "none": "none",
-    "any": "required",
-    "required": "required",
-}
-
-
-def to_tool_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec | ProviderTool:
-    """Convert a LangChain tool, pydantic class, function or dict schema to a :class:`ToolSpec`.
-
-    OpenAI-format dicts (what ``bind_tools`` binds) are read directly; anything else goes through
-    ``langchain_core``'s ``convert_to_openai_tool``.
-
-    A provider's own tool dict (Anthropic ``web_search_20250305``…, OpenAI ``web_search``…)
-    becomes a :class:`~cf_gateway_core.ProviderTool`, sent as written.
-
-    Raises:
-        GatewayConfigError: the tool is neither a function tool nor a provider tool.
-    """
-    if isinstance(tool, (ToolSpec, ProviderTool)):
-        return tool
-    provider = as_provider_tool(tool)
-    if provider is not None:
-        return provider
-    cache = tool_cache_control(tool)
-    is_openai = isinstance(tool, Mapping) and tool.get("type") == "function" and "function" in tool
-    if isinstance(tool, Mapping) and "cache_control" in tool:
-        tool = {key: value for key, value in tool.items() if key != "cache_control"}
-    spec = tool if is_openai and strict is None else convert_to_openai_tool(tool, strict=strict)
-    function = spec.get("function") if isinstance(spec, Mapping) else None
-    if not isinstance(function, Mapping) or not function.get("name"):
-        raise GatewayConfigError(
-            f"tool {tool!r} is not a function tool; pass LangChain tools, pydantic classes, "
-            "functions or JSON-schema dicts (built-in provider tools are not supported)."
-        )
-    return ToolSpec(
-        name=function["name"],
-        description=function.get("description") or "",
-        parameters=function.get("parameters") or _EMPTY_PARAMETERS,
-        strict=function.get("strict"),
-        cache_control=cache,
-    )
-
-
-def tool_cache_control(tool: Any) -> Mapping[str, Any] | None:
-    """Anthropic ``cache_control`` of a tool: a dict tool's ``cache_control`` key or a
-    ``BaseTool``'s ``extras["cache_control"]`` (langchain-anthropic's two spellings)."""
-    if isinstance(tool, Mapping):
-        value = tool.get("cache_control")
-    else:
-        extras = getattr(tool, "extras", None)
-        value = extras.get("cache_control") if isinstance(extras, Mapping) else None
-    if value is None or isinstance(value, Mapping):
-        return value
-    raise GatewayConfigError(
-        f"cache_control must be a dict such as {{'type': 'ephemeral'}}, got {value!r}."
-    )
-
-
-def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
-    """A tool as the OpenAI-format dict ``bind_tools`` binds; its ``cache_control`` (if any) is
-    kept as a top-level key, which :func:`to_tool_spec` reads back."""
-    if as_provider_tool(tool) is not None:
-        return dict(tool)  # a provider's own tool (web_search_20250305, web_search…), as written
-    cache = tool_cache_control(tool)
-    if isinstance(tool, Mapping) and "cache_control" in tool:
-        tool = {key: value for key, value in tool.items() if key != "cache_control"}
-    formatted = convert_to_openai_tool(tool, strict=strict)
-    return formatted if cache is None else {**formatted, "cache_control": cache}
-
-
-def to_tool_choice(choice: Any) -> ToolChoice | None:
-    """Convert LangChain's ``tool_choice`` (``auto`` / ``any`` / ``required`` / ``none`` / a tool
-    name / ``True`` / an OpenAI or Anthropic dict) to a :class:`ToolChoice`.
-
-    Raises:
-        GatewayConfigError: the value has none of these shapes.
-    """
-    if choice is None or choice is False:
-        return None
-    if isinstance(choice, ToolChoice):
-        return choice
-    if choice is True:
-        return ToolChoice(mode="required")
-    if isinstance(choice, Mapping):
-        function = choice.get("function")
-        name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
-        if name:
-            return ToolChoice(mode="tool", name=name)
-        choice = choice.get("type")
-    if isinstance(choice, str) and choice:
-        mode = _TOOL_CHOICE_MODES.get(choice)
-        return ToolChoice(mode=mode) if mode else ToolChoice(mode="tool", name=choice)
-    raise GatewayConfigError(
-        f"tool_choice {choice!r} is not understood; use 'auto', 'any', 'required', 'none' or a "
-        "tool name."
-    )
-
-
-def to_response_format(value: Any) -> ResponseFormat | None:
-    """Convert an OpenAI-style ``response_format`` dict (or a :class:`ResponseFormat`).
-
-    Raises:
-        GatewayConfigError: not ``{"type": "json_object"}`` nor ``{"type": "json_schema",
-            "json_schema": {"name", "schema", "strict"?}}``.
-    """
-    if value is None or isinstance(value, ResponseFormat):
-        return value
-    kind = value.get("type") if isinstance(value, Mapping) else None
-    if kind == "json_object":
-        return ResponseFormat(type="json_object")
-    spec = value.get("json_schema") if kind == "json_schema" else None
-    if isinstance(spec, Mapping) and isinstance(spec.get("schema"), Mapping):
-        return ResponseFormat(
-            type="json_schema",
-            name=spec.get("name"),
-            schema=spec["schema"],
-            strict=spec.get("strict"),
-        )
-    raise GatewayConfigError(
-        f"response_format {value!r} is not understood; pass {{'type': 'json_object'}} or "
-        "{'type': 'json_schema', 'json_schema': {'name': …, 'schema': {…}}}."
-    )

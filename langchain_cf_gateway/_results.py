@@ -18,8 +18,8 @@ Server-tool blocks and citations (``ChatResponse.content_blocks``) are kept verb
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -44,6 +44,9 @@ from cf_gateway_core import (
     Usage,
     reply_citations,
 )
+
+if TYPE_CHECKING:
+    from cf_gateway_core import AsyncEventStream, EventStream
 
 __all__ = [
     "StreamConverter",
@@ -193,6 +196,26 @@ class StreamConverter:
             return ChatGenerationChunk(message=AIMessageChunk(content=text)) if text else None
         handler = _EVENT_HANDLERS.get(type(event))
         return handler(self, event) if handler is not None else None
+
+    def chunks(self, events: EventStream) -> Iterator[ChatGenerationChunk]:
+        """The chunks of an open stream's events, before :meth:`last`.
+
+        One chunk per group of events that arrived together (adjacent deltas merged): the same
+        text, far fewer framework chunks on fast streams.
+        """
+        for batch in events.batches():
+            for event in batch:
+                chunk = self.chunk(event)
+                if chunk is not None:
+                    yield chunk
+
+    async def achunks(self, events: AsyncEventStream) -> AsyncIterator[ChatGenerationChunk]:
+        """Async twin of :meth:`chunks`."""
+        async for batch in events.batches():
+            for event in batch:
+                chunk = self.chunk(event)
+                if chunk is not None:
+                    yield chunk
 
     def _text(self, event: TextDelta) -> ChatGenerationChunk | None:
         if not event.text:

@@ -1,9 +1,9 @@
 """Structured output: a schema and a method in, a bound model and its output parser out.
 
 ``function_calling`` forces a call to a tool built from the schema; ``json_schema`` and
-``json_mode`` bind an OpenAI-style ``response_format``. The chat model decides beforehand whether
-its endpoint takes ``response_format`` (Anthropic Messages bodies do not) and falls back to
-``function_calling`` there.
+``json_mode`` bind an OpenAI-style ``response_format``. Where the chat model's route takes no
+``response_format`` (the core's ``Route.takes_response_format``: Anthropic Messages bodies do
+not), :func:`method_for_route` falls back to ``function_calling``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
-__all__ = ["structured_runnable"]
+from cf_gateway_core import GatewayConfigError, Route
+
+__all__ = ["method_for_route", "structured_runnable"]
 
 _Pair = tuple[Runnable[Any, Any], Runnable[Any, Any]]
 
@@ -122,6 +124,23 @@ _BUILDERS: dict[str, Callable[[_Bindable, Any, bool | None], _Pair]] = {
     "json_schema": _with_json_schema,
     "json_mode": _with_json_mode,
 }
+
+
+def method_for_route(method: str, schema: Any, route: Route) -> str:
+    """``method``, or ``function_calling`` where ``route`` takes no ``response_format``.
+
+    Raises:
+        GatewayConfigError: ``json_schema`` / ``json_mode`` without a schema on such a route.
+    """
+    if method not in ("json_schema", "json_mode") or route.takes_response_format:
+        return method
+    if schema is None:
+        raise GatewayConfigError(
+            f"method={method!r} without a schema needs response_format, which endpoint "
+            f"{route.endpoint.value!r} does not take; pass a schema (it is then used as a forced "
+            "tool call) or use another endpoint."
+        )
+    return "function_calling"
 
 
 def structured_runnable(

@@ -8,7 +8,7 @@ retries and I/O in :mod:`cf_gateway_core`. Sync and async share everything but t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -19,34 +19,24 @@ from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, SkipValidation, model_validator
 from typing_extensions import Self
 
-from cf_gateway_core import (
-    ChatRequest,
-    Endpoint,
-    GatewayConfigError,
-    GatewayOptions,
-    ModelKind,
-    Route,
-    resolve_route,
-    workers_ai_extras,
-)
-from cf_gateway_core.pydantic_fields import masked_headers
-from cf_gateway_core.session import normalize_constructor_kwargs
-from langchain_cf_gateway._calls import split_call_kwargs, stop_tuple
-from langchain_cf_gateway._connection import (
-    TRANSLATED_ERRORS,
+from cf_gateway_core import ChatRequest, GatewayOptions, Route, resolve_route
+from cf_gateway_core.calls import check_workers_ai_opt_ins, sort_call_kwargs, stop_tuple
+from cf_gateway_core.pydantic_fields import (
     AsyncHttpClient,
-    GatewayConnection,
     HttpClient,
-    to_langchain_error,
     unwrapped_config_errors,
 )
-from langchain_cf_gateway._convert import (
-    format_tool,
-    to_messages,
-    to_tool_choice,
-    to_tool_spec,
+from cf_gateway_core.session import normalize_constructor_kwargs
+from langchain_cf_gateway._convert import to_messages
+from langchain_cf_gateway._errors import translated
+from langchain_cf_gateway._profile import (
+    langchain_profile,
+    langsmith_params,
+    masked_invocation_params,
 )
 from langchain_cf_gateway._results import StreamConverter, to_ai_message
+from langchain_cf_gateway._session import SessionModel
+from langchain_cf_gateway._tool_specs import CALL_CONVERTERS, bound_tools
 
 if TYPE_CHECKING:
     from langchain_core.language_models.model_profile import ModelProfile
@@ -60,16 +50,17 @@ __all__ = ["ChatCloudflareAIGateway"]
 EndpointName = Literal["auto", "chat_completions", "messages", "responses", "run"]
 StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
 
+# The model's values that are the request's defaults (stop and session_affinity: see _prepare),
+# and those that identify it to LangChain's caches and tracers.
+_REQUEST_DEFAULTS = (
+    "model", "temperature", "max_tokens", "top_p", "reasoning_effort", "reject_if_busy",
+)  # fmt: skip
+_IDENTIFYING = (
+    "model", "endpoint", "temperature", "max_tokens", "top_p", "stop", "reasoning_effort",
+)  # fmt: skip
 
-# (model kind, endpoint) whose request body takes no response_format: Anthropic Messages bodies,
-# i.e. every model on /ai/v1/messages and anthropic/ models nested in /ai/run (the core raises
-# GatewayConfigError for them; test_chat_models.py checks this table against the core).
-_NO_RESPONSE_FORMAT = frozenset(
-    {(kind, Endpoint.MESSAGES) for kind in ModelKind} | {(ModelKind.ANTHROPIC, Endpoint.RUN)}
-)
 
-
-class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
+class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
     """Chat models behind Cloudflare AI Gateway's REST API.
 
     One class for every model the gateway serves: ``openai/…``, ``anthropic/…``,
@@ -93,14 +84,9 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
             for chunk in llm.stream("Tell me a joke"):
                 print(chunk.text, end="")
 
-    Tools and structured output: ``bind_tools`` takes LangChain tools, pydantic classes, functions
-    and dict schemas with ``tool_choice`` ``"auto"``, ``"any"``/``"required"``, ``"none"`` or a tool
-    name; a stream delivers each tool call whole in its last chunk (a call cut off mid-arguments
-    lands in ``invalid_tool_calls``, never guessed). ``with_structured_output``
-    supports ``method="function_calling"`` (the default), ``"json_schema"`` and ``"json_mode"``.
-    Where the endpoint takes no ``response_format`` (Anthropic Messages bodies), ``json_schema`` and
-    ``json_mode`` fall back to function calling with the same schema; ``json_mode`` without a schema
-    raises there.
+    Tools and structured output: see :meth:`bind_tools` and :meth:`with_structured_output`; a
+    stream delivers each tool call whole in its last chunk (a call cut off mid-arguments lands in
+    ``invalid_tool_calls``, never guessed).
 
     Results: ``response_metadata`` holds ``model_name`` (the model id requested), ``finish_reason``
     (``stop``, ``length``, ``tool_calls``, ``content_filter``…), ``raw_finish_reason``,
@@ -112,9 +98,10 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
     unchanged in later turns.
 
     Per call: ``stop``, ``temperature``, ``max_tokens``, ``top_p``, ``reasoning_effort``,
-    ``model``, ``gateway_options`` (merged over the instance's) and ``extra_body``; other keyword
-    arguments are merged into the request body, except connection settings and the Workers AI
-    opt-ins ``session_affinity`` / ``reject_if_busy``, which are set at construction.
+    ``model``, ``endpoint``, ``session_affinity``, ``reject_if_busy``, ``gateway_options``
+    (merged over the instance's), ``extra_headers`` and ``extra_body``; other keyword arguments
+    are merged into the request body. Connection settings (``api_token``, ``base_url``…) are set
+    at construction: per call they raise ``GatewayConfigError``.
 
     Errors are :mod:`cf_gateway_core` errors that are also the matching
     ``langchain_core.exceptions`` class, e.g. ``CloudflareRateLimitError`` is both a
@@ -174,7 +161,6 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
     """A caller-owned ``httpx.AsyncClient``."""
 
     _route: Route = PrivateAttr()
-    _extra_headers: dict[str, str] | None = PrivateAttr(default=None)
 
     def __init__(self, **kwargs: Any) -> None:
         """Validate and resolve the configuration (see the class docstring).
@@ -194,31 +180,16 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        config = self._resolve_config()
+        self._open_session()
         self._route = resolve_route(self.model, self.endpoint)
-        self._connect(config)
-        headers, busy = workers_ai_extras(
-            session_affinity=self.session_affinity or None,
-            reject_if_busy=self.reject_if_busy,
-            model=self.model,
-        )
-        if busy:
-            extra = self._extra_body
-            extra["options"] = {**extra.get("options", {}), **busy["options"]}
-        self._extra_headers = headers or None
+        check_workers_ai_opt_ins(self.model, self.session_affinity or None, self.reject_if_busy)
         return self
 
     # -- LangChain metadata ---------------------------------------------------------------------
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """The LangChain ``profile`` of this model, from ``cf_gateway_core.get_profile``."""
-        from langchain_cf_gateway._profile import langchain_profile
-
-        try:
-            route = resolve_route(self.model, self.endpoint)
-        except GatewayConfigError:
-            route = None  # the construction check raises it with its own context
-        return langchain_profile(self.model, route)
+        return langchain_profile(self.model, self.endpoint)
 
     @property
     def _llm_type(self) -> str:
@@ -236,44 +207,18 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "endpoint": self.endpoint,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "top_p": self.top_p,
-            "stop": self.stop,
-            "reasoning_effort": self.reasoning_effort,
-            "extra_body": self._extra_body,
-        }
+        params = {name: getattr(self, name) for name in _IDENTIFYING}
+        return {**params, "extra_body": {**self.model_kwargs, **self.extra_body}}
 
     def _get_invocation_params(
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        """LangChain's invocation params (what callbacks and tracers see), with the values of
-        per-call ``extra_headers`` masked: they may carry credentials."""
-        params = super()._get_invocation_params(stop=stop, **kwargs)
-        headers = params.get("extra_headers")
-        if isinstance(headers, Mapping):
-            params["extra_headers"] = masked_headers(headers)
-        return params
+        """LangChain's invocation params, with per-call ``extra_headers`` values masked."""
+        return masked_invocation_params(super()._get_invocation_params(stop=stop, **kwargs))
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = LangSmithParams(
-            ls_provider="cloudflare",
-            ls_model_name=kwargs.get("model") or self.model,
-            ls_model_type="chat",
-        )
-        temperature = kwargs.get("temperature", self.temperature)
-        if temperature is not None:
-            params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens", self.max_tokens)
-        if max_tokens is not None:
-            params["ls_max_tokens"] = max_tokens
-        stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = list(stop)
-        return params
+        fields = ("model", "temperature", "max_tokens", "stop")
+        return langsmith_params({name: getattr(self, name) for name in fields}, stop, kwargs)
 
     # -- requests -------------------------------------------------------------------------------
 
@@ -281,21 +226,18 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The neutral request and the client's keyword arguments for one call."""
-        fields: dict[str, Any] = {
-            "model": self.model,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "top_p": self.top_p,
-            "stop": stop_tuple(stop if stop is not None else self.stop),
-            "reasoning_effort": self.reasoning_effort,
+        call = sort_call_kwargs(kwargs, owner="ChatCloudflareAIGateway", converters=CALL_CONVERTERS)
+        defaults = {name: getattr(self, name) for name in _REQUEST_DEFAULTS}
+        defaults["stop"] = stop_tuple(stop if stop is not None else self.stop)
+        defaults["session_affinity"] = self.session_affinity or None
+        extra_body = {**self.model_kwargs, **self.extra_body}
+        request = call.request(to_messages(messages), defaults=defaults, extra_body=extra_body)
+        endpoint = call.endpoint or self.endpoint
+        return request, {
+            "endpoint": endpoint,
+            "options": call.options,
+            "extra_headers": call.headers,
         }
-        overrides, extra, options, headers = split_call_kwargs(
-            kwargs, self._extra_body, self._extra_headers
-        )
-        fields.update(overrides)
-        request = ChatRequest(messages=to_messages(messages), extra_body=extra, **fields)
-        call = {"endpoint": self.endpoint, "options": options, "extra_headers": headers}
-        return request, call
 
     def _generate(
         self,
@@ -305,10 +247,8 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         **kwargs: Any,
     ) -> ChatResult:
         request, call = self._prepare(messages, stop, kwargs)
-        try:
+        with translated():
             response = self._client.chat(request, **call)
-        except TRANSLATED_ERRORS as exc:
-            raise to_langchain_error(exc) from exc
         message = to_ai_message(response, request.model)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -320,10 +260,8 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         **kwargs: Any,
     ) -> ChatResult:
         request, call = self._prepare(messages, stop, kwargs)
-        try:
+        with translated():
             response = await self._async_client.chat(request, **call)
-        except TRANSLATED_ERRORS as exc:
-            raise to_langchain_error(exc) from exc
         message = to_ai_message(response, request.model)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -336,20 +274,12 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
     ) -> Iterator[ChatGenerationChunk]:
         request, call = self._prepare(messages, stop, kwargs)
         converter = StreamConverter(request.model)
-        try:
-            with self._client.stream(request, **call) as events:
-                # One chunk per group of events that arrived together (adjacent deltas merged):
-                # the same text, far fewer framework chunks on fast streams.
-                for batch in events.batches():
-                    for event in batch:
-                        chunk = converter.chunk(event)
-                        if chunk is not None:
-                            if run_manager is not None:
-                                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                            yield chunk
-                yield converter.last(events.result())
-        except TRANSLATED_ERRORS as exc:
-            raise to_langchain_error(exc) from exc
+        with translated(), self._client.stream(request, **call) as events:
+            for chunk in converter.chunks(events):
+                if run_manager is not None:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+            yield converter.last(events.result())
 
     async def _astream(
         self,
@@ -360,18 +290,13 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, call = self._prepare(messages, stop, kwargs)
         converter = StreamConverter(request.model)
-        try:
+        with translated():
             async with self._async_client.stream(request, **call) as events:
-                async for batch in events.batches():
-                    for event in batch:
-                        chunk = converter.chunk(event)
-                        if chunk is not None:
-                            if run_manager is not None:
-                                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                            yield chunk
+                async for chunk in converter.achunks(events):
+                    if run_manager is not None:
+                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
                 yield converter.last(events.result())
-        except TRANSLATED_ERRORS as exc:
-            raise to_langchain_error(exc) from exc
 
     # -- tools and structured output ------------------------------------------------------------
 
@@ -398,19 +323,9 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
             GatewayConfigError: ``tool_choice`` names a tool that is not bound, or a tool is not
                 a function tool.
         """
-        formatted = [format_tool(tool, strict=strict) for tool in tools]
-        specs = [to_tool_spec(tool) for tool in formatted]
-        if tool_choice is not None and tool_choice is not False:
-            choice = to_tool_choice(tool_choice)
-            names = [spec.name for spec in specs]
-            if choice is not None and choice.mode == "tool" and choice.name not in names:
-                raise GatewayConfigError(
-                    f"tool_choice {choice.name!r} is not one of the bound tools {names}."
-                )
-            kwargs["tool_choice"] = tool_choice
-        if parallel_tool_calls is not None:
-            kwargs["parallel_tool_calls"] = parallel_tool_calls
-        return super().bind(tools=formatted, **kwargs)
+        return super().bind(
+            **bound_tools(tools, tool_choice, parallel_tool_calls, strict), **kwargs
+        )
 
     def with_structured_output(
         self,
@@ -440,18 +355,8 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewayConnection):
         """
         if kwargs:
             raise ValueError(f"Received unsupported arguments {kwargs}")
-        if method in ("json_schema", "json_mode") and not self._takes_format():
-            if schema is None:
-                raise GatewayConfigError(
-                    f"method={method!r} without a schema needs response_format, which endpoint "
-                    f"{self._route.endpoint.value!r} does not take; pass a schema (it is then "
-                    "used as a forced tool call) or use another endpoint."
-                )
-            method = "function_calling"
         # Imported on first use: its parsers and runnables cost ~5 ms at import.
-        from langchain_cf_gateway._structured import structured_runnable
+        from langchain_cf_gateway._structured import method_for_route, structured_runnable
 
-        return structured_runnable(self, schema, method, strict, include_raw=include_raw)
-
-    def _takes_format(self) -> bool:
-        return (self._route.model.kind, self._route.endpoint) not in _NO_RESPONSE_FORMAT
+        chosen = method_for_route(method, schema, self._route)
+        return structured_runnable(self, schema, chosen, strict, include_raw=include_raw)

@@ -20,22 +20,17 @@ from cf_gateway_core import (
     GatewayOptions,
     embeddings_route,
 )
+from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient, unwrapped_config_errors
 from cf_gateway_core.session import normalize_constructor_kwargs
-from langchain_cf_gateway._connection import (
-    TRANSLATED_ERRORS,
-    AsyncHttpClient,
-    GatewayConnection,
-    HttpClient,
-    to_langchain_error,
-    unwrapped_config_errors,
-)
+from langchain_cf_gateway._errors import translated
+from langchain_cf_gateway._session import SessionModel
 
 __all__ = ["CloudflareAIGatewayEmbeddings"]
 
 DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
 
 
-class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
+class CloudflareAIGatewayEmbeddings(SessionModel, Embeddings):
     """Embedding models behind Cloudflare AI Gateway (Workers AI ``@cf/…`` and third-party).
 
     Configuration as for :class:`~langchain_cf_gateway.ChatCloudflareAIGateway`: ``account_id``,
@@ -121,12 +116,11 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        config = self._resolve_config()
+        self._open_session()
         embeddings_route(self.model, self.endpoint)  # a bad model/endpoint pair raises here
         if self.batch_api:
             BatchAPI.check_embeddings(self.model, self.dimensions)
             self._batch_wait()  # a bad timeout or interval raises here
-        self._connect(config)
         return self
 
     def _batch_wait(self) -> BatchWait:
@@ -134,22 +128,21 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
         return BatchWait(timeout=self.batch_timeout, first_poll=self.batch_poll_interval)
 
     def _request(self, texts: list[str]) -> EmbeddingRequest:
+        extra = {**self.model_kwargs, **self.extra_body}
         return EmbeddingRequest(
-            model=self.model, texts=texts, dimensions=self.dimensions, extra_body=self._extra_body
+            model=self.model, texts=texts, dimensions=self.dimensions, extra_body=extra
         )
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts (batched, at most 100 per request); one vector per text, in order."""
         if not texts:
             return []
-        try:
+        with translated():
             if self.batch_api:
                 wait = self._batch_wait()
                 response = BatchAPI(self._client).embed(self._request(texts), wait=wait)
             else:
                 response = self._client.embed(self._request(texts), endpoint=self.endpoint)
-        except TRANSLATED_ERRORS as exc:
-            raise to_langchain_error(exc) from exc
         return response.vectors
 
     def embed_query(self, text: str) -> list[float]:
@@ -160,7 +153,7 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
         """Async twin of :meth:`embed_documents`."""
         if not texts:
             return []
-        try:
+        with translated():
             if self.batch_api:
                 batch = AsyncBatchAPI(self._async_client)
                 wait = self._batch_wait()
@@ -168,8 +161,6 @@ class CloudflareAIGatewayEmbeddings(GatewayConnection, Embeddings):
             else:
                 client = self._async_client
                 response = await client.embed(self._request(texts), endpoint=self.endpoint)
-        except TRANSLATED_ERRORS as exc:
-            raise to_langchain_error(exc) from exc
         return response.vectors
 
     async def aembed_query(self, text: str) -> list[float]:

@@ -19,8 +19,9 @@ from pydantic import ConfigDict, Field, model_validator
 from typing_extensions import Self
 
 from cf_gateway_core import RerankResult
-from langchain_cf_gateway._connection import unwrapped_config_errors
-from langchain_cf_gateway._services import ServiceFields, translated
+from cf_gateway_core.pydantic_fields import unwrapped_config_errors
+from langchain_cf_gateway._errors import translated
+from langchain_cf_gateway._services import ServiceFields
 
 __all__ = ["DEFAULT_RERANK_MODEL", "CloudflareAIGatewayRerank"]
 

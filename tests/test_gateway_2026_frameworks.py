@@ -83,15 +83,24 @@ def test_llamaindex_per_call_reject_if_busy_reaches_workers_ai_as_options() -> N
     assert "reject_if_busy" not in body
 
 
-@pytest.mark.parametrize("model", ["openai/gpt-5.5", "@cf/meta/llama-3.1-8b-instruct"])
 @pytest.mark.parametrize("kwargs", [{"reject_if_busy": True}, {"session_affinity": "s1"}])
-def test_langchain_workers_ai_opt_ins_per_call_are_refused_not_sent_as_body_fields(
-    model: str, kwargs: dict[str, Any]
+def test_langchain_per_call_workers_ai_opt_ins_for_a_third_party_model_are_refused(
+    kwargs: dict[str, Any],
 ) -> None:
     fake = FakeGateway()
-    with pytest.raises(GatewayConfigError, match="set when the model is created"):
-        langchain(fake, model=model).invoke("Hi", **kwargs)
+    with pytest.raises(GatewayConfigError, match="only applies to Workers AI models"):
+        langchain(fake, model="openai/gpt-5.5").invoke("Hi", **kwargs)
     assert fake.requests == []
+
+
+def test_langchain_per_call_workers_ai_opt_ins_reach_workers_ai_not_as_body_fields() -> None:
+    fake = FakeGateway()
+    llm = langchain(fake, model="@cf/meta/llama-3.1-8b-instruct", endpoint="run")
+    llm.invoke("Hi", reject_if_busy=True, session_affinity="s1")
+    body = fake.last_request.json
+    assert body["options"] == {"rejectIfBusy": True}
+    assert fake.last_request.headers["x-session-affinity"] == "s1"
+    assert "reject_if_busy" not in body and "session_affinity" not in body
 
 
 @pytest.mark.parametrize("build", BUILDERS)

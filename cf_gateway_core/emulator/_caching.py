@@ -34,12 +34,17 @@ _TTLS = frozenset({"5m", "1h"})
 _NOT_PROMPT = frozenset({"stream", "stream_options"})
 
 
+# Keys whose values are the caller's data, not request structure: a tool_use block's input and a
+# tool's input_schema may hold a "cache_control" key of their own.
+_USER_DATA = frozenset({"cache_control", "input", "input_schema"})
+
+
 def _cache_controls(value: Any) -> Iterator[Any]:
     if isinstance(value, Mapping):
         if "cache_control" in value:
             yield value["cache_control"]
         for key, item in value.items():
-            if key != "cache_control":
+            if key not in _USER_DATA:
                 yield from _cache_controls(item)
     elif isinstance(value, list):
         for item in value:

@@ -81,6 +81,24 @@ def test_invalid_cache_control_gets_400(control: dict[str, Any], message: str) -
     assert message in reply.json()["errors"][0]["message"]
 
 
+def test_a_cache_control_key_in_tool_data_is_not_a_breakpoint() -> None:
+    # Tool arguments and schemas are the caller's data (found by a property test: tool-call
+    # arguments {"": {"cache_control": None}} were answered 400).
+    body = _messages("Q?")
+    call = {"type": "tool_use", "id": "t1", "name": "f", "input": {"": {"cache_control": None}}}
+    body["messages"] += [
+        {"role": "assistant", "content": [call]},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}],
+        },
+    ]
+    schema = {"type": "object", "properties": {"cache_control": {"type": "string"}}}
+    body["tools"] = [{"name": "f", "description": "", "input_schema": schema}]
+    reply = _post(FakeGateway(), "ai/v1/messages", body)
+    assert reply.status_code == 200, reply.text
+
+
 def test_five_breakpoints_get_400() -> None:
     body = _messages("Q?")
     body["messages"][0]["content"] = [

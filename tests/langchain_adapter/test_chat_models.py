@@ -276,12 +276,33 @@ def test_request_per_call_overrides() -> None:
     assert result.response_metadata["model_name"] == "openai/gpt-5.4-mini"
 
 
-@pytest.mark.parametrize("key", ["api_key", "api_token", "account_id", "base_url", "endpoint"])
+@pytest.mark.parametrize("key", ["api_key", "api_token", "account_id", "base_url", "timeout"])
 def test_request_connection_settings_are_not_per_call(key: str) -> None:
     fake = FakeGateway()
-    with pytest.raises(GatewayConfigError, match=f"{key} is set when the model is created"):
+    with pytest.raises(GatewayConfigError, match=f"{key} is set when the model is created") as info:
         per_call: dict[str, Any] = {key: "LEAK"}
         _model(fake).invoke("hi", **per_call)
+    assert "ChatCloudflareAIGateway(" in str(info.value)
+    assert "LEAK" not in str(info.value)
+    assert fake.requests == []
+
+
+def test_request_endpoint_per_call_picks_the_route() -> None:
+    fake = FakeGateway()
+    model = _model(fake, model="openai/gpt-5.5")
+    model.invoke("hi", endpoint="responses")
+    assert fake.last_request.endpoint == "responses"
+    model.invoke("hi")
+    assert fake.last_request.endpoint == "chat_completions"
+
+
+def test_request_unknown_endpoint_per_call_is_the_construction_error() -> None:
+    fake = FakeGateway()
+    with pytest.raises(GatewayConfigError) as at_construction:
+        _model(fake, endpoint="chat")
+    with pytest.raises(GatewayConfigError) as per_call:
+        _model(fake).invoke("hi", endpoint="chat")
+    assert str(per_call.value) == str(at_construction.value)
     assert fake.requests == []
 
 
@@ -593,10 +614,9 @@ def test_with_structured_output_on_messages_falls_back_to_function_calling(metho
         if not (m.startswith("@cf/") and e == "messages")
     ],
 )
-def test_structured_output_fallback_table_matches_the_core(model_id: str, endpoint: str) -> None:
-    # The adapter keeps a small table of routes whose body takes no response_format; the core's
-    # wire format is the authority, so a change there must show up here.
-    model = _model(FakeGateway(), model=model_id, endpoint=endpoint)
+def test_structured_output_fallback_rule_matches_the_wire(model_id: str, endpoint: str) -> None:
+    # Structured output falls back to a forced tool call where Route.takes_response_format is
+    # False; the wire format is the authority, so the rule must agree with it.
     route = resolve_route(model_id, endpoint)
     probe = ChatRequest(
         model=model_id,
@@ -609,7 +629,7 @@ def test_structured_output_fallback_table_matches_the_core(model_id: str, endpoi
         core_takes_format = False
     else:
         core_takes_format = True
-    assert model._takes_format() is core_takes_format
+    assert route.takes_response_format is core_takes_format
 
 
 def test_with_structured_output_json_mode_without_schema_on_messages_raises() -> None:
@@ -839,7 +859,7 @@ def test_chat_model_import_leaves_tools_and_error_twins_unloaded() -> None:
     code = (
         "import sys\n"
         "from langchain_core.language_models.chat_models import BaseChatModel\n"
-        "lazy = ('langchain_core.tools.base', 'langchain_cf_gateway._errors')\n"
+        "lazy = ('langchain_core.tools.base', 'langchain_cf_gateway._twins')\n"
         "before = {m for m in lazy if m in sys.modules}\n"
         "import langchain_cf_gateway\n"
         "print(sorted(m for m in lazy if m in sys.modules and m not in before))\n"
@@ -850,10 +870,10 @@ def test_chat_model_import_leaves_tools_and_error_twins_unloaded() -> None:
 
 def test_connection_mixin_schema_is_deferred_but_the_models_are_built() -> None:
     from langchain_cf_gateway import CloudflareAIGatewayEmbeddings
-    from langchain_cf_gateway._connection import GatewayConnection
+    from langchain_cf_gateway._session import SessionModel
 
-    assert not GatewayConnection.__pydantic_complete__  # never validated itself: not built
-    assert "defer_build" not in GatewayConnection.model_config
+    assert not SessionModel.__pydantic_complete__  # never validated itself: not built
+    assert "defer_build" not in SessionModel.model_config
     for cls in (ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings):
         assert cls.__pydantic_complete__
         assert "defer_build" not in cls.model_config

@@ -1,0 +1,128 @@
+"""What every LangChain class with a connection holds: a core ``GatewaySession``.
+
+:class:`SessionModel` is a pydantic mixin with no fields of its own: each class declares the
+connection fields itself (``account_id``, ``api_token``…), because pydantic orders a model's
+fields base class first and that order is the order of ``repr``, ``model_dump`` and ``dumps``
+output, where the chat model interleaves its own fields. :meth:`SessionModel._open_session`
+resolves those fields with :meth:`GatewaySession.resolve` (explicit > environment > a
+``GatewayConfigError`` naming keyword and variable), writes the resolved values back to the
+fields and keeps the session, which builds each core client on first use.
+
+Travelling (pickle, cloudpickle, ``copy``, ``deepcopy``, ``model_copy``): the fields and the
+session travel as settings (the token as a ``SecretStr`` / ``Secret``); HTTP clients are rebuilt
+where the object arrives. A caller-owned httpx client cannot be pickled (a ``TypeError`` naming
+the class and the keyword); copies share it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, field_validator
+
+from cf_gateway_core import AsyncGatewayClient, GatewayClient, GatewayOptions
+from cf_gateway_core.pydantic_fields import SETTING_NAMES, cannot_travel_message, strict_setting
+from cf_gateway_core.session import GatewaySession
+
+if TYPE_CHECKING:
+    import httpx
+    from typing_extensions import Self
+
+__all__ = ["SessionModel"]
+
+_CALLER_OWNED = ("http_client", "http_async_client")
+"""Fields holding caller-owned httpx clients: never pickled, shared by copies."""
+
+
+class SessionModel(BaseModel):
+    """A ``GatewaySession`` behind the connection fields a class declares."""
+
+    # defer_build: this mixin is never validated itself (each class using it builds its own
+    # schema); it is taken out of model_config below so that the classes using the mixin are
+    # built at class creation as usual.
+    model_config = ConfigDict(defer_build=True)
+
+    if TYPE_CHECKING:
+        # Declared, with their docstrings and in their repr order, by each class.
+        account_id: str | None
+        api_token: SecretStr | None
+        gateway_id: str | None
+        base_url: str | None
+        timeout: float | None
+        max_retries: int
+        gateway_options: GatewayOptions | dict[str, Any] | None
+        allow_insecure_http: bool
+        http_client: httpx.Client | None
+        http_async_client: httpx.AsyncClient | None
+
+    # "2", True or "false" are refused, not coerced (fields a class lacks are skipped).
+    _strict_settings = field_validator(*SETTING_NAMES, mode="before", check_fields=False)(
+        strict_setting
+    )
+
+    _session: GatewaySession = PrivateAttr()
+
+    def _open_session(self) -> GatewaySession:
+        """Resolve the connection fields into a session and write the resolved values back.
+
+        ``gateway_options`` is stored as a dict. No client is built and no request is sent.
+
+        Raises:
+            GatewayConfigError: missing credentials or an invalid value.
+        """
+        token = self.api_token
+        session = GatewaySession.resolve(
+            account_id=self.account_id,
+            api_token=None if token is None else token.get_secret_value(),
+            gateway_id=self.gateway_id,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            allow_insecure_http=self.allow_insecure_http,
+            gateway_options=self.gateway_options,
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
+            fast_transport=getattr(self, "fast_transport", False),
+        )
+        config, options = session.config, session.options
+        self.gateway_options = options.as_dict() if options is not None else None
+        self.account_id, self.gateway_id = config.account_id, config.gateway_id
+        self.base_url = config.base_url
+        self.api_token = SecretStr(config.api_token.get_secret_value())
+        self._session = session
+        return session
+
+    @property
+    def _client(self) -> GatewayClient:
+        # Built on first sync use: a default httpx.Client costs ~20 ms (TLS context), which
+        # async users and short-lived instances should not pay at construction.
+        return self._session.client
+
+    @property
+    def _async_client(self) -> AsyncGatewayClient:
+        return self._session.aclient
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pydantic's state; the session inside pickles as its settings.
+
+        Raises:
+            TypeError: ``http_client`` or ``http_async_client`` was given (a caller-owned httpx
+                client cannot be pickled; the message says what to do instead).
+        """
+        for keyword in _CALLER_OWNED:
+            if getattr(self, keyword, None) is not None:
+                raise TypeError(cannot_travel_message(type(self).__name__, keyword))
+        state: dict[Any, Any] = super().__getstate__()
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A deep copy with a fresh session; caller-owned httpx clients are shared."""
+        memo = {} if memo is None else memo
+        for keyword in _CALLER_OWNED:
+            client = self.__dict__.get(keyword)
+            if client is not None:
+                memo[id(client)] = client  # the memo maps an object to its copy: itself
+        return super().__deepcopy__(memo)
+
+
+SessionModel.model_config.pop("defer_build")
