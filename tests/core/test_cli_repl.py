@@ -1,7 +1,9 @@
 """The interactive ``cf-gateway chat`` through a real pseudo-terminal (pexpect).
 
 The child process talks to an emulator server in this process, so every request it sends is
-recorded and the conversation it keeps can be checked turn by turn.
+recorded and the conversation it keeps can be checked turn by turn. The Ctrl-C test uses the
+reliability suite's fault server instead, whose stream sends part of an answer and then holds
+the connection open: the interrupt lands mid-answer whatever the machine's load, with no timing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 from cf_gateway_core.emulator.server import run_in_thread
 from cf_gateway_core.testing import FakeGateway
+from tests.reliability.fault_server import FaultServer, sse_reply
 
 if sys.platform == "win32":  # pragma: no cover
     pytest.skip("pseudo-terminals (pexpect.spawn) are POSIX-only", allow_module_level=True)
@@ -63,12 +66,30 @@ def repl(fake: FakeGateway) -> Iterator[Any]:
         child.close(force=True)
 
 
+def _delta(text: str) -> dict[str, Any]:
+    """One OpenAI chat-completion stream chunk carrying ``text``."""
+    choice = {"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}
+    return {"id": "c1", "object": "chat.completion.chunk", "model": "gpt-5.5", "choices": [choice]}
+
+
 @pytest.fixture
-def slow_repl(fake: FakeGateway) -> Iterator[Any]:
-    with run_in_thread(fake, chunk_delay=0.1) as server:
-        child = _spawn(_environment(server.base_url))
-        yield child
-        child.close(force=True)
+def held() -> Iterator[FaultServer]:
+    """A fault server whose first answer stops after its first words and holds the connection
+    open until the client lets go; its second answer is whole."""
+    with FaultServer(lifetime=2 * TIMEOUT) as server:
+        server.script(
+            sse_reply([_delta("The first words of a long answer")], ending="stall",
+                      stall_limit=TIMEOUT),
+            sse_reply([_delta("A whole answer."), "data: [DONE]\n\n"]),
+        )  # fmt: skip
+        yield server
+
+
+@pytest.fixture
+def held_repl(held: FaultServer) -> Iterator[Any]:
+    child = _spawn(_environment(held.base_url), "-m", "openai/gpt-5.5")
+    yield child
+    child.close(force=True)
 
 
 def _ask(child: Any, line: str) -> str:
@@ -126,22 +147,25 @@ def test_ctrl_d_leaves_with_status_0(repl: Any) -> None:
 
 
 def test_ctrl_c_stops_the_answer_but_not_the_conversation(
-    slow_repl: Any, fake: FakeGateway
+    held_repl: Any, held: FaultServer
 ) -> None:
-    slow_repl.sendline("a long question")
-    slow_repl.expect_exact('You said: "a long')  # the answer streams in
-    slow_repl.sendintr()
-    slow_repl.expect_exact("answer stopped")
-    before = str(slow_repl.before)
+    held_repl.sendline("a long question")
+    held_repl.expect_exact("The first words of a long answer")  # then the server holds
+    held_repl.sendintr()
+    held_repl.expect_exact("answer stopped")
+    before = str(held_repl.before)
     # The partial answer ends with a line break before the notice, not on the same line.
     assert before.endswith(("\r\ncf-gateway: ", "\ncf-gateway: "))
-    assert "This is the cf-gateway offline emulator" not in before
-    slow_repl.expect_exact(PROMPT)
-    assert slow_repl.isalive()
-    slow_repl.sendline("next one")
-    slow_repl.expect_exact("openai/gpt-5.5.")
-    slow_repl.expect_exact(PROMPT)
-    assert _turns(fake) == [("user", "next one")]  # the stopped turn was forgotten
+    held_repl.expect_exact(PROMPT)
+    assert held_repl.isalive()
+    # The stopped stream's connection was let go (the server saw the client close it).
+    assert held.wait_until(lambda: held.client_disconnects == 1, timeout=TIMEOUT)
+    held_repl.sendline("next one")
+    held_repl.expect_exact("A whole answer.")
+    held_repl.expect_exact(PROMPT)
+    first, second = (request.json["messages"] for request in held.requests)
+    assert first == [{"role": "user", "content": "a long question"}]
+    assert second == [{"role": "user", "content": "next one"}]  # the stopped turn was forgotten
 
 
 def test_ctrl_c_at_the_prompt_clears_the_line(repl: Any, fake: FakeGateway) -> None:

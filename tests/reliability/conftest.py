@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import pytest
 
 from cf_gateway_core import AsyncGatewayClient, ChatRequest, GatewayClient, Message
+from cf_gateway_core.errors import GatewayError
+from cf_gateway_core.retry import RetryPolicy
 from langchain_cf_gateway import ChatCloudflareAIGateway
 from llamaindex_cf_gateway import CloudflareAIGateway
 from tests.reliability.fault_server import FaultServer, sse_chunk
@@ -25,6 +27,29 @@ FAST_RETRY = {"initial_delay": 0.01, "max_delay": 0.05}
 
 
 ClientT = TypeVar("ClientT", GatewayClient, AsyncGatewayClient)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingRetries(RetryPolicy):
+    """A retry policy that writes down each decision the client asked it for: the wait before
+    a retry, or ``None`` for giving up. Set as ``client.retry_policy`` (the public hook the CLI
+    uses too), it lets a test check "no wait" or "waits of 0 s" without reading a clock."""
+
+    decisions: list[float | None] = field(default_factory=list, compare=False)
+
+    def next_delay(self, attempt: int, error: GatewayError) -> float | None:
+        """As :meth:`RetryPolicy.next_delay`, recorded."""
+        delay = RetryPolicy.next_delay(self, attempt, error)
+        self.decisions.append(delay)
+        return delay
+
+
+def recording(client: ClientT, decisions: list[float | None]) -> ClientT:
+    """``client`` with its retry policy (as it is) recording into ``decisions``."""
+    policy = client.retry_policy
+    settings = {f.name: getattr(policy, f.name) for f in dataclasses.fields(policy)}
+    client.retry_policy = RecordingRetries(**settings, decisions=decisions)
+    return client
 
 
 def fast(client: ClientT, **policy: float) -> ClientT:

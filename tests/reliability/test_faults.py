@@ -33,6 +33,7 @@ from tests.reliability.conftest import (
     StreamOutcome,
     async_client,
     chat_request,
+    recording,
     sync_client,
     text_chunk,
     v4_error,
@@ -54,14 +55,18 @@ from tests.reliability.fault_server import (
 )
 
 
-def chat(mode: str, base_url: str, **kwargs: Any) -> ChatResponse:
-    """One chat call through a fresh client of the given kind (closed afterwards)."""
+def chat(
+    mode: str, base_url: str, *, decisions: list[float | None] | None = None, **kwargs: Any
+) -> ChatResponse:
+    """One chat call through a fresh client of the given kind (closed afterwards); with
+    ``decisions``, each retry decision (wait in seconds, ``None`` = give up) is appended there."""
+    record = (lambda c: recording(c, decisions)) if decisions is not None else (lambda c: c)
     if mode == "sync":
-        with sync_client(base_url, **kwargs) as client:
+        with record(sync_client(base_url, **kwargs)) as client:
             return client.chat(chat_request())
 
     async def go() -> ChatResponse:
-        async with async_client(base_url, **kwargs) as client:
+        async with record(async_client(base_url, **kwargs)) as client:
             return await client.chat(chat_request())
 
     return asyncio.run(go())
@@ -318,8 +323,12 @@ def test_fault_429_storm_with_retry_after_is_honoured(
 def test_fault_retry_after_beyond_cap_raises_at_once(mode: str, server: FaultServer) -> None:
     server.script_times(3, json_reply(v4_error(2003, "Slow down"), status=429,
                                       headers={"retry-after": "3600"}))  # fmt: skip
-    with within(0.5), pytest.raises(RateLimitError) as info:
-        chat(mode, server.base_url, max_retries=2)
+    decisions: list[float | None] = []
+    # Time is the promise here, with a bound no load reaches: a wait of the 60 s cap or of the
+    # 3600 s asked would break it. That no wait at all was decided is checked without a clock.
+    with within(30.0), pytest.raises(RateLimitError) as info:
+        chat(mode, server.base_url, max_retries=2, decisions=decisions)
+    assert decisions == [None]  # asked once, gave up at once
     assert info.value.headers["retry-after"] == "3600"
     assert len(server.requests) == 1
 
@@ -328,16 +337,19 @@ def test_fault_retry_after_beyond_cap_raises_at_once(mode: str, server: FaultSer
 def test_fault_429_then_success_with_retry_after_zero(mode: str, server: FaultServer) -> None:
     limited = json_reply(v4_error(2003, "Rate limited"), status=429, headers={"retry-after": "0"})
     server.script(limited, limited, json_reply(completion("finally")))
-    with within(0.5):
-        assert chat(mode, server.base_url, max_retries=2).text == "finally"
+    decisions: list[float | None] = []
+    assert chat(mode, server.base_url, max_retries=2, decisions=decisions).text == "finally"
+    assert decisions == [0.0, 0.0]  # retried at once, as asked, not after a backoff
     assert len(server.requests) == 3
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_fault_spend_limit_is_not_retried(mode: str, server: FaultServer) -> None:
     server.script_times(3, json_reply(v4_error(2045, "Spend limit exceeded"), status=429))
-    with within(0.5), pytest.raises(SpendLimitError):
-        chat(mode, server.base_url, max_retries=2)
+    decisions: list[float | None] = []
+    with pytest.raises(SpendLimitError):
+        chat(mode, server.base_url, max_retries=2, decisions=decisions)
+    assert decisions == [None]  # given up at once, no wait
     assert len(server.requests) == 1
 
 
@@ -386,8 +398,10 @@ def test_fault_plain_text_error_code_1010_is_permission_denied_not_retried(
     mode: str, server: FaultServer
 ) -> None:
     server.script_times(3, raw_reply(403, b"error code: 1010", content_type="text/plain"))
-    with within(0.5), pytest.raises(PermissionDeniedError) as info:
-        chat(mode, server.base_url, max_retries=2)
+    decisions: list[float | None] = []
+    with pytest.raises(PermissionDeniedError) as info:
+        chat(mode, server.base_url, max_retries=2, decisions=decisions)
+    assert decisions == [None]  # given up at once, no wait
     assert info.value.code == 1010
     assert "error code: 1010" in str(info.value)
     assert len(server.requests) == 1
