@@ -205,6 +205,34 @@ def test_stream_without_its_end_is_a_stream_error(model: str) -> None:
         list(li(script, model).stream_chat(user("Hi")))
 
 
+# Each format's own end signal, and a signal of another format that must not be named instead.
+END_SIGNALS = [
+    (GPT, "chat_completions", "[DONE]", "response.completed"),
+    (CLAUDE, "auto", "message_stop", "[DONE]"),
+    (GPT, "responses", "response.completed", "[DONE]"),
+    ("@cf/meta/llama-3.1-8b-instruct", "run", "[DONE]", "response.completed"),
+]
+
+
+@pytest.mark.parametrize(("model", "endpoint", "signal", "foreign"), END_SIGNALS)
+def test_a_stream_without_its_end_names_its_own_formats_end_signal(
+    model: str, endpoint: str, signal: str, foreign: str
+) -> None:
+    fake = FakeGateway()
+    llm = ChatCloudflareAIGateway(
+        model=model,
+        endpoint=endpoint,
+        account_id="a",
+        api_token="t",
+        http_client=fake.client(headers={"x-emulator-reply": 'text="half an answer" no-end'}),
+    )
+    with pytest.raises(StreamError) as info:
+        list(llm.stream("Hi"))
+    assert signal in str(info.value)
+    assert foreign not in str(info.value)
+    assert "half an" in info.value.partial_text
+
+
 def test_tool_call_cut_by_max_tokens() -> None:
     llm = lc('tool=get_weather args=\'{"city": "Amsterdam"}\' cut').bind_tools([get_weather])
     ai = llm.invoke("Weather?")

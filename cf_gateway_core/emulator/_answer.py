@@ -13,10 +13,13 @@ Deterministic rules, in order:
 5. Otherwise the answer echoes the last user message in a sentence (:data:`ANSWER_TEMPLATE`).
 
 Schema synthesis: ``const``/``default``/``enum`` (first value) first; numbers are taken in order
-from the numbers in the prompt (else the schema minimum, else 1); strings from the prompt (its
-proper nouns, one per name/place-like key in order; the whole message otherwise; fixed samples
-for ``format: date`` etc.); booleans ``true``; one item per array; local ``$ref``, ``anyOf``,
-``oneOf`` and ``allOf`` are followed.
+from the numbers in the prompt (else the schema minimum, else 1); strings from the prompt: its
+proper nouns, one per name/place-like key in the order they stand (so a ``name`` is the subject
+of the sentence: "Alice met Bob in Paris" -> Alice), a capitalised verb that opens a request
+("Fly from…", "Extract the…") not counting as one; other strings are the whole message for a
+schema the caller gave (a tool's ``query``), and a short phrase for the keys JSON mode found in
+the prompt ("a punchline about cats"); fixed samples for ``format: date`` etc.; booleans
+``true``; one item per array; local ``$ref``, ``anyOf``, ``oneOf`` and ``allOf`` are followed.
 """
 
 from __future__ import annotations
@@ -68,6 +71,17 @@ _FORMAT_SAMPLES: dict[str, str] = {
     "url": "https://example.com",
     "uuid": "00000000-0000-4000-8000-000000000000",
 }
+# A capitalised word opening a sentence and followed by one of these is a request's verb
+# ("Fly from Berlin", "Extract the name", "Give me"), not a name.
+_IMPERATIVE = re.compile(
+    r"(?:^|(?<=[.!?:;\n]))\s*[A-Z][a-z]+(?=\s+(?:the|a|an|this|that|these|those|me|us|my|our|"
+    r"your|it|its|all|some|from|to|for|about|with|of)\b)"
+)
+# What a prompt is about ("a joke about cats as JSON" -> cats), for JSON mode's short values.
+_TOPIC = re.compile(
+    r"(?i)\babout\s+((?:the\s+)?[\w'-]+(?:\s+[\w'-]+){0,3}?)"
+    r"(?=\s*(?:[.,;:!?]|$|\s(?:as|in|with|and|for|return|using|into)\b))"
+)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _PROPER = re.compile(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -115,18 +129,18 @@ class Answer:
 
 
 class _Synth:
-    __slots__ = ("last_noun", "nouns", "numbers", "root", "text")
+    __slots__ = ("brief", "last_noun", "nouns", "numbers", "root", "text")
 
-    def __init__(self, root: Mapping[str, Any], text: str) -> None:
+    def __init__(self, root: Mapping[str, Any], text: str, brief: bool = False) -> None:
         self.root = root
         self.text = text
+        self.brief = brief
         self.numbers: Iterator[str] = iter(_NUMBER.findall(text))
-        # Name- and place-like keys take the prompt's last proper nouns, one each, in order
-        # ("Lisbon is the capital of Portugal" -> name Lisbon, country Portugal; "Forecast for
-        # Berlin" -> city Berlin); the last one is reused when keys outnumber them.
-        nouns = _proper_nouns(text)
-        wanted = _name_keys(root)
-        self.nouns: Iterator[str] = iter(nouns[-wanted:] if wanted else nouns)
+        # Name- and place-like keys take the prompt's proper nouns, one each, in the order they
+        # stand: the subject first ("Lisbon is the capital of Portugal" -> name Lisbon, country
+        # Portugal; "Alice met Bob in Paris" -> name Alice); the last one is reused when keys
+        # outnumber them.
+        self.nouns: Iterator[str] = iter(_proper_nouns(text))
         self.last_noun: str | None = None
 
     def value(self, schema: Any, key: str = "", depth: int = 0) -> Any:
@@ -215,9 +229,24 @@ def _build_string(synth: _Synth, schema: Mapping[str, Any], key: str, _: int) ->
     if sample is not None:
         return sample
     if _NAME_KEYS.search(key.lower()):
-        synth.last_noun = next(synth.nouns, synth.last_noun)
-        return synth.last_noun or _condense(synth.text) or key
+        # Once the nouns run out, a schema's name keys reuse the last; JSON mode's own keys
+        # ("the title and author of a book about Paris") get a phrase instead.
+        noun = next(synth.nouns, None if synth.brief else synth.last_noun)
+        synth.last_noun = noun or synth.last_noun
+        if noun:
+            return noun
+    if synth.brief:
+        return _brief(key, synth.text)
     return _condense(synth.text) or key or "text"
+
+
+def _brief(key: str, text: str) -> str:
+    """A short value for ``key``: "a punchline about cats" (the prompt's topic), else "a
+    punchline"."""
+    words = " ".join(_words(key)) or "value"
+    article = "an" if words[0] in "aeiou" else "a"
+    topic = _TOPIC.search(text)
+    return f"{article} {words} about {topic.group(1)}" if topic else f"{article} {words}"
 
 
 _BUILDERS: dict[str, Callable[[_Synth, Mapping[str, Any], str, int], Any]] = {
@@ -231,30 +260,15 @@ _BUILDERS: dict[str, Callable[[_Synth, Mapping[str, Any], str, int], Any]] = {
 }
 
 
-def synthesise(schema: Mapping[str, Any], text: str) -> Any:
-    """A value that satisfies ``schema``, drawing strings and numbers from ``text``."""
-    return _Synth(schema, text).value(schema)
-
-
-def _name_keys(schema: Any, depth: int = 0) -> int:
-    """How many name- or place-like property names the schema holds (nested ones too)."""
-    if depth > _MAX_DEPTH:
-        return 0
-    if isinstance(schema, Mapping):
-        properties = schema.get("properties")
-        own = (
-            sum(1 for key in properties if _NAME_KEYS.search(str(key).lower()))
-            if isinstance(properties, Mapping)
-            else 0
-        )
-        return own + sum(_name_keys(value, depth + 1) for value in schema.values())
-    if isinstance(schema, list):
-        return sum(_name_keys(item, depth + 1) for item in schema)
-    return 0
+def synthesise(schema: Mapping[str, Any], text: str, *, brief: bool = False) -> Any:
+    """A value that satisfies ``schema``, drawing strings and numbers from ``text``; ``brief``:
+    strings that are not names are short phrases, not the whole text (JSON mode's own keys)."""
+    return _Synth(schema, text, brief).value(schema)
 
 
 def _proper_nouns(text: str) -> list[str]:
     runs = []
+    text = _IMPERATIVE.sub(lambda m: m.group().lower(), text)
     for match in _PROPER.finditer(text):
         words = [
             w for w in match.group().split() if not _STARTERS.fullmatch(w.split("'")[0].lower())
@@ -354,8 +368,10 @@ def decide(
         return replace(base, tool_calls=(_call(seed, tool, prompt, None),))
     if prompt.json_mode:
         # Honoured after a tool result too: the result is part of what the answer draws from.
+        # The prompt's own keys get short values ("a punchline about cats"), not the prompt.
         schema = prompt.json_schema or schema_for_prompt(prompt.user_text)
-        value = synthesise(schema, _source(prompt)) if schema else None
+        brief = prompt.json_schema is None
+        value = synthesise(schema, _source(prompt), brief=brief) if schema else None
         value = value if value is not None else {"answer": _plain_text(prompt, model)}
         return replace(base, text=json.dumps(value, ensure_ascii=False), json_value=value)
     if prompt.tool_result is not None:

@@ -2,8 +2,9 @@
 
 A model told "Return the result as a JSON with 'setup' and 'punchline' keys" answers with those
 keys; so does the emulator. Keys are read from quoted or back-ticked words of a prompt that speaks
-of keys, fields or properties, and from "keys a, b and c"; each gets a value synthesised from the
-prompt (numbers for number-like keys). Without any, the answer is ``{"answer": <text>}``.
+of keys, fields or properties, from "keys a, b and c", and from "a JSON object with the title and
+author"; each gets a short value synthesised from the prompt (a proper noun for name-like keys,
+numbers for number-like keys). Without any, the answer is ``{"answer": <text>}``.
 """
 
 from __future__ import annotations
@@ -19,21 +20,33 @@ _LISTED = re.compile(
     r"(?i)\b(?:keys?|fields?|properties)\s+(?:named\s+|called\s+)?"
     r"([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*(?:\s*,?\s+and\s+[A-Za-z_]\w*)?)"
 )
+_NAMES = (
+    r"[A-Za-z_]\w*(?:\s*,\s*(?:the\s+)?[A-Za-z_]\w*)*(?:\s*,?\s+and\s+(?:the\s+)?[A-Za-z_]\w*)?"
+)
+_JSON_WITH = re.compile(
+    rf"(?i)\bJSON(?:\s+object)?\s+(?:with|containing|having)\s+(?:the\s+|an?\s+)?({_NAMES})"
+)
 _NUMBER_KEYS = re.compile(
     r"(?i)age|count|number|year|amount|total|price|quantity|score|rating|size|population"
 )
-_FILLER = frozenset({"and", "the", "a", "an", "with", "of", "only", "json"})
+_FILLER = frozenset(
+    {"and", "the", "a", "an", "with", "of", "only", "json", "keys", "key", "fields", "field"}
+)
+
+
+def _listed(pattern: re.Pattern[str], text: str) -> list[str]:
+    found: list[str] = []
+    for match in pattern.finditer(text):
+        words = re.split(r"\s*,\s*|\s+and\s+|\s+", match.group(1))
+        found += [w for w in words if w and w.lower() not in _FILLER]
+    return found
 
 
 def _keys(text: str) -> list[str]:
-    if not _MENTIONS_KEYS.search(text):
-        return []
-    found = _QUOTED.findall(text)
-    if not found:
-        for match in _LISTED.finditer(text):
-            words = re.split(r"\s*,\s*|\s+and\s+|\s+", match.group(1))
-            found += [w for w in words if w and w.lower() not in _FILLER]
-    return list(dict.fromkeys(found))
+    found: list[str] = []
+    if _MENTIONS_KEYS.search(text):
+        found = _QUOTED.findall(text) or _listed(_LISTED, text)
+    return list(dict.fromkeys(found or _listed(_JSON_WITH, text)))
 
 
 def schema_for_prompt(text: str) -> dict[str, Any] | None:
