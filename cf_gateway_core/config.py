@@ -226,6 +226,53 @@ def _check_token_destination(
     )
 
 
+def _credentials(
+    account_id: str | None, api_token: str | Secret | None, env: Mapping[str, str]
+) -> tuple[str, str, bool]:
+    """The account id and token (arguments first, then the environment) and whether the token
+    came from the environment.
+
+    Raises:
+        GatewayConfigError: either is missing (one message naming both keywords and env vars).
+    """
+    account = _pick(account_id, env, ENV_ACCOUNT_ID, "account_id")
+    explicit_token = _pick(_token_text(api_token), {}, ENV_API_TOKEN, "api_token")
+    token = explicit_token or _pick(None, env, ENV_API_TOKEN, "api_token")
+    if account is None or token is None:
+        missing = [
+            f"{keyword}= (or set {var})"
+            for keyword, var, value in (
+                ("account_id", ENV_ACCOUNT_ID, account),
+                ("api_token", ENV_API_TOKEN, token),
+            )
+            if value is None
+        ]
+        raise GatewayConfigError(
+            "Cloudflare AI Gateway needs an account id and an API token: pass "
+            + " and ".join(missing)
+            + ". The token needs the Account > Workers AI > Read permission."
+        )
+    return account, token, explicit_token is None
+
+
+def _resolve_base_url(
+    base_url: str | None,
+    allow_insecure_http: bool,
+    env: Mapping[str, str],
+    *,
+    token_from_env: bool,
+) -> str:
+    """The checked API base (argument, else ``CLOUDFLARE_API_BASE_URL``, else the public API),
+    refused when the token would travel somewhere it was not meant for."""
+    explicit_url = _pick(base_url, {}, ENV_BASE_URL, "base_url")
+    url = explicit_url or _pick(None, env, ENV_BASE_URL, "base_url") or DEFAULT_BASE_URL
+    checked_url = _check_base_url(url, check_flag(allow_insecure_http, "allow_insecure_http"))
+    _check_token_destination(
+        checked_url, url_from_env=explicit_url is None, token_from_env=token_from_env, env=env
+    )
+    return checked_url
+
+
 def _check_timeout(timeout: float | None) -> float | None:
     if timeout is None:
         return None
@@ -291,39 +338,13 @@ class GatewayConfig:
             GatewayConfigError: a required value is missing or a value is invalid.
         """
         env = os.environ if env is None else env
-        account = _pick(account_id, env, ENV_ACCOUNT_ID, "account_id")
-        explicit_token = _pick(_token_text(api_token), {}, ENV_API_TOKEN, "api_token")
-        token = explicit_token or _pick(None, env, ENV_API_TOKEN, "api_token")
-        missing = [
-            f"{keyword}= (or set {var})"
-            for keyword, var, value in (
-                ("account_id", ENV_ACCOUNT_ID, account),
-                ("api_token", ENV_API_TOKEN, token),
-            )
-            if value is None
-        ]
-        if missing:
-            raise GatewayConfigError(
-                "Cloudflare AI Gateway needs an account id and an API token: pass "
-                + " and ".join(missing)
-                + ". The token needs the Account > Workers AI > Read permission."
-            )
-        assert account is not None
-        assert token is not None
-        explicit_url = _pick(base_url, {}, ENV_BASE_URL, "base_url")
-        url = explicit_url or _pick(None, env, ENV_BASE_URL, "base_url") or DEFAULT_BASE_URL
-        checked_url = _check_base_url(url, check_flag(allow_insecure_http, "allow_insecure_http"))
-        _check_token_destination(
-            checked_url,
-            url_from_env=explicit_url is None,
-            token_from_env=explicit_token is None,
-            env=env,
-        )
+        account, token, token_from_env = _credentials(account_id, api_token, env)
+        url = _resolve_base_url(base_url, allow_insecure_http, env, token_from_env=token_from_env)
         return cls(
             account_id=_check_account_id(account),
             api_token=_check_token(token),
             gateway_id=_check_gateway_id(_pick(gateway_id, env, ENV_GATEWAY_ID, "gateway_id")),
-            base_url=checked_url,
+            base_url=url,
             timeout=_check_timeout(timeout),
             max_retries=_check_retries(max_retries),
         )
