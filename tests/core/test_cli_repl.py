@@ -170,6 +170,10 @@ def test_ctrl_c_stops_the_answer_but_not_the_conversation(
 
 def test_ctrl_c_at_the_prompt_clears_the_line(repl: Any, fake: FakeGateway) -> None:
     repl.send("half a thou")
+    # Interrupt once the line editor has taken (echoed) the whole line and waits for more:
+    # CPython's readline loop acts on a SIGINT only while it waits for a key, so an interrupt
+    # sent while it is still echoing would sit until the next key (a race, not the promise).
+    repl.expect_exact("half a thou")
     repl.sendintr()
     repl.expect_exact(PROMPT)
     assert "answer" not in _ask(repl, "whole question").split("You said")[0]
