@@ -145,3 +145,18 @@ def test_tool_spec_travels_as_its_settings(tmp_path: Any) -> None:
     )
     with pytest.raises(TypeError, match="caller-owned http_client="):
         pickle.dumps(owned)
+
+
+@pytest.mark.parametrize("name", list(MAKERS))
+@pytest.mark.parametrize(
+    ("keyword", "value"),
+    [("max_retries", "2"), ("timeout", True), ("allow_insecure_http", "false")],
+)
+def test_a_setting_of_the_wrong_type_is_a_config_error_not_a_validation_error(
+    name: str, keyword: str, value: object
+) -> None:
+    """Every class raises the GatewayConfigError itself (naming the keyword), never pydantic's
+    ValidationError wrapped around it, and never a silently coerced value."""
+    with pytest.raises(GatewayConfigError, match=keyword) as info:
+        MAKERS[name](account_id="acct", api_token=TOKEN, **{keyword: value})
+    assert type(info.value) is GatewayConfigError
