@@ -33,8 +33,8 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field
 
-from cf_gateway_core import get_profile, resolve_route, workers_ai_extras
-from cf_gateway_core.calls import stop_tuple
+from cf_gateway_core import get_profile, resolve_route
+from cf_gateway_core.calls import check_workers_ai_opt_ins, stop_tuple
 from llamaindex_cf_gateway._convert import to_tool_choice, to_tool_specs
 from llamaindex_cf_gateway._fields import GatewayFields
 from llamaindex_cf_gateway._instrument import sealed
@@ -128,11 +128,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
                 for a model outside Workers AI.
         """
         resolve_route(self.model, self.endpoint)
-        workers_ai_extras(  # the public check of the Workers AI opt-ins
-            session_affinity=self.session_affinity,
-            reject_if_busy=self.reject_if_busy,
-            model=self.model,
-        )
+        check_workers_ai_opt_ins(self.model, self.session_affinity, self.reject_if_busy)
 
     @classmethod
     def class_name(cls) -> str:

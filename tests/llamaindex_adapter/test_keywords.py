@@ -125,3 +125,38 @@ def test_a_caller_owned_http_client_cannot_be_pickled(name: str) -> None:
         pickle.dumps(obj)
     assert TOKEN not in str(info.value)
     assert copy.deepcopy(obj).http_client is obj.http_client
+
+
+def test_tool_spec_travels_as_its_settings(tmp_path: Any) -> None:
+    """The media tool spec pickles with its session's settings (token masked) and still works."""
+    with run_in_thread() as emulator:
+        spec = CloudflareAIGatewayToolSpec(
+            account_id="acct", api_token=TOKEN, base_url=emulator.base_url, output_dir=str(tmp_path)
+        )
+        blob = pickle.dumps(spec)
+        arrived = pickle.loads(blob)
+        assert TOKEN not in repr(arrived)
+        assert arrived.generate_image("an orange cloud").startswith("Image saved to ")
+        assert copy.deepcopy(spec).generate_image("an orange cloud").startswith("Image saved to ")
+
+    fake = FakeGateway()
+    owned = CloudflareAIGatewayToolSpec(
+        account_id="acct", api_token=TOKEN, http_client=fake.client()
+    )
+    with pytest.raises(TypeError, match="caller-owned http_client="):
+        pickle.dumps(owned)
+
+
+@pytest.mark.parametrize("name", list(MAKERS))
+@pytest.mark.parametrize(
+    ("keyword", "value"),
+    [("max_retries", "2"), ("timeout", True), ("allow_insecure_http", "false")],
+)
+def test_a_setting_of_the_wrong_type_is_a_config_error_not_a_validation_error(
+    name: str, keyword: str, value: object
+) -> None:
+    """Every class raises the GatewayConfigError itself (naming the keyword), never pydantic's
+    ValidationError wrapped around it, and never a silently coerced value."""
+    with pytest.raises(GatewayConfigError, match=keyword) as info:
+        MAKERS[name](account_id="acct", api_token=TOKEN, **{keyword: value})
+    assert type(info.value) is GatewayConfigError
