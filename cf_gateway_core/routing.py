@@ -268,8 +268,10 @@ def _native_run_path(ref: ModelRef) -> str:
 
 
 def embeddings_route(model: str, endpoint: str = "auto") -> Route:
-    """Route for an embeddings call: ``/ai/v1/embeddings`` or, with ``endpoint='run'`` and a
-    Workers AI model, the native ``/ai/run/{model}`` path.
+    """Route for an embeddings call.
+
+    ``/ai/v1/embeddings`` or, with ``endpoint='run'`` and a Workers AI model, the native
+    ``/ai/run/{model}`` path.
 
     Raises:
         GatewayConfigError: malformed model or an endpoint embeddings cannot use.
