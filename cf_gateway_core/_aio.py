@@ -61,7 +61,7 @@ def as_httpx_error(exc: BaseException) -> httpx.TransportError:
 
 
 def _default_ssl_context() -> ssl.SSLContext:
-    """httpx's default TLS context (certifi, ``SSL_CERT_FILE``/``SSL_CERT_DIR``), built once."""
+    """The TLS context httpx would build (certifi, ``SSL_CERT_FILE``/``SSL_CERT_DIR``), once."""
     global _ssl_context
     with _ssl_lock:
         if _ssl_context is None:
@@ -70,12 +70,12 @@ def _default_ssl_context() -> ssl.SSLContext:
 
 
 def proxy_applies(url: str) -> bool:
-    """Whether ``httpx`` (``trust_env=True``) would send a request to ``url`` through a proxy
-    from the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, minus ``NO_PROXY``).
+    """Whether ``httpx`` (``trust_env=True``) would send a request to ``url`` through a proxy.
 
-    Asks httpx's own helpers, so the rules are exactly httpx's; should a future httpx move them,
-    any proxy variable other than ``NO_PROXY`` counts as applying (the httpx path is then taken,
-    which is correct, only slower).
+    The proxies are those of the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, minus
+    ``NO_PROXY``). Asks httpx's own helpers, so the rules are exactly httpx's; should a future httpx
+    move them, any proxy variable other than ``NO_PROXY`` counts as applying (the httpx path is then
+    taken, which is correct, only slower).
     """
     try:
         from httpx._utils import URLPattern, get_environment_proxies
@@ -93,8 +93,11 @@ def proxy_applies(url: str) -> bool:
 
 
 class AioReply:
-    """A reply read through aiohttp: status, headers, body (the members the clients use of an
-    ``httpx.Response``; failures raise httpx's exceptions)."""
+    """A reply read through aiohttp: status, headers, body.
+
+    These are the members the clients use of an ``httpx.Response``; failures raise httpx's
+    exceptions.
+    """
 
     __slots__ = ("_response", "content", "headers", "status_code")
 
@@ -183,8 +186,11 @@ class AioIO:
         await self._session.close()
 
     def abandon(self) -> None:
-        """Forget the session of a loop that closed without shutting down its async generators
-        (so it can no longer be closed): mark it closed so it is not reported as leaked."""
+        """Forget the session of a loop that closed without shutting down its async generators.
+
+        Such a session can no longer be closed: it is marked closed so that it is not reported
+        as leaked.
+        """
         connector = self._session.connector
         self._session.detach()
         if connector is not None:

@@ -1,5 +1,7 @@
-"""What the sync and async clients share: configuration, routes, request preparation, reply
-parsing, error classification and retry decisions — everything but the I/O itself.
+"""What the sync and async clients share: everything but the I/O itself.
+
+That is configuration, routes, request preparation, reply parsing, error classification and
+retry decisions.
 """
 
 from __future__ import annotations
@@ -179,8 +181,10 @@ def _dump_payload(payload: Mapping[str, Any]) -> bytes:
 
 
 class Reply(Protocol):
-    """What the clients read of a reply: an ``httpx.Response``, or the aiohttp-backed
-    ``_aio.AioReply`` of the default async path."""
+    """What the clients read of a reply.
+
+    An ``httpx.Response``, or the aiohttp-backed ``_aio.AioReply`` of the default async path.
+    """
 
     @property
     def status_code(self) -> int: ...

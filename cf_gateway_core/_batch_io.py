@@ -1,9 +1,9 @@
-"""The I/O shells of the Workers AI async batch API: :class:`BatchAPI` and
-:class:`AsyncBatchAPI` (everything else is in :mod:`cf_gateway_core.batch`).
+"""The I/O shells of the Workers AI async batch API: :class:`BatchAPI` and :class:`AsyncBatchAPI`.
 
-Both wrap a core client and send through its ``_send`` (so retries, error classification, the
-token masking and the HTTP pool are the client's). A job is submitted once, then polled with
-the bounded backoff of :class:`~cf_gateway_core.batch.BatchWait` until its results arrive.
+Everything else is in :mod:`cf_gateway_core.batch`. Both wrap a core client and send through its
+``_send`` (so retries, error classification, the token masking and the HTTP pool are the client's).
+A job is submitted once, then polled with the bounded backoff of
+:class:`~cf_gateway_core.batch.BatchWait` until its results arrive.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class _BatchShared:
 
     @staticmethod
     def check_embeddings(model: str, dimensions: int | None = None) -> None:
-        """Whether embeddings of ``model`` can go through the batch API (checked before any
-        request, e.g. by the framework classes' ``batch_api=True``).
+        """Check that embeddings of ``model`` can go through the batch API.
+
+        Called before any request, e.g. by the framework classes' ``batch_api=True``.
 
         Raises:
             GatewayConfigError: not an ``@cf/`` model, or ``dimensions`` set (the native path
@@ -209,6 +210,7 @@ class BatchAPI(_BatchShared):
             wait: pauses and the overall timeout (default ``BatchWait()``: 1 s doubling to
                 30 s, at most 15 minutes).
             cancel: set this event (from another thread) to stop waiting.
+            options: gateway options for the poll requests (as for any client call).
 
         Raises:
             BatchTimeoutError: still pending at the timeout.
@@ -265,8 +267,11 @@ class BatchAPI(_BatchShared):
         cancel: threading.Event | None = None,
         options: OptionsInput = None,
     ) -> EmbeddingResponse:
-        """Embed many texts as one batch job (requests of at most 100 texts); vectors in input
-        order."""
+        """Embed many texts as one batch job (requests of at most 100 texts).
+
+        Returns:
+            One vector per text, in input order.
+        """
         if not request.texts:
             return EmbeddingResponse(vectors=[], model=request.model)
         job = self.submit(request.model, self._embed_payloads(request), options=options)

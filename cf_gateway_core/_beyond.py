@@ -1,11 +1,11 @@
-"""What the clients offer beyond chat and embeddings: gateway logs and feedback, the model
-catalogue, image generation, speech-to-text, text-to-speech and reranking.
+"""What the clients offer beyond chat and embeddings.
 
-Each call is written once, as a builder in :class:`_Calls` that checks its arguments and returns
-the :class:`~cf_gateway_core._rest.Plan` (requests and reply readers from
-:mod:`cf_gateway_core.media` and :mod:`cf_gateway_core.transcription`); the sync and async
-mixins only run it (``sync_call`` / ``async_call``), so they differ in ``await`` alone. Logs and
-catalogue live in :mod:`cf_gateway_core.logs` and :mod:`cf_gateway_core.catalog`.
+Gateway logs and feedback, the model catalogue, image generation, speech-to-text, text-to-speech and
+reranking. Each call is written once, as a builder in :class:`_Calls` that checks its arguments and
+returns the :class:`~cf_gateway_core._rest.Plan` (requests and reply readers from
+:mod:`cf_gateway_core.media` and :mod:`cf_gateway_core.transcription`); the sync and async mixins
+only run it (``sync_call`` / ``async_call``), so they differ in ``await`` alone. Logs and catalogue
+live in :mod:`cf_gateway_core.logs` and :mod:`cf_gateway_core.catalog`.
 """
 
 from __future__ import annotations
@@ -62,8 +62,11 @@ AudioInput = bytes | str | os.PathLike[str]
 
 
 def _check_task(model: str, task: str, default: str) -> None:
-    """Refuse, before any request, a model the model table knows for another task (a chat model
-    asked for an image); models it does not know are sent as they are."""
+    """Refuse, before any request, a model the model table knows for another task.
+
+    For example a chat model asked for an image; models the table does not know are sent as they
+    are.
+    """
     profile = get_profile(model)
     if profile.known and profile.task is not None and profile.task != task:
         raise GatewayConfigError(
@@ -88,8 +91,9 @@ class _Calls(BaseClient):
         extra: Mapping[str, Any] | None = None,
         options: OptionsInput = None,
     ) -> Plan[GeneratedImage]:
-        """Generate an image from ``prompt`` (see :mod:`cf_gateway_core.media` for each model's
-        options and output form).
+        """Generate an image from ``prompt``.
+
+        See :mod:`cf_gateway_core.media` for each model's options and output form.
 
         Raises:
             GatewayConfigError: an empty or too long prompt, or an option the model does not take.
@@ -115,8 +119,11 @@ class _Calls(BaseClient):
         extra: Mapping[str, Any] | None = None,
         options: OptionsInput = None,
     ) -> Plan[Speech]:
-        """Synthesise speech (MeloTTS: ``lang``; Deepgram Aura: ``voice``, ``encoding``,
-        ``container``, ``sample_rate``, ``bit_rate``)."""
+        """Synthesise speech from ``text``.
+
+        Options: MeloTTS takes ``lang``; Deepgram Aura ``voice``, ``encoding``, ``container``,
+        ``sample_rate`` and ``bit_rate``.
+        """
         opts = dict(voice=voice, lang=lang, encoding=encoding, container=container,
                     sample_rate=sample_rate, bit_rate=bit_rate, extra=extra)  # fmt: skip
         _check_task(model, "text-to-speech", DEFAULT_TTS_MODEL)
@@ -156,8 +163,10 @@ class _Calls(BaseClient):
         top_n: int | None = None,
         options: OptionsInput = None,
     ) -> Plan[RerankResult]:
-        """Score ``documents`` against ``query``, best first (at most ``top_n``); lists longer
-        than ``MAX_RERANK_BATCH`` are sent in several requests and merged."""
+        """Score ``documents`` against ``query``, best first (at most ``top_n``).
+
+        Lists longer than ``MAX_RERANK_BATCH`` are sent in several requests and merged.
+        """
         _check_task(model, "text-classification", DEFAULT_RERANK_MODEL)
         batches = rerank_batches(query, documents, top_n)
         spans = [(offset, len(payload["contexts"])) for offset, payload in batches]

@@ -1,5 +1,7 @@
-"""Pure stream decoding shared by the sync and async streams: network reads in, neutral events
-out, in slices; adjacent deltas coalesced into batches. No I/O here.
+"""Pure stream decoding shared by the sync and async streams; no I/O here.
+
+Network reads go in, neutral events come out, in slices; adjacent deltas are coalesced into
+batches.
 """
 
 from __future__ import annotations
@@ -82,8 +84,11 @@ _RUNS = {TextDelta: _text_run, ReasoningDelta: _reasoning_run, ToolCallDelta: _t
 
 
 def coalesce(events: list[StreamEvent]) -> list[StreamEvent]:
-    """Merge adjacent deltas of the same kind (text, one reasoning block, one tool call's
-    arguments); every other event, and the order, stay as they are."""
+    """Merge adjacent deltas of the same kind.
+
+    The kinds are text, one reasoning block and one tool call's arguments; every other event,
+    and the order, stay as they are.
+    """
     if len(events) < 2:
         return events
     out: list[StreamEvent] = []
@@ -152,8 +157,10 @@ class StreamDecoding:
         return self._fold(out)
 
     def _with_partial_text(self, exc: StreamError, pending: list[StreamEvent]) -> StreamError:
-        """The decoder's error, carrying all text received before it (events not yet yielded
-        from the same network chunk included)."""
+        """The decoder's error, carrying all text received before it.
+
+        Events not yet yielded from the same network chunk are included.
+        """
         self._fold(pending)
         return StreamError(
             exc.message, partial_text=self.accumulator.text, body=exc.body, code=exc.code

@@ -14,9 +14,11 @@ __all__ = ["LazyModule"]
 
 
 class LazyModule(ModuleType):
-    """A stand-in for a module: the first attribute access imports it and puts the real module
-    into ``namespace`` (the importing module's globals) in place of the stand-in, so later
-    accesses are plain lookups."""
+    """A stand-in for a module, imported on the first attribute access.
+
+    That access puts the real module into ``namespace`` (the importing module's globals) in
+    place of the stand-in, so later accesses are plain lookups.
+    """
 
     def __init__(self, name: str, namespace: dict[str, Any]) -> None:
         """Stand in for module ``name`` inside ``namespace``."""

@@ -1,5 +1,6 @@
-"""Workarounds for documented gateway quirks that need a second request; pure decisions, the
-stream shells do the I/O.
+"""Workarounds for documented gateway quirks that need a second request.
+
+Pure decisions; the stream shells do the I/O.
 
 GPT-OSS on the native run path: ``POST /ai/run/@cf/openai/gpt-oss-*`` with ``"stream": true``
 answers one JSON body whose result is empty instead of a stream. Cloudflare's own

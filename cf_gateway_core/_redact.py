@@ -95,8 +95,12 @@ class _ChunkMasker:
 
 
 def _token_prefix_at_end(data: bytes, token: bytes) -> int:
-    """Where the tail of ``data`` that could be the start of ``token`` begins (``len(data)``
-    if none): that tail is held back until the next chunk shows whether it is the token."""
+    """Where the tail of ``data`` that could be the start of ``token`` begins.
+
+    Returns:
+        The tail's offset, or ``len(data)`` if there is none. The tail is held back until the
+        next chunk shows whether it is the token.
+    """
     first = token[:1]
     i = data.find(first, max(0, len(data) - len(token) + 1))
     while i != -1:
@@ -131,8 +135,12 @@ class Redactor:
         return value.replace(token, self.mask_bytes)
 
     def response(self, reply: _ReplyT) -> _ReplyT:
-        """Mask the token in a reply's headers (and an ``httpx.Response``'s reason phrase), in
-        place; returns the reply (an ``httpx.Response`` or the aiohttp-backed ``AioReply``)."""
+        """Mask the token in a reply's headers (and an ``httpx.Response``'s reason phrase).
+
+        Returns:
+            The same reply, changed in place (an ``httpx.Response`` or the aiohttp-backed
+            ``AioReply``).
+        """
         token = self.token
         if token is None:
             return reply

@@ -1,6 +1,7 @@
-"""What the sync and async ``_send`` loops decide about a reply whose headers arrived: read its
-body now or leave it to the stream, and which error a failed body read or an unexpected status
-is. Pure decisions, no I/O, so both clients share them.
+"""What the sync and async ``_send`` loops decide about a reply whose headers arrived.
+
+Whether to read its body now or leave it to the stream, and which error a failed body read or an
+unexpected status is. Pure decisions, no I/O, so both clients share them.
 
 A non-stream reply (and a ``stream=true`` request answered with JSON) is read inside the retry
 loop: a body cut short, a stall mid-body, a corrupt gzip/deflate encoding or a bad chunk size is
@@ -65,9 +66,13 @@ def streams_body(prepared: Prepared, response: Reply) -> bool:
 
 
 def unexpected_status(response: Reply) -> APIStatusError | None:
-    """The error for a status below 400 that is no usable reply (1xx, 3xx, 204, 205), or
-    ``None`` for an ordinary 2xx. Redirects are not followed (the token would travel along),
-    so a 3xx names its ``Location``."""
+    """The error for a status below 400 that is no usable reply (1xx, 3xx, 204, 205).
+
+    Redirects are not followed (the token would travel along), so a 3xx names its ``Location``.
+
+    Returns:
+        The error, or ``None`` for an ordinary 2xx.
+    """
     status = response.status_code
     if 200 <= status < 300 and status not in _NO_CONTENT:
         return None

@@ -107,8 +107,10 @@ def management_request(
     query: Mapping[str, Any] | None = None,
     body: Mapping[str, Any] | None = None,
 ) -> Prepared:
-    """A request to ``{account_url}{path}`` with the token and user agent only (no gateway
-    options: the management API does not read ``cf-aig-*`` headers)."""
+    """A request to ``{account_url}{path}`` with the token and user agent only.
+
+    No gateway options: the management API does not read ``cf-aig-*`` headers.
+    """
     headers = RequestHeaders({k: v for k, v in client._headers.items() if k in _MANAGEMENT_HEADERS})
     content = b""
     if body is not None:
@@ -128,8 +130,10 @@ def run_request(
     query: Mapping[str, Any] | None = None,
     options: OptionsInput = None,
 ) -> Prepared:
-    """A model call on ``/ai/run``: ``/ai/run/{model}`` for ``@cf/`` models (the native body,
-    JSON or raw bytes), the universal ``/ai/run`` with ``{"model", "input"}`` for the others.
+    """A model call on ``/ai/run``.
+
+    ``/ai/run/{model}`` for ``@cf/`` models (the native body, JSON or raw bytes), the universal
+    ``/ai/run`` with ``{"model", "input"}`` for the others.
 
     Raises:
         GatewayConfigError: a malformed model id, or raw bytes for a non-Workers-AI model.
@@ -183,8 +187,11 @@ class Fetched:
 
 
 def v4_result(body: Any) -> Any:
-    """The ``result`` of a v4 envelope; the inner ``result`` of the universal ``/ai/run``
-    envelope (``{"result": {"result": …, "gatewayMetadata": …}}``); other bodies as they are."""
+    """The ``result`` of a v4 envelope.
+
+    The inner ``result`` of the universal ``/ai/run`` envelope (``{"result": {"result": …,
+    "gatewayMetadata": …}}``); other bodies as they are.
+    """
     if isinstance(body, Mapping) and "result" in body and ("success" in body or "errors" in body):
         body = body["result"]
     if isinstance(body, Mapping) and "result" in body and _is_run_envelope(body):
@@ -207,8 +214,10 @@ def key_source(body: Any) -> str | None:
 
 @contextlib.contextmanager
 def permission_hint(needs: str | None) -> Iterator[None]:
-    """Re-raise a 401/403 with the permission the call needs appended to its message (``None``:
-    as it is)."""
+    """Re-raise a 401/403 with the permission the call needs appended to its message.
+
+    With ``None`` for the permission, the error is re-raised as it is.
+    """
     try:
         yield
     except (AuthenticationError, PermissionDeniedError) as exc:
@@ -229,10 +238,12 @@ def _with_hint(exc: APIStatusError, needs: str) -> GatewayError:
 
 @dataclass(frozen=True, slots=True)
 class Plan(Generic[R]):
-    """One call, built and not yet sent: ``requests`` go out in order, ``read(i, reply)`` reads
-    each reply as it comes (so a bad one stops the call before the next request), ``finish``
-    turns what was read into the call's result; ``needs`` names the token permission a 401/403
-    lacks."""
+    """One call, built and not yet sent.
+
+    ``requests`` go out in order, ``read(i, reply)`` reads each reply as it comes (so a bad one
+    stops the call before the next request), ``finish`` turns what was read into the call's
+    result; ``needs`` names the token permission a 401/403 lacks.
+    """
 
     requests: Sequence[Prepared]
     read: Callable[[int, Fetched], Any]
@@ -260,8 +271,11 @@ class AsyncRunner(Protocol):
 
 
 def _public(call: Callable[..., Any], build: Callable[..., Any]) -> None:
-    """Give the shell ``call`` the builder's name (``_plan_`` prefix dropped), docstring and
-    signature, with the call's result, not the :class:`Plan`, as its return annotation."""
+    """Give the shell ``call`` the name, docstring and signature of the builder ``build``.
+
+    The ``_plan_`` prefix of the name is dropped, and the return annotation becomes the call's
+    result, not the :class:`Plan`.
+    """
     functools.update_wrapper(call, build)
     call.__name__ = call.__qualname__ = build.__name__.removeprefix("_plan_")
     returns = inspect.signature(build).return_annotation  # a string: annotations are postponed

@@ -1,11 +1,11 @@
-"""The streamed replies: :class:`EventStream` (sync) and :class:`AsyncEventStream` (async),
-thin I/O shells over the pure decoding in ``_decoding``.
+"""The streamed replies: :class:`EventStream` (sync) and :class:`AsyncEventStream` (async).
 
-A stream is handed a reply whose headers have arrived (the client sent the request and retried
-it); it never calls back into the client, so this module imports no client. The generator that
-reads the body is a module-level function holding only the reply and the decoding state, never
-the stream object: dropping a stream therefore frees it by reference counting, and its
-``weakref.finalize`` closes the reply at once, without waiting for the cyclic garbage collector.
+Both are thin I/O shells over the pure decoding in ``_decoding``. A stream is handed a reply whose
+headers have arrived (the client sent the request and retried it); it never calls back into the
+client, so this module imports no client. The generator that reads the body is a module-level
+function holding only the reply and the decoding state, never the stream object: dropping a stream
+therefore frees it by reference counting, and its ``weakref.finalize`` closes the reply at once,
+without waiting for the cyclic garbage collector.
 """
 
 from __future__ import annotations
@@ -91,8 +91,10 @@ class EventStream:
     """
 
     def __init__(self, response: httpx.Response, route: Route, redactor: Redactor) -> None:
-        """Wrap ``response`` (headers received, body unread) of a request for ``route``; its
-        body is read through ``redactor`` (the client's token masking and size cap)."""
+        """Wrap ``response`` (headers received, body unread) of a request for ``route``.
+
+        Its body is read through ``redactor`` (the client's token masking and size cap).
+        """
         self.gateway: GatewayMetadata = gateway_metadata(response.headers)
         state = StreamDecoding(route, self.gateway)
         self.accumulator: StreamAccumulator = state.accumulator

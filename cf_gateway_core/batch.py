@@ -53,8 +53,11 @@ _EXPIRED = frozenset({"expired", "not_found", "unknown"})
 
 
 class BatchError(GatewayError):
-    """A batch job did not deliver results. ``request_id`` names the job (``None`` before one
-    exists); keep it to retrieve results later with ``wait(BatchJob(...))``."""
+    """A batch job did not deliver results.
+
+    ``request_id`` names the job (``None`` before one exists); keep it to retrieve results later
+    with ``wait(BatchJob(...))``.
+    """
 
     def __init__(self, message: str, *, request_id: str | None = None) -> None:
         """Keep the message and the job's request id."""
@@ -95,13 +98,18 @@ class BatchExpiredError(BatchError):
 
 
 class BatchTimeoutError(BatchError):
-    """The job was still pending when the wait's ``timeout`` ran out; it may still finish:
-    wait again with the same :class:`BatchJob`."""
+    """The job was still pending when the wait's ``timeout`` ran out.
+
+    It may still finish: wait again with the same :class:`BatchJob`.
+    """
 
 
 class BatchCancelledError(BatchError):
-    """Waiting was cancelled (the sync ``cancel`` event was set). The job itself goes on at
-    Cloudflare (no cancel call is documented); wait again with the same :class:`BatchJob`."""
+    """Waiting was cancelled (the sync ``cancel`` event was set).
+
+    The job itself goes on at Cloudflare (no cancel call is documented); wait again with the
+    same :class:`BatchJob`.
+    """
 
 
 # -------------------------------------------------------------------------------------- types
@@ -158,9 +166,11 @@ class BatchResult:
 
 @dataclass(frozen=True, slots=True)
 class BatchWait:
-    """How long and how often to poll: first after ``first_poll`` seconds, then ``multiplier``
-    times longer each time up to ``max_interval``, for at most ``timeout`` seconds in all
-    (``None``: no limit)."""
+    """How long and how often to poll.
+
+    First after ``first_poll`` seconds, then ``multiplier`` times longer each time up to
+    ``max_interval``, for at most ``timeout`` seconds in all (``None``: no limit).
+    """
 
     timeout: float | None = 900.0
     first_poll: float = 1.0
@@ -198,8 +208,11 @@ def _check_seconds(name: str, value: object) -> None:
 
 
 class Deadline:
-    """The remaining budget of one wait: each pause is cut to what is left, and a pause with
-    nothing left raises :class:`BatchTimeoutError`."""
+    """The remaining budget of one wait.
+
+    Each pause is cut to what is left, and a pause with nothing left raises
+    :class:`BatchTimeoutError`.
+    """
 
     def __init__(self, wait: BatchWait, job: BatchJob) -> None:
         """Start the clock."""

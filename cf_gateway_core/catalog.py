@@ -1,5 +1,7 @@
-"""The Workers AI model catalogue: search models by task, author or text, read a model's
-input/output JSON schema, and (opt-in) add catalogue models to the model table.
+"""The Workers AI model catalogue.
+
+Search models by task, author or text, read a model's input/output JSON schema, and (opt-in)
+add catalogue models to the model table.
 
 ``GET /accounts/{id}/ai/models/search`` (``task``, ``author``, ``search``, ``source``,
 ``hide_experimental``, ``page``, ``per_page``) and ``GET /accounts/{id}/ai/models/schema?model=``
@@ -166,8 +168,11 @@ def _parse_schema(reply: Fetched) -> dict[str, Any]:
 
 
 def profile_fields(model: CatalogModel) -> dict[str, Any]:
-    """The model-table fields a catalogue entry states: its task, and for text models the
-    context window and function calling when the catalogue gives them."""
+    """The model-table fields a catalogue entry states.
+
+    Its task, and for text models the context window and function calling when the catalogue
+    gives them.
+    """
     fields: dict[str, Any] = {}
     if model.task:
         fields["task"] = model.task.lower().replace(" ", "-")
@@ -205,8 +210,11 @@ def _is_last(page: CatalogPage) -> bool:
 
 
 class _CatalogBase:
-    """The catalogue calls, written once: each builder returns the plan the sync or async
-    client runs (``ModelCatalog`` / ``AsyncModelCatalog`` only hand it over)."""
+    """The catalogue calls, written once.
+
+    Each builder returns the plan the sync or async client runs (``ModelCatalog`` /
+    ``AsyncModelCatalog`` only hand it over).
+    """
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -224,8 +232,10 @@ class _CatalogBase:
         per_page: int = 50,
         hide_experimental: bool | None = None,
     ) -> Plan[CatalogPage]:
-        """One page of models matching ``task`` (e.g. ``"Text Generation"``), ``author``
-        (e.g. ``"meta"``) and free-text ``search``."""
+        """One page of models matching ``task``, ``author`` and free-text ``search``.
+
+        For example ``task="Text Generation"`` or ``author="meta"``.
+        """
         query = _search_query(task, author, search, page, per_page, hide_experimental)
         prepared = management_request(self._client, "GET", "ai/models/search", query=query)
         return Plan.single(prepared, lambda reply: _parse_page(reply, page, per_page), PERMISSION)
@@ -254,10 +264,15 @@ class ModelCatalog(_CatalogBase, SyncPart):
                 return
 
     def extend_model_table(self, *, overwrite: bool = False, **filters: Any) -> tuple[str, ...]:
-        """Add the catalogue's models (``search``'s filters, e.g. ``task="Text Generation"``)
-        to the model table (``cf_gateway_core.profiles``) with the task, context window and
-        function calling the catalogue states; models the table already knows are left alone
-        unless ``overwrite``. Returns the ids added. Opt-in: nothing calls it for you."""
+        """Add the catalogue's models to the model table (``cf_gateway_core.profiles``).
+
+        The filters are ``search``'s (e.g. ``task="Text Generation"``); each model gets the task,
+        context window and function calling the catalogue states. Models the table already knows
+        are left alone unless ``overwrite``. Opt-in: nothing calls it for you.
+
+        Returns:
+            The ids added.
+        """
         return _register(list(self.iterate(**filters)), overwrite)
 
 

@@ -1,5 +1,7 @@
-"""Input checks shared by the core clients and both adapters: each refuses a bad value with a
-:class:`GatewayConfigError` that names the parameter, before any request is sent.
+"""Input checks shared by the core clients and both adapters.
+
+Each refuses a bad value with a :class:`GatewayConfigError` that names the parameter, before any
+request is sent.
 
 Also here: :class:`RequestHeaders`, the request's header mapping, whose ``repr`` never shows the
 ``Authorization`` value (a request's headers sit in frame locals that error trackers capture).

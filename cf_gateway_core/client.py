@@ -312,9 +312,11 @@ class AsyncGatewayClient(AsyncBeyondChat):
         options: OptionsInput = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncEventStream:
-        """Async twin of :meth:`GatewayClient.stream`: ``await`` it, or use it in an
-        ``async with`` block, to send the request and get the open :class:`AsyncEventStream`
-        (``async for`` on it also sends first)."""
+        """Async twin of :meth:`GatewayClient.stream`.
+
+        ``await`` it, or use it in an ``async with`` block, to send the request and get the open
+        :class:`AsyncEventStream` (``async for`` on it also sends first).
+        """
         prepared = self._prepare_chat(
             request, stream=True, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
@@ -381,8 +383,11 @@ class AsyncGatewayClient(AsyncBeyondChat):
         return unexpected_status(response), None
 
     async def aclose(self) -> None:
-        """Close the connections of the running event loop (those of other loops close when
-        their loops shut down); a caller-owned ``http_client`` stays open."""
+        """Close the connections of the running event loop.
+
+        Those of other loops close when their loops shut down; a caller-owned ``http_client``
+        stays open.
+        """
         await self._loop_io.aclose()
 
     async def __aenter__(self) -> AsyncGatewayClient:

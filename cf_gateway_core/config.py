@@ -229,8 +229,9 @@ def _check_token_destination(
 def _credentials(
     account_id: str | None, api_token: str | Secret | None, env: Mapping[str, str]
 ) -> tuple[str, str, bool]:
-    """The account id and token (arguments first, then the environment) and whether the token
-    came from the environment.
+    """The account id and token, and whether the token came from the environment.
+
+    Arguments come first, then the environment.
 
     Raises:
         GatewayConfigError: either is missing (one message naming both keywords and env vars).
@@ -262,8 +263,10 @@ def _resolve_base_url(
     *,
     token_from_env: bool,
 ) -> str:
-    """The checked API base (argument, else ``CLOUDFLARE_API_BASE_URL``, else the public API),
-    refused when the token would travel somewhere it was not meant for."""
+    """The checked API base: the argument, else ``CLOUDFLARE_API_BASE_URL``, else the public API.
+
+    A base the token would travel to without being meant for it is refused.
+    """
     explicit_url = _pick(base_url, {}, ENV_BASE_URL, "base_url")
     url = explicit_url or _pick(None, env, ENV_BASE_URL, "base_url") or DEFAULT_BASE_URL
     checked_url = _check_base_url(url, check_flag(allow_insecure_http, "allow_insecure_http"))

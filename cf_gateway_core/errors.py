@@ -104,13 +104,15 @@ class StreamError(GatewayError):
 
 
 class InvalidToolCallError(GatewayError, ValueError):
-    """A reply's tool call whose arguments are not a complete JSON object, read where a
-    framework would otherwise run the call with guessed arguments.
+    """A reply's tool call whose arguments are not a complete JSON object.
 
-    The usual cause is a reply cut off inside the call (``finish_reason == "length"``: raise
-    ``max_tokens``). Attributes: ``tool_calls`` (each invalid call as a dict: ``id``, ``name``,
-    ``args`` — the raw argument text — and ``error``, why it does not parse) and
-    ``finish_reason``.
+    Raised where a framework would otherwise run the call with guessed arguments. The usual cause is
+    a reply cut off inside the call (``finish_reason == "length"``: raise ``max_tokens``).
+
+    Attributes:
+        tool_calls: each invalid call as a dict: ``id``, ``name``, ``args`` (the raw argument
+            text) and ``error`` (why it does not parse).
+        finish_reason: the reply's finish reason.
     """
 
     def __init__(

@@ -97,8 +97,11 @@ class Finish:
 
 @dataclass(frozen=True, slots=True)
 class ContentBlocks:
-    """The reply's provider content blocks (server-tool blocks, citations), verbatim and in wire
-    order; sent once, when the stream has them all (see ``ChatResponse.content_blocks``)."""
+    """The reply's provider content blocks (server-tool blocks, citations), verbatim.
+
+    In wire order; sent once, when the stream has them all (see
+    ``ChatResponse.content_blocks``).
+    """
 
     blocks: tuple[Mapping[str, Any], ...]
 

@@ -1,6 +1,7 @@
-"""AI Gateway logs and feedback: read a request's log (model, provider, tokens, cost, cache,
-duration, status), its stored request and response bodies, and attach human or evaluator
-feedback to it.
+"""AI Gateway logs and feedback.
+
+Read a request's log (model, provider, tokens, cost, cache, duration, status), its stored
+request and response bodies, and attach human or evaluator feedback to it.
 
 Every request through the gateway leaves a log whose id comes back in the ``cf-aig-log-id``
 header (``ChatResponse.gateway.log_id``; LangChain ``response_metadata["gateway"]["log_id"]``,
@@ -272,8 +273,11 @@ def _parse_body(reply: Fetched) -> Any:
 
 
 class _LogsBase:
-    """The logs calls, written once: each builder returns the plan the sync or async client
-    runs (``GatewayLogs`` / ``AsyncGatewayLogs`` only hand it over)."""
+    """The logs calls, written once.
+
+    Each builder returns the plan the sync or async client runs (``GatewayLogs`` /
+    ``AsyncGatewayLogs`` only hand it over).
+    """
 
     def __init__(self, client: Any, gateway_id: str | None) -> None:
         self._client = client
@@ -313,8 +317,10 @@ class _LogsBase:
         score: float | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Plan[None]:
-        """Attach feedback to a log: ``feedback`` 1 / -1 (0 = not evaluated), ``score`` 0–100,
-        ``metadata`` (string keys; string, number or boolean values).
+        """Attach feedback to a log.
+
+        ``feedback`` is 1 / -1 (0 = not evaluated), ``score`` 0–100, ``metadata`` string keys
+        with string, number or boolean values.
 
         Raises:
             GatewayConfigError: nothing to send or a value out of range (before any request).
@@ -343,8 +349,10 @@ class _LogsBase:
 
 
 class GatewayLogs(_LogsBase, SyncPart):
-    """The logs of one gateway through a :class:`~cf_gateway_core.GatewayClient`
-    (``client.logs``). Reads need AI Gateway Read; :meth:`feedback` needs AI Gateway Edit."""
+    """The logs of one gateway through a :class:`~cf_gateway_core.GatewayClient` (``client.logs``).
+
+    Reads need AI Gateway Read; :meth:`feedback` needs AI Gateway Edit.
+    """
 
     get = sync_call(_LogsBase._plan_get)
     request_body = sync_call(_LogsBase._plan_request_body)

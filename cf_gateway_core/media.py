@@ -1,5 +1,7 @@
-"""Image generation, text-to-speech and reranking through ``/ai/run``: requests built from each
-model's documented input schema, replies read in each documented output form.
+"""Image generation, text-to-speech and reranking through ``/ai/run``.
+
+Requests are built from each model's documented input schema, replies read in each documented
+output form.
 
 =====================================  =============================================================
 image (``generate_image``)             ``@cf/black-forest-labs/flux-1-schnell`` → JSON
@@ -141,8 +143,11 @@ _GENERIC_IMAGE = ImageSpec(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeneratedImage:
-    """A generated image: ``data`` (bytes) and its ``mime_type``, or a ``url`` when the model
-    answers with a link (third-party models on the universal ``/ai/run``)."""
+    """A generated image: ``data`` (bytes) and its ``mime_type``, or a ``url``.
+
+    The ``url`` is set when the model answers with a link (third-party models on the universal
+    ``/ai/run``).
+    """
 
     data: bytes | None
     mime_type: str | None
@@ -176,8 +181,10 @@ _INTEGER_OPTIONS = frozenset({"steps", "seed", "width", "height"})
 
 
 def image_payload(model: str, prompt: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The input of an image model; ``options`` are ``steps``, ``seed``, ``width``, ``height``,
-    ``negative_prompt``, ``guidance`` (``None`` = not sent) and ``extra`` (merged unchecked).
+    """The input of an image model.
+
+    ``options`` are ``steps``, ``seed``, ``width``, ``height``, ``negative_prompt``,
+    ``guidance`` (``None`` = not sent) and ``extra`` (merged unchecked).
 
     Raises:
         GatewayConfigError: an empty or too long prompt, an option the model does not take, or a
@@ -210,8 +217,10 @@ def image_payload(model: str, prompt: str, options: Mapping[str, Any]) -> dict[s
 
 
 def parse_image(model: str, reply: Fetched) -> GeneratedImage:
-    """Read an image reply: raw image bytes, ``{"image": base64|data URI|URL}`` or
-    ``{"images": [...]}`` (the first one)."""
+    """Read an image reply.
+
+    Raw image bytes, ``{"image": base64|data URI|URL}`` or ``{"images": [...]}`` (the first one).
+    """
     if reply.content_type.startswith("image/") or (not reply.is_json and reply.content):
         data = reply.content
         mime = sniff_mime(data) or reply.content_type or None
@@ -302,8 +311,10 @@ def _refuse(model: str, options: Mapping[str, Any], names: Sequence[str]) -> Non
 
 
 def speech_payload(model: str, text: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The input of a text-to-speech model. ``options``: ``voice`` (Aura ``speaker``),
-    ``lang`` (MeloTTS), ``encoding``, ``container``, ``sample_rate``, ``bit_rate``, ``extra``.
+    """The input of a text-to-speech model.
+
+    ``options``: ``voice`` (Aura ``speaker``), ``lang`` (MeloTTS), ``encoding``, ``container``,
+    ``sample_rate``, ``bit_rate``, ``extra``.
 
     Raises:
         GatewayConfigError: empty text, or an option the model does not take or a value it

@@ -72,8 +72,10 @@ class ImagePart:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DocumentPart:
-    """A document (PDF, plain text…) given by exactly one of ``data``, ``text``, ``url`` or
-    ``file_id``."""
+    """A document (PDF, plain text…).
+
+    Given by exactly one of ``data``, ``text``, ``url`` or ``file_id``.
+    """
 
     data: str | None = None
     """Base64-encoded file content (``media_type`` says what it is)."""
@@ -143,9 +145,12 @@ class ToolResultPart:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderPart:
-    """A block of an earlier reply sent back verbatim in assistant history: Anthropic
-    ``server_tool_use`` / ``*_tool_result`` / cited ``text`` blocks (``api="anthropic"``), or
-    Responses output items such as ``web_search_call`` (``api="responses"``)."""
+    """A block of an earlier reply sent back verbatim in assistant history.
+
+    Anthropic ``server_tool_use`` / ``*_tool_result`` / cited ``text`` blocks
+    (``api="anthropic"``), or Responses output items such as ``web_search_call``
+    (``api="responses"``).
+    """
 
     api: Literal["anthropic", "responses"]
     block: Mapping[str, Any]
@@ -209,9 +214,11 @@ class ToolSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderTool:
-    """A provider's own tool, sent as its dict: Anthropic server tools (``web_search_20250305``,
-    ``code_execution_…``) on Messages, OpenAI built-ins (``web_search``, ``file_search``,
-    ``code_interpreter``…) on Responses."""
+    """A provider's own tool, sent as its dict.
+
+    Anthropic server tools (``web_search_20250305``, ``code_execution_…``) on Messages, OpenAI
+    built-ins (``web_search``, ``file_search``, ``code_interpreter``…) on Responses.
+    """
 
     api: Literal["anthropic", "responses"]
     spec: Mapping[str, Any]

@@ -30,9 +30,13 @@ def _usable(seconds: float) -> float | None:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds asked for by ``retry-after-ms`` or ``retry-after``; ``None`` when absent or not
-    usable (negative, NaN, infinite, unparsable, or a date already past), so the normal backoff
-    applies instead of an immediate retry."""
+    """Seconds asked for by ``retry-after-ms`` or ``retry-after``.
+
+    Returns:
+        The seconds, or ``None`` when absent or not usable (negative, NaN, infinite,
+        unparsable, or a date already past), so the normal backoff applies instead of an
+        immediate retry.
+    """
     value = headers.get("retry-after-ms")
     if value is not None:
         try:

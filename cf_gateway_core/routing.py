@@ -122,16 +122,22 @@ class Route:
 
     @property
     def anthropic_body(self) -> bool:
-        """True when the body is an Anthropic Messages body: every model on ``/ai/v1/messages``,
-        and ``anthropic/`` models nested in ``/ai/run``."""
+        """True when the body is an Anthropic Messages body.
+
+        That is every model on ``/ai/v1/messages``, and ``anthropic/`` models nested in
+        ``/ai/run``.
+        """
         return self.endpoint is Endpoint.MESSAGES or (
             self.endpoint is Endpoint.RUN and self.model.kind is ModelKind.ANTHROPIC
         )
 
     @property
     def takes_response_format(self) -> bool:
-        """False where the body has no ``response_format`` (Anthropic Messages bodies: the wire
-        module refuses it, and structured output goes through a forced tool call)."""
+        """False where the body has no ``response_format``.
+
+        Anthropic Messages bodies have none: the wire module refuses it, and structured output
+        goes through a forced tool call.
+        """
         return not self.anthropic_body
 
 
@@ -268,8 +274,10 @@ def _native_run_path(ref: ModelRef) -> str:
 
 
 def embeddings_route(model: str, endpoint: str = "auto") -> Route:
-    """Route for an embeddings call: ``/ai/v1/embeddings`` or, with ``endpoint='run'`` and a
-    Workers AI model, the native ``/ai/run/{model}`` path.
+    """Route for an embeddings call.
+
+    ``/ai/v1/embeddings`` or, with ``endpoint='run'`` and a Workers AI model, the native
+    ``/ai/run/{model}`` path.
 
     Raises:
         GatewayConfigError: malformed model or an endpoint embeddings cannot use.

@@ -1,8 +1,8 @@
-"""A sans-I/O server-sent-events decoder.
+r"""A sans-I/O server-sent-events decoder.
 
 :class:`SSEDecoder` takes bytes in any chunking and yields the same :class:`ServerSentEvent`
-values (WHATWG event-stream parsing: ``data:`` lines joined with ``\\n``, ``event:``, ``id:``,
-``retry:``, comments ignored; lines end in ``\\r\\n``, ``\\n`` or ``\\r``). The client feeds it
+values (WHATWG event-stream parsing: ``data:`` lines joined with ``\n``, ``event:``, ``id:``,
+``retry:``, comments ignored; lines end in ``\r\n``, ``\n`` or ``\r``). The client feeds it
 from ``iter_bytes`` / ``aiter_bytes``; nothing here does I/O.
 """
 

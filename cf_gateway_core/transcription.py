@@ -1,5 +1,7 @@
-"""Speech-to-text through ``/ai/run``: the audio checked and sent the way each model documents,
-the transcript read with its timestamps.
+"""Speech-to-text through ``/ai/run``.
+
+The audio is checked and sent the way each model documents, the transcript read with its
+timestamps.
 
 =====================================  =============================================================
 ``@cf/openai/whisper-large-v3-turbo``  JSON ``{"audio": <base64>, "task", "language", "vad_filter",

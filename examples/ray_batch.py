@@ -1,5 +1,7 @@
-"""Batch inference over a dataset with Ray Data: answers from the LangChain chat model, then
-vectors of the answers from the LlamaIndex embeddings, through Cloudflare AI Gateway.
+r"""Batch inference over a dataset with Ray Data, through Cloudflare AI Gateway.
+
+Answers come from the LangChain chat model, then vectors of the answers from the LlamaIndex
+embeddings.
 
     pip install -e ".[all,ray]"    # in a clone; the example uses LangChain and LlamaIndex
     export CLOUDFLARE_ACCOUNT_ID=... CLOUDFLARE_API_TOKEN=...   # and CLOUDFLARE_GATEWAY_ID
@@ -8,7 +10,7 @@ vectors of the answers from the LlamaIndex embeddings, through Cloudflare AI Gat
 Offline, against the emulator (any account id and token):
 
     cf-gateway emulator --port 8787 &
-    python examples/ray_batch.py --base-url http://127.0.0.1:8787/client/v4 \\
+    python examples/ray_batch.py --base-url http://127.0.0.1:8787/client/v4 \
         --account-id test --api-token test
 
 The models are built once in the driver and shipped to the workers: they pickle as their
@@ -49,6 +51,7 @@ class Answer:
     """Ray Data callable class: one chat model per actor; a batch's questions run concurrently."""
 
     def __init__(self, llm: Any, max_concurrency: int, requests_per_second: float) -> None:
+        """Give ``llm`` a rate limiter for this actor's share of ``requests_per_second``."""
         from langchain_core.rate_limiters import InMemoryRateLimiter
 
         limiter = InMemoryRateLimiter(
@@ -60,6 +63,7 @@ class Answer:
         self.config = {"max_concurrency": max_concurrency}
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Add an ``answer`` column: the chat model's reply to each ``question``."""
         import numpy as np
 
         replies = self.llm.batch([str(q) for q in batch["question"]], config=self.config)
@@ -71,9 +75,11 @@ class Embed:
     """Ray Data callable class: one LlamaIndex embedding model per actor."""
 
     def __init__(self, embed_model: Any) -> None:
+        """Hold the embedding model shipped from the driver."""
         self.embed_model = embed_model
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Add an ``embedding`` column: the vector of each ``answer``."""
         import numpy as np
 
         texts = [str(text) for text in batch["answer"]]
@@ -159,6 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line's options (``--help`` lists them)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--chat-model", default=CHAT_MODEL)
@@ -178,6 +185,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the pipeline on a local Ray instance and print its summary as JSON."""
     args = parse_args(argv)
     start_ray(args.num_cpus)
     import ray

@@ -251,8 +251,11 @@ _AI_SKIPPED = frozenset(
 
 
 def _holds_server_blocks(content: str | list[Any]) -> bool:
-    """Anthropic server-tool blocks (``server_tool_use``, ``*_tool_result``) or cited text in an
-    AI message's content, as langchain-anthropic keeps them."""
+    """Anthropic server-tool blocks or cited text in an AI message's content.
+
+    The blocks are ``server_tool_use``, ``*_tool_result`` and text with ``citations``, kept as
+    langchain-anthropic keeps them.
+    """
     if isinstance(content, str):
         return False
     for block in content:

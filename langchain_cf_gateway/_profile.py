@@ -1,5 +1,8 @@
-"""What LangChain sees of a chat model: its ``profile`` (derived from the core model table), its
-LangSmith parameters and its invocation parameters (per-call header values masked)."""
+"""What LangChain sees of a chat model: its ``profile``, LangSmith and invocation parameters.
+
+The ``profile`` is derived from the core model table; per-call header values are masked in the
+invocation parameters.
+"""
 
 from __future__ import annotations
 
@@ -46,8 +49,10 @@ def langsmith_params(
 
 
 def masked_invocation_params(params: dict[str, Any]) -> dict[str, Any]:
-    """LangChain's invocation params (what callbacks and tracers see) with the values of per-call
-    ``extra_headers`` masked: they may carry credentials."""
+    """LangChain's invocation params (what callbacks and tracers see).
+
+    The values of per-call ``extra_headers`` are masked: they may carry credentials.
+    """
     headers = params.get("extra_headers")
     if isinstance(headers, Mapping):
         params["extra_headers"] = masked_headers(headers)

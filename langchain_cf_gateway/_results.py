@@ -84,8 +84,11 @@ def to_usage_metadata(usage: Usage | None) -> UsageMetadata | None:
 
 
 def response_metadata(response: ChatResponse, model_name: str) -> dict[str, Any]:
-    """``model_name`` (the model id requested), ``finish_reason`` (normalised), the raw reason
-    when it differs, ``served_model`` (the id the provider reported) and ``gateway``."""
+    """The reply's ``response_metadata``.
+
+    ``model_name`` (the model id requested), ``finish_reason`` (normalised), the raw reason when it
+    differs, ``served_model`` (the id the provider reported) and ``gateway``.
+    """
     meta: dict[str, Any] = {
         "model_name": model_name,
         "gateway": response.gateway.as_dict() if response.gateway is not None else {},
@@ -100,8 +103,10 @@ def response_metadata(response: ChatResponse, model_name: str) -> dict[str, Any]
 
 
 def reasoning_blocks(parts: Sequence[Part]) -> list[dict[str, Any]] | None:
-    """The reasoning parts as Anthropic-style blocks, when any carries a signature or redacted
-    data (otherwise there is nothing to round-trip beyond ``reasoning_content``)."""
+    """The reasoning parts as Anthropic-style blocks, when any carries a signature or redacted data.
+
+    Otherwise there is nothing to round-trip beyond ``reasoning_content``.
+    """
     reasoning = [p for p in parts if isinstance(p, ReasoningPart)]
     if not any(p.signature or p.redacted_data for p in reasoning):
         return None
@@ -129,8 +134,11 @@ def _reasoning_kwargs(parts: Sequence[Part]) -> dict[str, Any]:
 
 
 def content_kwargs(response: ChatResponse) -> dict[str, Any]:
-    """``content_blocks`` (server-tool blocks and cited text, verbatim, sent back on the next
-    turn) and ``citations`` (every citation / annotation), when the reply has them."""
+    """The reply's ``content_blocks`` and ``citations``, when it has them.
+
+    ``content_blocks`` are server-tool blocks and cited text, verbatim, sent back on the next
+    turn; ``citations`` lists every citation / annotation.
+    """
     if not response.content_blocks:
         return {}
     kwargs: dict[str, Any] = {"content_blocks": [dict(b) for b in response.content_blocks]}

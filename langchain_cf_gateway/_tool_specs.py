@@ -84,8 +84,11 @@ def to_tool_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec | Provide
 
 
 def tool_cache_control(tool: Any) -> Mapping[str, Any] | None:
-    """Anthropic ``cache_control`` of a tool: a dict tool's ``cache_control`` key or a
-    ``BaseTool``'s ``extras["cache_control"]`` (langchain-anthropic's two spellings)."""
+    """The Anthropic ``cache_control`` of a tool.
+
+    A dict tool's ``cache_control`` key or a ``BaseTool``'s ``extras["cache_control"]``
+    (langchain-anthropic's two spellings).
+    """
     if isinstance(tool, Mapping):
         value = tool.get("cache_control")
     else:
@@ -99,8 +102,11 @@ def tool_cache_control(tool: Any) -> Mapping[str, Any] | None:
 
 
 def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
-    """A tool as the OpenAI-format dict ``bind_tools`` binds; its ``cache_control`` (if any) is
-    kept as a top-level key, which :func:`to_tool_spec` reads back."""
+    """A tool as the OpenAI-format dict ``bind_tools`` binds.
+
+    Its ``cache_control`` (if any) is kept as a top-level key, which :func:`to_tool_spec` reads
+    back.
+    """
     if as_provider_tool(tool) is not None:
         return dict(tool)  # a provider's own tool (web_search_20250305, web_search…), as written
     cache = tool_cache_control(tool)
@@ -111,8 +117,10 @@ def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
 
 
 def to_tool_choice(choice: Any) -> ToolChoice | None:
-    """Convert LangChain's ``tool_choice`` (``auto`` / ``any`` / ``required`` / ``none`` / a tool
-    name / ``True`` / an OpenAI or Anthropic dict) to a :class:`ToolChoice`.
+    """Convert LangChain's ``tool_choice`` to a :class:`ToolChoice`.
+
+    Accepted: ``auto`` / ``any`` / ``required`` / ``none`` / a tool name / ``True`` / an OpenAI or
+    Anthropic dict.
 
     Raises:
         GatewayConfigError: the value has none of these shapes.

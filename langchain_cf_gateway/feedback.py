@@ -1,5 +1,7 @@
-"""Gateway logs and feedback from LangChain: find the gateway log of a run, attach a rating, a
-score or metadata to it, and record the log id of every model call a chain or agent makes.
+"""Gateway logs and feedback from LangChain.
+
+Find the gateway log of a run, attach a rating, a score or metadata to it, and record the log id
+of every model call a chain or agent makes.
 
 Each reply of :class:`~langchain_cf_gateway.ChatCloudflareAIGateway` carries its log id in
 ``response_metadata["gateway"]["log_id"]``. :class:`GatewayFeedback` sends feedback for such a
@@ -38,11 +40,14 @@ __all__ = ["GatewayFeedback", "GatewayLogRecorder", "gateway_log_id"]
 
 
 def gateway_log_id(result: Any) -> str | None:
-    """The gateway log id of a chat result: an ``AIMessage`` (or any message), a
-    ``ChatGeneration``, the first generation of an ``LLMResult``, or a ``response_metadata``
-    dict; or a typed result of the media and rerank calls (``GeneratedImage``, ``Speech``,
-    ``Transcription``, ``RerankResult``), also as the artifact of a tool's ``ToolMessage``.
-    ``None`` when the reply carried none (logging off on the gateway)."""
+    """The gateway log id of a chat result, or ``None`` when the reply carried none.
+
+    ``target`` is an ``AIMessage`` (or any message), a ``ChatGeneration``, the first generation
+    of an ``LLMResult``, or a ``response_metadata`` dict; or a typed result of the media and
+    rerank calls (``GeneratedImage``, ``Speech``, ``Transcription``, ``RerankResult``), also as
+    the artifact of a tool's ``ToolMessage``. A reply carries no log id when logging is off on
+    the gateway.
+    """
     if isinstance(result, ToolMessage) and result.artifact is not None:
         result = result.artifact
     typed = getattr(result, "gateway", None)
@@ -110,8 +115,12 @@ class GatewayFeedback(ServiceFields):
         score: float | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> str:
-        """Attach ``feedback`` (1 / -1; 0 = not evaluated), ``score`` (0–100) and/or
-        ``metadata`` to the log of ``target``; returns the log id.
+        """Attach feedback, a score and/or metadata to the log of ``target``.
+
+        ``feedback`` is 1 / -1 (0 = not evaluated), ``score`` 0–100.
+
+        Returns:
+            The log id.
 
         Raises:
             GatewayConfigError: no log id on ``target``, nothing to send or a value out of range.

@@ -1,6 +1,7 @@
-"""``CloudflareAIGatewayRerank``: a Workers AI reranker (``@cf/baai/bge-reranker-base``) as a
-LangChain ``BaseDocumentCompressor``, for a ``ContextualCompressionRetriever`` or any pipeline
-that compresses retrieved documents.
+"""``CloudflareAIGatewayRerank``: a Workers AI reranker as a LangChain ``BaseDocumentCompressor``.
+
+The model (``@cf/baai/bge-reranker-base`` by default) serves a ``ContextualCompressionRetriever``
+or any pipeline that compresses retrieved documents.
 
 The documents' ``page_content`` is scored against the query by the core client's ``rerank``
 (``/ai/run/{model}``; more than 100 documents go in several requests, merged); the ``top_n`` best

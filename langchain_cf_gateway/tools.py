@@ -1,5 +1,6 @@
-"""LangChain tools an agent can call: image generation, speech-to-text and text-to-speech through
-Cloudflare AI Gateway's ``/ai/run`` (Workers AI media models).
+"""LangChain tools an agent can call: image generation, speech-to-text and text-to-speech.
+
+They go through Cloudflare AI Gateway's ``/ai/run`` (Workers AI media models).
 
 Each tool answers the model with a short text (``content``) and hands the caller the typed core
 result as the ``artifact`` (``response_format="content_and_artifact"``): the image or audio
@@ -94,8 +95,10 @@ class _MediaTool(ServiceFields, BaseTool):
 
 
 class CloudflareImageGenerationTool(_MediaTool):
-    """Generate an image from a text prompt (default ``@cf/black-forest-labs/flux-1-schnell``);
-    the artifact is the :class:`cf_gateway_core.GeneratedImage`."""
+    """Generate an image from a text prompt (default ``@cf/black-forest-labs/flux-1-schnell``).
+
+    The artifact is the :class:`cf_gateway_core.GeneratedImage`.
+    """
 
     name: str = "cloudflare_image_generation"
     description: str = (
@@ -131,8 +134,11 @@ class CloudflareImageGenerationTool(_MediaTool):
 
 
 class CloudflareSpeechToTextTool(_MediaTool):
-    """Transcribe an audio file (default ``@cf/openai/whisper-large-v3-turbo``); the content is
-    the transcript, the artifact the :class:`cf_gateway_core.Transcription` (timestamps)."""
+    """Transcribe an audio file (default ``@cf/openai/whisper-large-v3-turbo``).
+
+    The content is the transcript, the artifact the :class:`cf_gateway_core.Transcription`
+    (timestamps).
+    """
 
     name: str = "cloudflare_speech_to_text"
     description: str = "Transcribe an audio file to text. Input: the path of the audio file."
@@ -160,8 +166,10 @@ class CloudflareSpeechToTextTool(_MediaTool):
 
 
 class CloudflareTextToSpeechTool(_MediaTool):
-    """Read text aloud (default ``@cf/myshell-ai/melotts``) into an audio file; the artifact is
-    the :class:`cf_gateway_core.Speech`."""
+    """Read text aloud (default ``@cf/myshell-ai/melotts``) into an audio file.
+
+    The artifact is the :class:`cf_gateway_core.Speech`.
+    """
 
     name: str = "cloudflare_text_to_speech"
     description: str = "Turn text into spoken audio. Returns where the audio file was saved."

@@ -1,5 +1,9 @@
-"""The tutorial notebooks: stored without outputs, in sync with ``notebooks/_build.py``, and
-running top to bottom offline (each starts the local emulator itself when no credentials are set).
+"""The tutorial notebooks: built from their sources, stored without outputs, run offline.
+
+Each ``notebooks/NN_*.ipynb`` is generated from its jupytext percent-format source
+``notebooks/NN_*.py`` by ``python notebooks/build.py``; the committed file must equal the build,
+carry no outputs, and run top to bottom offline (each starts the local emulator itself when no
+credentials are set).
 
 The kernel inherits ``os.environ``, which the autouse ``clean_environ`` fixture has already
 scrubbed of ``CLOUDFLARE_*`` variables, so these runs never reach the real gateway.
@@ -35,7 +39,7 @@ def _ids(path: Path) -> str:
 
 
 def _load_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "_build.py")
+    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "build.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -64,16 +68,49 @@ def test_notebook_stored_without_outputs(path: Path) -> None:
         where = f"{path.name} cell {number}"
         assert not RUNTIME_METADATA & set(cell.metadata), where
         if cell.cell_type == "code":
-            assert cell.outputs == [], f"{where} has outputs: run notebooks/_build.py"
+            assert cell.outputs == [], f"{where} has outputs: run notebooks/build.py"
             assert cell.execution_count is None, where
 
 
-def test_notebooks_match_their_generator() -> None:
+def test_every_notebook_has_a_percent_format_source() -> None:
+    builder = _load_builder()
+    sources = builder.sources()
+    assert [path.name for path in sources] == [name.replace(".ipynb", ".py") for name in EXPECTED]
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        assert "# %% [markdown]\n" in text and "\n# %%\n" in text, source.name
+        cells = builder.notebook(source).cells
+        assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), source.name
+
+
+def test_notebooks_match_their_sources() -> None:
     built = _load_builder().build()
     assert sorted(built) == EXPECTED
     for name, text in built.items():
         stored = (NOTEBOOKS / name).read_text(encoding="utf-8")
-        assert stored == text, f"{name} differs from notebooks/_build.py: run it and commit both"
+        source = name.replace(".ipynb", ".py")
+        assert stored == text, (
+            f"{name} differs from notebooks/{source}: run python notebooks/build.py, commit both"
+        )
+
+
+def test_notebook_build_follows_each_source_cell(tmp_path: Path) -> None:
+    """The builder reads cells from the source, so a changed source changes the notebook."""
+    builder = _load_builder()
+    source = tmp_path / "99_probe.py"
+    source.write_text(
+        "# %% [markdown]\n# # Probe\n#\n# Some *text*.\n\n# %%\nx = 1\nx\n\n# %%\nprint(x)\n",
+        encoding="utf-8",
+    )
+    nb = builder.notebook(source)
+    assert [(cell.cell_type, cell.source, cell.id) for cell in nb.cells] == [
+        ("markdown", "# Probe\n\nSome *text*.", "cell-00"),
+        ("code", "x = 1\nx", "cell-01"),
+        ("code", "print(x)", "cell-02"),
+    ]
+    assert nb.metadata == builder.METADATA
+    assert all(cell.metadata == {} for cell in nb.cells)
+    assert all(cell.outputs == [] for cell in nb.cells if cell.cell_type == "code")
 
 
 _EXECUTED: dict[str, nbformat.NotebookNode] = {}

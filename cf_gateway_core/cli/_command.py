@@ -1,5 +1,7 @@
-"""What every ``cf-gateway`` subcommand shares: the :class:`Subcommand` record, exit codes, and
-the one-line error report."""
+"""What every ``cf-gateway`` subcommand shares.
+
+The :class:`Subcommand` record, exit codes, and the one-line error report.
+"""
 
 from __future__ import annotations
 

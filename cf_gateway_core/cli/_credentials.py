@@ -1,5 +1,8 @@
-"""Whether ``cf-gateway chat`` may reach the real gateway: every problem with the ``CLOUDFLARE_*``
-environment in one sentence, misspelled variable names included, before any client is built."""
+"""Whether ``cf-gateway chat`` may reach the real gateway.
+
+Every problem with the ``CLOUDFLARE_*`` environment in one sentence, misspelled variable names
+included, before any client is built.
+"""
 
 from __future__ import annotations
 

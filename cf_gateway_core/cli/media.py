@@ -1,5 +1,6 @@
-"""``cf-gateway models``, ``image``, ``transcribe``, ``speak`` and ``feedback``: the model
-catalogue, media models and gateway logs from the command line.
+"""``cf-gateway models``, ``image``, ``transcribe``, ``speak`` and ``feedback``.
+
+The model catalogue, media models and gateway logs from the command line.
 
 They use the environment's credentials (``CLOUDFLARE_ACCOUNT_ID``, ``CLOUDFLARE_API_TOKEN``, and
 ``CLOUDFLARE_GATEWAY_ID`` / ``CLOUDFLARE_API_BASE_URL`` when set); without them they stop with
@@ -93,8 +94,11 @@ _EXTENSIONS = {
 
 
 def _warn_if_misnamed(path: str, data: bytes) -> None:
-    """Say so when the file name promises another format than the model sent (flux answers JPEG,
-    so ``-o out.png`` holds JPEG data); the bytes are written as they came, not converted."""
+    """Say so when the file name promises another format than the model sent.
+
+    Flux answers JPEG, so ``-o out.png`` holds JPEG data; the bytes are written as they came,
+    not converted.
+    """
     mime = sniff_mime(data)
     suffix = os.path.splitext(path)[1].lower()
     known = any(suffix in endings for endings in _EXTENSIONS.values())

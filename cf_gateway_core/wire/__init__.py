@@ -18,9 +18,11 @@ __all__ = ["ChunkDecoder", "WireFormat", "get_format"]
 
 
 def __getattr__(name: str) -> Any:
-    """``WireFormat`` and ``ChunkDecoder`` from :mod:`cf_gateway_core.wire._format`, imported
-    with the first wire module rather than by ``import cf_gateway_core`` (a dataclass and a
-    protocol, ~2 ms)."""
+    """``WireFormat`` and ``ChunkDecoder`` from :mod:`cf_gateway_core.wire._format`.
+
+    Imported with the first wire module rather than by ``import cf_gateway_core`` (a dataclass
+    and a protocol, ~2 ms).
+    """
     if name not in ("ChunkDecoder", "WireFormat"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from cf_gateway_core.wire import _format

@@ -52,8 +52,10 @@ def mappings(value: Any) -> list[Mapping[str, Any]]:
 
 
 def type_of(value: Mapping[str, Any], fallback: str = "") -> str:
-    """A JSON object's ``type`` when it is a string, else ``fallback`` (a list or object there
-    would crash a table lookup: lenient on what we read)."""
+    """A JSON object's ``type`` when it is a string, else ``fallback``.
+
+    A list or object there would crash a table lookup: lenient on what we read.
+    """
     kind = value.get("type")
     return kind if isinstance(kind, str) and kind else fallback
 
@@ -107,9 +109,12 @@ def tool_result_text(part: ToolResultPart, image_error: str) -> str:
 
 
 def is_error_frame(frame: Mapping[str, Any]) -> bool:
-    """Whether a stream frame is an error: ``{"error": …}`` or a v4 envelope
-    ``{"success": false, "errors": [...]}`` (Cloudflare's error shape,
-    https://developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/)."""
+    """Whether a stream frame is an error.
+
+    That is ``{"error": …}`` or a v4 envelope ``{"success": false, "errors": [...]}``
+    (Cloudflare's error shape,
+    https://developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/).
+    """
     if "error" not in frame and "errors" not in frame and "success" not in frame:
         return False  # the usual frame: three lookups instead of three calls
     return bool(frame.get("error") or frame.get("errors")) or frame.get("success") is False
@@ -132,9 +137,11 @@ def stream_error(data: str, *, body: object, partial_text: str = "") -> StreamEr
 
 
 def cut_short(signal: str) -> StreamError:
-    """The :class:`StreamError` for a stream that ended without its format's end ``signal``
-    (the caller adds the partial text): the reply may be incomplete, so it is never returned
-    as if it were whole."""
+    """The :class:`StreamError` for a stream that ended without its format's end ``signal``.
+
+    The caller adds the partial text. The reply may be incomplete, so it is never returned as if
+    it were whole.
+    """
     return StreamError(
         f"the stream ended before {signal}; the reply is incomplete (the connection was closed "
         "or the body was cut short)."

@@ -1,10 +1,10 @@
-"""Documents and audio on each API: Anthropic ``document`` blocks, OpenAI Chat ``file`` and
-``input_audio`` parts, Responses ``input_file`` parts — and the errors for an API without them.
+"""Documents and audio on each API, and the errors for an API without them.
 
-Shapes and sources are listed in docs/content.md. A document comes as exactly one of base64
-``data``, ``text``, an ``https`` ``url`` or a provider ``file_id``; audio as base64 with a media
-type. Nothing is converted between sources except base64 text documents, which Anthropic takes
-as a ``text`` source.
+Anthropic ``document`` blocks, OpenAI Chat ``file`` and ``input_audio`` parts, Responses
+``input_file`` parts. Shapes and sources are listed in docs/content.md. A document comes as exactly
+one of base64 ``data``, ``text``, an ``https`` ``url`` or a provider ``file_id``; audio as base64
+with a media type. Nothing is converted between sources except base64 text documents, which
+Anthropic takes as a ``text`` source.
 """
 
 from __future__ import annotations

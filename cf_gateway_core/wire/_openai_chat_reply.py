@@ -154,23 +154,32 @@ def _map_tool_call_part(call: dict[str, Any], index: int) -> ToolCallPart:
 
 
 def map_arguments_text(raw: Any) -> str:
-    """Tool-call arguments as text: a JSON string (OpenAI) or an object (Workers AI,
-    docs/wire-notes.md §4.2 [C]) dumped to JSON."""
+    """Tool-call arguments as text.
+
+    A JSON string (OpenAI), or an object (Workers AI, docs/wire-notes.md §4.2 [C]) dumped to
+    JSON.
+    """
     if isinstance(raw, str):
         return raw
     return "" if raw is None else json.dumps(raw, ensure_ascii=False)
 
 
 def map_reasoning(container: Mapping[str, Any]) -> str:
-    """Reasoning text of a message or delta: ``reasoning_content`` (Qwen, GLM, Kimi, DeepSeek)
-    or ``reasoning`` (some GPT-OSS) — docs/wire-notes.md §4.2 [C]."""
+    """Reasoning text of a message or delta.
+
+    ``reasoning_content`` (Qwen, GLM, Kimi, DeepSeek) or ``reasoning`` (some GPT-OSS) —
+    docs/wire-notes.md §4.2 [C].
+    """
     value = container.get("reasoning_content") or container.get("reasoning")
     return value if isinstance(value, str) else ""
 
 
 def map_text(value: Any) -> str:
-    """Answer text from a string, null, a number (Workers AI sends numeric tokens as JSON numbers,
-    docs/wire-notes.md §5.1 [O]), a list of content parts, or a JSON-mode object (§4.2 [C])."""
+    """Answer text from a string, null, a number, a list of content parts or a JSON object.
+
+    Workers AI sends numeric tokens as JSON numbers (docs/wire-notes.md §5.1 [O]) and JSON mode
+    answers an object (§4.2 [C]).
+    """
     if isinstance(value, str):
         return value
     if value is None:

@@ -72,8 +72,12 @@ _SKIPPED_ITEMS = frozenset({"reasoning", "function_call"})
 
 
 def provider_tool_api(tool: Mapping[str, Any]) -> Api | None:
-    """Which API a tool dict belongs to, or ``None`` for a client tool (a function, or a JSON
-    schema whose ``type`` is ``object``)."""
+    """Which API a tool dict belongs to.
+
+    Returns:
+        The API, or ``None`` for a client tool (a function, or a JSON schema whose ``type`` is
+        ``object``).
+    """
     kind = tool.get("type")
     if not isinstance(kind, str) or "function" in tool:
         return None
@@ -124,8 +128,11 @@ def _clean_text(block: Mapping[str, Any]) -> _Block:
 
 
 def anthropic_content_blocks(content: Iterable[Any]) -> tuple[Mapping[str, Any], ...]:
-    """The reply blocks to keep (all but thinking, in order), when any is a server-tool block or
-    cites; ``()`` when the reply is plain text, thinking and tool calls."""
+    """The reply blocks to keep (all but thinking, in order).
+
+    Kept when any is a server-tool block or cites; ``()`` when the reply is plain text, thinking
+    and tool calls.
+    """
     blocks = [b for b in content if isinstance(b, Mapping)]
     kept = [b for b in blocks if _kind(b) not in _REASONING_BLOCKS]
     special = any(
@@ -179,8 +186,10 @@ class AnthropicBlocks:
 
 
 def responses_content_blocks(output: Any) -> tuple[Mapping[str, Any], ...]:
-    """The output items to keep (all but reasoning and function calls, in order), when any is a
-    built-in tool call or a message part has annotations; ``()`` otherwise."""
+    """The output items to keep (all but reasoning and function calls, in order).
+
+    Kept when any is a built-in tool call or a message part has annotations; ``()`` otherwise.
+    """
     items = [i for i in output if isinstance(i, Mapping)] if isinstance(output, list) else []
     kept = [i for i in items if _kind(i) not in _SKIPPED_ITEMS]
     special = any(_kind(i) not in _PLAIN_ITEMS or _annotated(i) for i in kept)
@@ -216,16 +225,21 @@ def _api_of(blocks: Iterable[Mapping[str, Any]]) -> Api:
 
 
 def provider_parts(blocks: Iterable[Any]) -> tuple[ProviderPart, ...]:
-    """An earlier reply's ``content_blocks`` as the parts to send back (client ``tool_use``
-    blocks are left out: they come back as tool calls)."""
+    """An earlier reply's ``content_blocks`` as the parts to send back.
+
+    Client ``tool_use`` blocks are left out: they come back as tool calls.
+    """
     kept = [dict(b) for b in blocks if isinstance(b, Mapping) and b.get("type") != "tool_use"]
     api = _api_of(kept)
     return tuple(ProviderPart(api=api, block=block) for block in kept)
 
 
 def reply_citations(blocks: Iterable[Any]) -> list[dict[str, Any]]:
-    """Every citation in ``content_blocks``, in order: Anthropic text-block ``citations`` and
-    Responses ``output_text`` ``annotations``, each as the provider wrote it."""
+    """Every citation in ``content_blocks``, in order.
+
+    Anthropic text-block ``citations`` and Responses ``output_text`` ``annotations``, each as the
+    provider wrote it.
+    """
     found: list[dict[str, Any]] = []
     for block in blocks:
         if not isinstance(block, Mapping):

@@ -111,9 +111,11 @@ def _unwrap(body: Any) -> Mapping[str, Any]:
 
 
 def _openai_vectors(data: list[Mapping[str, Any]]) -> list[list[float]]:
-    """Vectors sorted by ``index`` (an OpenAI list may come in any order); without any index
-    they keep their position. Indexes must be exactly ``0 … n-1``: a duplicate, missing or extra
-    index would pair a text with another text's vector."""
+    """Vectors sorted by ``index`` (an OpenAI list may come in any order).
+
+    Without any index they keep their position. Indexes must be exactly ``0 … n-1``: a
+    duplicate, missing or extra index would pair a text with another text's vector.
+    """
     raw = [item.get("index") for item in data]
     if all(index is None for index in raw):
         return [_vector(item.get("embedding")) for item in data]

@@ -234,8 +234,11 @@ _PART_MAPPERS: dict[str, dict[type[Any], Callable[[Any], _Item | None]]] = {
 
 
 def _map_tool(tool: ToolSpec | ProviderTool) -> _Item:
-    """Responses tools are flat: no nested ``function`` object as in Chat Completions; built-in
-    tools (``web_search``, ``file_search``…) are sent as given."""
+    """One tool in the Responses shape.
+
+    Responses tools are flat: no nested ``function`` object as in Chat Completions; built-in
+    tools (``web_search``, ``file_search``…) are sent as given.
+    """
     if isinstance(tool, ProviderTool):
         return dict(tool.spec)
     parameters = dict(tool.parameters)
@@ -272,8 +275,11 @@ def _compact(**fields: Any) -> _Item:
 
 
 def _map_extra_body(payload: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``extra_body`` last; objects one level deep, so ``{"reasoning": {"summary": …}}``
-    keeps a ``reasoning_effort`` set beside it."""
+    """Merge ``extra_body`` last.
+
+    Objects merge one level deep, so ``{"reasoning": {"summary": …}}`` keeps a
+    ``reasoning_effort`` set beside it.
+    """
     for key, value in extra.items():
         current = payload.get(key)
         if isinstance(current, dict) and isinstance(value, Mapping):
