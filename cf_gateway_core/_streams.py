@@ -131,7 +131,9 @@ class EventStream:
                 self._pending.clear()
                 yield coalesce(first)
             for batch in self._source:
-                if batch:
+                if len(batch) == 1:  # the usual batch: one event, nothing to merge
+                    yield batch
+                elif batch:
                     yield coalesce(batch)
         finally:
             self._source.close()  # breaking out of the batches closes the stream too
@@ -229,7 +231,9 @@ class AsyncEventStream:
             if source is None:
                 return
             async for batch in source:
-                if batch:
+                if len(batch) == 1:
+                    yield batch
+                elif batch:
                     yield coalesce(batch)
         finally:
             if source is not None:

@@ -186,6 +186,9 @@ class SSEDecoder:
         if first == end:  # one line
             if text[:6] != "data: ":
                 return None
+            if not self._data and self._id is None and not self._event and self._retry is None:
+                # Nothing pending from earlier lines: the event is this line's data alone.
+                return ServerSentEvent(text[6:end], "message", self._last_id, None)
             self._data.append(text[6:end])
         elif text[:7] == "event: " and text.find("\n", first + 1) == end:
             if text[first + 1 : first + 7] != "data: ":

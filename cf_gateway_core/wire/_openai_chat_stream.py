@@ -149,6 +149,19 @@ class ChunkDecoder:
             chunk = _json.loads(data)
         except ValueError:
             chunk = None
+        if (
+            type(chunk) is dict
+            and "error" not in chunk
+            and "errors" not in chunk
+            and "success" not in chunk
+            and event.event != "error"
+        ):
+            return chunk  # the usual frame: none of the keys an error frame has
+        return self._unusual(event, chunk)
+
+    def _unusual(self, event: ServerSentEvent, chunk: Any) -> dict[str, Any] | None:
+        """A frame that may be an error, or is no JSON object: raise, or the chunk to map."""
+        data = event.data
         if event.event == "error" or (isinstance(chunk, dict) and is_error_frame(chunk)):
             # {"error": {...}} / {"error": "…"} / v4 "errors" — the shapes errors.py reads.
             raise stream_error(data, body=chunk)
