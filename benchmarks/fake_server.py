@@ -24,6 +24,9 @@ the client keeps up). Under the path prefix ``/paced`` (a client whose base URL 
 apart, as a model producing tokens would send them. A body with tool definitions and no tool
 result gets one tool call (``get_weather``); otherwise a short text reply.
 
+The reply bodies and stream events themselves are built in ``fake_bodies.py``; this module frames
+and sends them.
+
 Run: ``python benchmarks/fake_server.py [--port 0] [--chunks 1000] [--paced-chunks 200]
 [--pace-ms 1]``; it prints ``PORT <n>`` on stdout once listening and stops when its standard
 input closes (so it never outlives the runner).
@@ -33,15 +36,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-ANSWER = "Cloudflare AI Gateway sits between your app and the model providers."
-TOOL_ARGS = {"city": "Lisbon", "unit": "celsius"}
-USAGE_OPENAI = {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fake_bodies as B
+
 # What a real gateway adds to every reply (docs/wire-notes.md §3.2); clients read these.
 GATEWAY_HEADERS = (
     b"cf-aig-log-id: 01JBENCHMARKLOGID0000000000\r\ncf-aig-cache-status: MISS\r\ncf-aig-step: 0\r\n"
@@ -50,10 +54,6 @@ GATEWAY_HEADERS = (
 _STREAM_RE = re.compile(rb'"stream"\s*:\s*true')
 _TOOL_RESULT_RE = re.compile(rb'"role"\s*:\s*"tool"|"tool_result"')
 _TOOLS_RE = re.compile(rb'"tools"\s*:\s*\[\s*\{')
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _http(body: bytes, content_type: bytes, status: bytes = b"200 OK") -> bytes:
@@ -70,7 +70,7 @@ def _http(body: bytes, content_type: bytes, status: bytes = b"200 OK") -> bytes:
 
 
 def _json(value: Any) -> bytes:
-    return _http(_dumps(value), b"application/json")
+    return _http(B.dumps(value), b"application/json")
 
 
 SSE_HEAD = (
@@ -88,169 +88,6 @@ def _sse(frames: list[bytes]) -> list[bytes]:
     return [SSE_HEAD, *chunks]
 
 
-def _token(i: int) -> str:
-    return f"w{i % 100} "
-
-
-# --------------------------------------------------------------------------- OpenAI Chat
-
-
-def _openai_message(message: dict[str, Any], finish: str) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion",
-        "created": 1764000000,
-        "model": "gpt-5.5",
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-        "usage": USAGE_OPENAI,
-    }
-
-
-def _openai_text() -> dict[str, Any]:
-    return _openai_message({"role": "assistant", "content": ANSWER}, "stop")
-
-
-def _openai_tool() -> dict[str, Any]:
-    call = {
-        "id": "call_bench_1",
-        "type": "function",
-        "function": {"name": "get_weather", "arguments": json.dumps(TOOL_ARGS)},
-    }
-    return _openai_message(
-        {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
-    )
-
-
-def _openai_stream(n: int) -> list[bytes]:
-    def frame(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        chunk = {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion.chunk",
-            "created": 1764000000,
-            "model": "gpt-5.5",
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        }
-        return b"data: " + _dumps(chunk) + b"\n\n"
-
-    frames = [frame({"role": "assistant", "content": ""})]
-    frames += [frame({"content": _token(i)}) for i in range(n)]
-    frames.append(frame({}, "stop"))
-    usage = {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion.chunk",
-        "created": 1764000000,
-        "model": "gpt-5.5",
-        "choices": [],
-        "usage": USAGE_OPENAI,
-    }
-    frames.append(b"data: " + _dumps(usage) + b"\n\n")
-    frames.append(b"data: [DONE]\n\n")
-    return frames
-
-
-# --------------------------------------------------------------------------- Anthropic
-
-
-def _anthropic_message(content: list[dict[str, Any]], stop: str) -> dict[str, Any]:
-    return {
-        "id": "msg_bench",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-sonnet-4-5",
-        "content": content,
-        "stop_reason": stop,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 9},
-    }
-
-
-def _anthropic_text() -> dict[str, Any]:
-    return _anthropic_message([{"type": "text", "text": ANSWER}], "end_turn")
-
-
-def _anthropic_tool() -> dict[str, Any]:
-    block = {"type": "tool_use", "id": "toolu_bench_1", "name": "get_weather", "input": TOOL_ARGS}
-    return _anthropic_message([block], "tool_use")
-
-
-def _anthropic_stream(n: int) -> list[bytes]:
-    def event(name: str, data: dict[str, Any]) -> bytes:
-        return b"event: " + name.encode() + b"\ndata: " + _dumps(data) + b"\n\n"
-
-    start = _anthropic_message([], "")
-    start["stop_reason"] = None
-    start["usage"] = {"input_tokens": 12, "output_tokens": 1}
-    frames = [
-        event("message_start", {"type": "message_start", "message": start}),
-        event(
-            "content_block_start",
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
-        ),
-    ]
-    frames += [
-        event(
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": _token(i)},
-            },
-        )
-        for i in range(n)
-    ]
-    frames.append(event("content_block_stop", {"type": "content_block_stop", "index": 0}))
-    frames.append(
-        event(
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": n},
-            },
-        )
-    )
-    frames.append(event("message_stop", {"type": "message_stop"}))
-    return frames
-
-
-# --------------------------------------------------------------------------- Workers AI run
-
-
-def _envelope(result: dict[str, Any]) -> dict[str, Any]:
-    return {"result": result, "success": True, "errors": [], "messages": []}
-
-
-def _run_text() -> dict[str, Any]:
-    return _envelope({"response": ANSWER, "usage": USAGE_OPENAI})
-
-
-def _run_tool() -> dict[str, Any]:
-    call = {"id": "call_bench_1", "name": "get_weather", "arguments": TOOL_ARGS}
-    return _envelope({"response": None, "tool_calls": [call], "usage": USAGE_OPENAI})
-
-
-def _run_stream(n: int) -> list[bytes]:
-    frames = [
-        b"data: " + _dumps({"response": _token(i), "p": "abcdef"}) + b"\n\n" for i in range(n)
-    ]
-    frames.append(b"data: " + _dumps({"response": "", "usage": USAGE_OPENAI}) + b"\n\n")
-    frames.append(b"data: [DONE]\n\n")
-    return frames
-
-
-def _embeddings() -> dict[str, Any]:
-    return {
-        "object": "list",
-        "model": "@cf/baai/bge-base-en-v1.5",
-        "data": [{"object": "embedding", "index": 0, "embedding": [0.01] * 768}],
-        "usage": {"prompt_tokens": 4, "total_tokens": 4},
-    }
-
-
 # --------------------------------------------------------------------------- the server
 
 
@@ -262,20 +99,16 @@ class Replies:
     paced streams (``paced[api]``)."""
 
     def __init__(self, chunks: int, paced_chunks: int, pace_s: float) -> None:
-        streams = {"openai": _openai_stream, "anthropic": _anthropic_stream, "run": _run_stream}
-        self.table: dict[str, dict[str, Any]] = {
-            "openai": {"text": _json(_openai_text()), "tool": _json(_openai_tool())},
-            "anthropic": {"text": _json(_anthropic_text()), "tool": _json(_anthropic_tool())},
-            "run": {"text": _json(_run_text()), "tool": _json(_run_tool())},
-        }
+        self.table: dict[str, dict[str, Any]] = {}
         self.paced: dict[str, list[bytes]] = {}
-        for api, frames in streams.items():
+        for api, (text, tool, frames) in B.BODIES.items():
+            self.table[api] = {"text": _json(text()), "tool": _json(tool())}
             self.table[api]["stream"] = _sse(frames(chunks))
             self.paced[api] = _sse(frames(paced_chunks))
         self.pace_s = pace_s
-        self.embeddings = _json(_embeddings())
+        self.embeddings = _json(B.embeddings())
         self.not_found = _http(
-            _dumps({"success": False, "errors": [{"code": 7000, "message": "No route"}]}),
+            B.dumps({"success": False, "errors": [{"code": 7000, "message": "No route"}]}),
             b"application/json",
             b"404 Not Found",
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import clients as C
-from run import Series, _cell, _fmt
+from harness import Series, cell as _cell, fmt as _fmt
 
 FLOOR = "floor: raw httpx, {api}"
 

@@ -16,12 +16,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import clients as C
+import floors as F
 
 ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01"}
 
 
 def _url(root: str, api: str) -> str:
-    return C.ai_base(root) + C._FLOOR_PATHS[api]
+    return C.ai_base(root) + F.FLOOR_PATHS[api]
 
 
 def _headers(api: str) -> dict[str, str]:
@@ -42,7 +43,7 @@ class Wire:
         self.session: Any = None  # aiohttp, created inside the event loop on first use
 
     def payload(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> Any:
-        body = C._floor_payload(self.api)
+        body = F.floor_payload(self.api)
         body["messages"] = messages
         if tools:
             body["tools"] = tools
@@ -66,10 +67,10 @@ class Wire:
         with self.http.stream("POST", self.url, json=body, headers=self.headers) as response:
             for line in response.iter_lines():
                 if line.startswith("data:") and line != "data: [DONE]":
-                    yield C._floor_delta(self.api, json.loads(line[5:]))
+                    yield F.floor_delta(self.api, json.loads(line[5:]))
 
     def text(self, reply: Any) -> str:
-        return C._floor_text(self.api, reply) if not self.tool_calls(reply) else ""
+        return F.floor_text(self.api, reply) if not self.tool_calls(reply) else ""
 
     def tool_calls(self, reply: Any) -> list[dict[str, Any]]:
         """``[{"id", "name", "args"}]`` of a reply."""

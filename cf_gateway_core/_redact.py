@@ -22,7 +22,14 @@ from cf_gateway_core.errors import GatewayError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["MASK", "MAX_BODY_BYTES", "MAX_STREAM_BYTES", "Redactor", "keep_content"]
+__all__ = [
+    "MASK",
+    "MAX_BODY_BYTES",
+    "MAX_STREAM_BYTES",
+    "ChunkMasker",
+    "Redactor",
+    "keep_content",
+]
 
 MASK = "**********"
 MIN_MASKED_TOKEN = 8
@@ -61,13 +68,16 @@ class _AsyncBody(Protocol):
 _ReplyT = TypeVar("_ReplyT", bound=Any)
 
 
-class _ChunkMasker:
+class ChunkMasker:
     """Masks one token across a sequence of chunks; counts the bytes against a cap."""
 
-    __slots__ = ("_cap", "_held", "_redactor", "_total")
+    __slots__ = ("_cap", "_held", "_mask", "_tail_bytes", "_token", "_total")
 
     def __init__(self, redactor: Redactor, cap: int) -> None:
-        self._redactor = redactor
+        self._token = redactor.token_bytes
+        self._mask = redactor.mask_bytes
+        # A chunk whose last byte occurs nowhere in the token cannot end with the start of it.
+        self._tail_bytes = frozenset(self._token or b"")
         self._cap = cap
         self._held = b""
         self._total = 0
@@ -79,12 +89,15 @@ class _ChunkMasker:
                 f"The reply decoded to more than {self._cap // (1024 * 1024)} MiB; it was "
                 "abandoned (a compressed body that expands without bound is refused)."
             )
-        token = self._redactor.token_bytes
-        if token is None:
+        token = self._token
+        if token is None or not chunk:
+            return chunk
+        if not self._held and token not in chunk and chunk[-1] not in self._tail_bytes:
+            # The usual chunk (an SSE event ends in a line break): nothing to mask, none held.
             return chunk
         data = self._held + chunk if self._held else chunk
         if token in data:
-            data = data.replace(token, self._redactor.mask_bytes)
+            data = data.replace(token, self._mask)
         keep = _token_prefix_at_end(data, token)
         self._held = data[keep:]
         return data[:keep]
@@ -159,13 +172,18 @@ class Redactor:
             reply.extensions = {**extensions, "reason_phrase": self.data(reason)}
         return reply
 
+    def masker(self, cap: int = MAX_BODY_BYTES) -> ChunkMasker:
+        """A masker for one body read chunk by chunk (``feed`` each, then ``flush``), at most
+        ``cap`` bytes in all."""
+        return ChunkMasker(self, cap)
+
     def chunks(self, chunks: Iterable[bytes], cap: int = MAX_BODY_BYTES) -> Iterator[bytes]:
         """Masked chunks of a decoded body, at most ``cap`` bytes in all.
 
         Raises:
             GatewayError: the body decoded to more than ``cap`` bytes.
         """
-        masker = _ChunkMasker(self, cap)
+        masker = ChunkMasker(self, cap)
         for chunk in chunks:
             out = masker.feed(chunk)
             if out:
@@ -178,7 +196,7 @@ class Redactor:
         self, chunks: AsyncIterable[bytes], cap: int = MAX_BODY_BYTES
     ) -> AsyncIterator[bytes]:
         """Async twin of :meth:`chunks`."""
-        masker = _ChunkMasker(self, cap)
+        masker = ChunkMasker(self, cap)
         async for chunk in chunks:
             out = masker.feed(chunk)
             if out:

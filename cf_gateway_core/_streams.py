@@ -38,7 +38,7 @@ __all__ = ["AsyncEventStream", "EventStream"]
 
 
 def _read_batches(
-    response: httpx.Response, state: StreamDecoding, redactor: Redactor
+    response: httpx.Response, state: StreamDecoding
 ) -> Generator[list[StreamEvent], None, None]:
     try:
         if not is_sse(response):
@@ -47,10 +47,9 @@ def _read_batches(
             yield state.from_json(response.content)
             return
         try:
-            # Through the client's redactor: an echoed token masked, the size capped, and no
-            # frame local here holds an unmasked chunk.
-            for chunk in redactor.chunks(response.iter_bytes(), MAX_STREAM_BYTES):
-                yield from state.feed_read(chunk)
+            # feed_read masks an echoed token and caps the size before anything parses a read.
+            for batch_list in map(state.feed_read, response.iter_bytes()):
+                yield from batch_list
         except read_errors() as exc:
             raise state.broken(exc) from exc
         yield state.finish()
@@ -59,15 +58,20 @@ def _read_batches(
 
 
 async def _aread_batches(
-    response: AsyncReply, state: StreamDecoding, redactor: Redactor
+    response: AsyncReply, state: StreamDecoding
 ) -> AsyncGenerator[list[StreamEvent], None]:
     try:
         if not is_sse(response):
             yield state.from_json(response.content)
             return
         try:
-            async for chunk in redactor.achunks(response.aiter_bytes(), MAX_STREAM_BYTES):
-                for batch in state.feed_read(chunk):
+            feed_read = state.feed_read  # masks and caps each read first
+            async for data in response.aiter_bytes():
+                try:
+                    batches = feed_read(data)
+                finally:
+                    del data  # the unmasked read is no local of a traceback through here
+                for batch in batches:
                     yield batch
         except read_errors() as exc:
             raise state.broken(exc) from exc
@@ -96,10 +100,10 @@ class EventStream:
         Its body is read through ``redactor`` (the client's token masking and size cap).
         """
         self.gateway: GatewayMetadata = gateway_metadata(response.headers)
-        state = StreamDecoding(route, self.gateway)
+        state = StreamDecoding(route, self.gateway, redactor.masker(MAX_STREAM_BYTES))
         self.accumulator: StreamAccumulator = state.accumulator
         self._pending: deque[StreamEvent] = deque()
-        self._source = _read_batches(response, state, redactor)
+        self._source = _read_batches(response, state)
         self._closer = weakref.finalize(self, response.close)
         self._closer.atexit = False
 
@@ -129,7 +133,9 @@ class EventStream:
                 self._pending.clear()
                 yield coalesce(first)
             for batch in self._source:
-                if batch:
+                if len(batch) == 1:  # the usual batch: one event, nothing to merge
+                    yield batch
+                elif batch:
                     yield coalesce(batch)
         finally:
             self._source.close()  # breaking out of the batches closes the stream too
@@ -182,10 +188,12 @@ class AsyncEventStream:
             send, self._send = self._send, None  # the client is not kept past the send
             response = await send()
             self.gateway = gateway_metadata(response.headers)
-            state = StreamDecoding(self._route, self.gateway)
+            state = StreamDecoding(
+                self._route, self.gateway, self._redactor.masker(MAX_STREAM_BYTES)
+            )
             self.accumulator = state.accumulator
             self._response = response
-            self._source = _aread_batches(response, state, self._redactor)
+            self._source = _aread_batches(response, state)
             self._closer = weakref.finalize(
                 self, _close_later, response, asyncio.get_running_loop()
             )
@@ -225,7 +233,9 @@ class AsyncEventStream:
             if source is None:
                 return
             async for batch in source:
-                if batch:
+                if len(batch) == 1:
+                    yield batch
+                elif batch:
                     yield coalesce(batch)
         finally:
             if source is not None:

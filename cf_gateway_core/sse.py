@@ -113,16 +113,27 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode a chunk of bytes; return the events it completes."""
         text = self._utf8.decode(chunk)
-        if not text:
-            return []
-        if not self._started:
+        if self._pending_cr or not self._started:
+            text = self._strip_start(text)
+        if text[-2:] == "\n\n" and not self._partial and "\r" not in text:
+            event = self._whole_event(text)
+            if event is not None:
+                return [event]
+        return self._lines(text)
+
+    def _strip_start(self, text: str) -> str:
+        if text and not self._started:
             # WHATWG: one leading U+FEFF (byte order mark) is ignored.
             self._started = True
             text = text.removeprefix("\ufeff")
-        if self._pending_cr:
+        if text and self._pending_cr:
             # A "\r\n" split across chunks: the "\r" already ended the line.
             self._pending_cr = False
             text = text.removeprefix("\n")
+        return text
+
+    def _lines(self, text: str) -> list[ServerSentEvent]:
+        """The general parsing: any line endings, partial lines, any fields."""
         if "\n" not in text and "\r" not in text:
             if text:
                 self._partial.append(text)
@@ -165,6 +176,28 @@ class SSEDecoder:
         self._id = None
         self._retry = None
         return []
+
+    def _whole_event(self, text: str) -> ServerSentEvent | None:
+        """The event when ``text`` is exactly one event of the usual shape, ``data: …`` or
+        ``event: …`` then ``data: …``, closed by its blank line (a gateway sends one event per
+        network chunk); ``None`` for anything else, which the general parsing takes."""
+        end = len(text) - 2
+        first = text.find("\n")
+        if first == end:  # one line
+            if text[:6] != "data: ":
+                return None
+            if not self._data and self._id is None and not self._event and self._retry is None:
+                # Nothing pending from earlier lines: the event is this line's data alone.
+                return ServerSentEvent(text[6:end], "message", self._last_id, None)
+            self._data.append(text[6:end])
+        elif text[:7] == "event: " and text.find("\n", first + 1) == end:
+            if text[first + 1 : first + 7] != "data: ":
+                return None
+            self._event = text[7:first]
+            self._data.append(text[first + 7 : end])
+        else:
+            return None
+        return self._dispatch()
 
     def _line(self, line: str) -> ServerSentEvent | None:
         if not line:

@@ -210,7 +210,10 @@ class ChatStream:
     def on_event(self, event: StreamEvent) -> LIChatResponse | None:
         """Fold one event; return the response to yield, or ``None`` for bookkeeping events."""
         if type(event) is TextDelta:  # the usual event, without the table lookup and a call
-            self._text += event.text
+            text = self._text = self._text + event.text
+            if not self._reasoning and not self._tools:  # plain text so far: one TextBlock
+                message = ChatMessage(role=MessageRole.ASSISTANT, blocks=[TextBlock(text=text)])
+                return LIChatResponse(message=message, delta=event.text, raw=event)
             return self._response(event, event.text, {})
         handler = _STREAM_HANDLERS.get(type(event))
         return None if handler is None else handler(self, event)

@@ -108,6 +108,14 @@ class ChunkDecoder:
             raise StreamError(
                 f"the Anthropic stream sent an event that is not JSON: {data[:200]!r}", body=data
             ) from exc
+        if type(frame) is dict and frame.get("type") == "content_block_delta":
+            delta = frame.get("delta")
+            if type(delta) is dict and delta.get("type") == "text_delta":
+                # The usual event, one piece of text, without the handler table and lambdas.
+                text = delta.get("text")
+                if type(text) is str:
+                    self._blocks.text(frame.get("index", 0), text)
+                    return [TextDelta(text)] if text else []
         if not isinstance(frame, dict):
             return []
         handler = self._handlers.get(type_of(frame, event.event))

@@ -38,6 +38,28 @@ from cf_gateway_core.wire._openai_chat_reply import (
 __all__ = ["ChunkDecoder"]
 
 
+# The keys of the usual delta: decoded on a fast path when nothing else is in the frame.
+_TEXT_DELTA_KEYS = frozenset({"content", "role"})
+
+
+def _plain_text(chunk: dict[str, Any]) -> str | None:
+    """The text of a frame that carries only text (one choice, a delta of ``content`` and maybe
+    ``role``, no finish reason, no usage); ``None`` for any other frame (the general mapping)."""
+    choices = chunk.get("choices")
+    if type(choices) is not list or len(choices) != 1 or chunk.get("usage"):
+        return None
+    choice = choices[0]
+    if type(choice) is not dict or choice.get("finish_reason"):
+        return None
+    if choice.get("index", 0) not in (0, None):
+        return None
+    delta = choice.get("delta")
+    if type(delta) is not dict or not delta.keys() <= _TEXT_DELTA_KEYS:
+        return None
+    content = delta.get("content")
+    return content if type(content) is str else None
+
+
 class ChunkDecoder:
     """Decodes one Chat Completions stream into neutral events.
 
@@ -76,6 +98,14 @@ class ChunkDecoder:
         chunk = self._load(event)
         if chunk is None:
             return []
+        if self._started:
+            text = _plain_text(chunk)
+            if text is not None:  # the usual frame: one piece of text, nothing else
+                return [TextDelta(text)] if text else []
+        return self._map(chunk)
+
+    def _map(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        """Any frame: start, choice or native fields, usage, finish reason."""
         events: list[StreamEvent] = []
         if not self._started:
             self._map_start(chunk, events)
@@ -119,6 +149,19 @@ class ChunkDecoder:
             chunk = _json.loads(data)
         except ValueError:
             chunk = None
+        if (
+            type(chunk) is dict
+            and "error" not in chunk
+            and "errors" not in chunk
+            and "success" not in chunk
+            and event.event != "error"
+        ):
+            return chunk  # the usual frame: none of the keys an error frame has
+        return self._unusual(event, chunk)
+
+    def _unusual(self, event: ServerSentEvent, chunk: Any) -> dict[str, Any] | None:
+        """A frame that may be an error, or is no JSON object: raise, or the chunk to map."""
+        data = event.data
         if event.event == "error" or (isinstance(chunk, dict) and is_error_frame(chunk)):
             # {"error": {...}} / {"error": "…"} / v4 "errors" — the shapes errors.py reads.
             raise stream_error(data, body=chunk)

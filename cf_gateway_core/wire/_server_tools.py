@@ -146,12 +146,15 @@ def anthropic_content_blocks(content: Iterable[Any]) -> tuple[Mapping[str, Any],
 class AnthropicBlocks:
     """Rebuilds an Anthropic reply's content blocks from its stream events."""
 
-    __slots__ = ("_blocks", "_json")
+    __slots__ = ("_blocks", "_json", "_text")
 
     def __init__(self) -> None:
         """Start with no blocks."""
         self._blocks: dict[int, _Block] = {}
         self._json: dict[int, list[str]] = {}
+        # Text pieces per block, joined once in result() (appending to the block's string on
+        # every delta would copy it each time: quadratic in the length of the reply).
+        self._text: dict[int, list[str]] = {}
 
     def start(self, index: int, block: Mapping[str, Any]) -> None:
         """``content_block_start``: the block as it starts."""
@@ -164,14 +167,28 @@ class AnthropicBlocks:
             return
         kind = delta.get("type")
         if kind == "text_delta":
-            block["text"] = (block.get("text") or "") + str(delta.get("text") or "")
+            self.text(index, str(delta.get("text") or ""))
         elif kind == "citations_delta" and isinstance(delta.get("citation"), Mapping):
             block["citations"] = [*(block.get("citations") or []), dict(delta["citation"])]
         elif kind == "input_json_delta":
             self._json.setdefault(index, []).append(str(delta.get("partial_json") or ""))
 
+    def text(self, index: int, piece: str) -> None:
+        """A ``text_delta``'s text for block ``index`` (ignored for a block that never started,
+        like every delta of one)."""
+        if index in self._blocks:
+            pieces = self._text.get(index)
+            if pieces is None:
+                self._text[index] = [piece]
+            else:
+                pieces.append(piece)
+
     def result(self) -> tuple[Mapping[str, Any], ...]:
         """The kept blocks (see :func:`anthropic_content_blocks`)."""
+        for index, pieces in self._text.items():
+            block = self._blocks[index]
+            block["text"] = (block.get("text") or "") + "".join(pieces)
+        self._text.clear()
         for index, pieces in self._json.items():
             text = "".join(pieces)
             try:

@@ -1,0 +1,124 @@
+"""The in-process scenarios: sequential invoke, streams (back to back and paced), the tool round
+trip and async throughput. Each runs every client once per round, rotating the order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import clients as C
+from harness import Series, Settings, fail, run_interleaved
+
+
+def scenario_invoke(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, Series]:
+    def measure(client: C.Client, obj: Any) -> float:
+        invoke = client.invoke
+        t0 = time.perf_counter()
+        for _ in range(s.invoke_calls):
+            invoke(obj)
+        return (time.perf_counter() - t0) / s.invoke_calls
+
+    return run_interleaved("invoke", live, s.invoke_rounds, measure)
+
+
+def _consume(client: C.Client, obj: Any) -> tuple[float, float, float, int]:
+    """Iterate one stream: wall time, time to the first chunk carrying text, this process's CPU
+    time, and the number of chunks with text."""
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    first = 0.0
+    chunks = 0
+    for text in client.stream(obj):
+        if text:
+            if not chunks:
+                first = time.perf_counter() - t0
+            chunks += 1
+    return time.perf_counter() - t0, first, time.process_time() - c0, chunks
+
+
+def scenario_stream(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, Series]:
+    """Streams of ``stream_chunks`` events sent back to back, one HTTP chunk each."""
+
+    def measure(client: C.Client, obj: Any) -> tuple[float, dict[str, Any]]:
+        total, first, cpu, chunks = _consume(client, obj)
+        return total, {"ttfc": first, "chunks": chunks, "cpu_per_event": cpu / s.stream_chunks}
+
+    return run_interleaved("stream", live, s.stream_rounds, measure)
+
+
+def scenario_paced(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, Series]:
+    """Streams of ``paced_chunks`` events ``pace_ms`` apart (a model producing tokens): the value
+    is the client's CPU time per event, what a stream costs the machine beside the wait."""
+
+    def measure(client: C.Client, obj: Any) -> tuple[float, dict[str, Any]]:
+        total, _, cpu, _ = _consume(client, obj)
+        return cpu / s.paced_chunks, {"wall": total}
+
+    return run_interleaved("paced stream", live, s.paced_rounds, measure)
+
+
+def scenario_tools(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, Series]:
+    def measure(client: C.Client, obj: Any) -> float:
+        if client.tools is None:
+            raise C.Unsupported("no tool calling")
+        t0 = time.perf_counter()
+        for _ in range(s.tools_calls):
+            client.tools(obj)
+        return (time.perf_counter() - t0) / s.tools_calls
+
+    return run_interleaved("tools", live, s.tools_rounds, measure)
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The one event loop of every async scenario (some peers bind their clients to the first
+    loop they see). The warnings of sessions left open at exit are not reported."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if "Unclosed" not in str(context.get("message", "")):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(quiet)
+    return loop
+
+
+def scenario_async(
+    live: list[tuple[C.Client, Any]],
+    s: Settings,
+    concurrency: int,
+    loop: asyncio.AbstractEventLoop,
+) -> dict[str, Series]:
+    """``async_requests`` calls with at most ``concurrency`` in flight, all on one event loop."""
+
+    async def batch(client: C.Client, obj: Any, total: int) -> float:
+        assert client.ainvoke is not None
+        ainvoke = client.ainvoke
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one() -> None:
+            async with gate:
+                await ainvoke(obj)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(total)))
+        return total / (time.perf_counter() - t0)
+
+    def measure(client: C.Client, obj: Any) -> float:
+        return loop.run_until_complete(batch(client, obj, s.async_requests))
+
+    # Warm-up: open the connections once, outside the timed rounds.
+    warm: list[tuple[C.Client, Any]] = []
+    for client, obj in live:
+        try:
+            loop.run_until_complete(batch(client, obj, min(concurrency, s.async_requests)))
+            warm.append((client, obj))
+        except Exception as exc:
+            print(f"  async warm-up failed for {client.name}: {fail(exc)}", flush=True)
+    results = run_interleaved(
+        f"async c={concurrency}", warm, s.async_rounds, measure, warm_up=False
+    )
+    for client, _ in live:
+        results.setdefault(client.name, Series(error="failed in warm-up"))
+    return results
