@@ -310,7 +310,8 @@ def register_profile(
         The profile ``get_profile(model)`` now returns.
 
     Raises:
-        GatewayConfigError: an empty id or an unknown field name.
+        GatewayConfigError: an empty id, an unknown field name or a value of the wrong type
+            (``endpoints`` and ``structured_output`` take their documented names).
 
     Example:
         >>> register_profile("@cf/acme/chat-7b", tool_calling=True, context_window=65_536)
@@ -323,6 +324,10 @@ def register_profile(
             f"register_profile got unknown field(s) {unknown}; known fields: {sorted(_FIELDS)}."
         )
     base = profile if profile is not None else get_profile(model)
+    fields = {name: _checked_field(name, value) for name, value in fields.items()}
+    if "max_output_tokens" in fields and "default_max_tokens" not in fields:
+        # The Messages default max_tokens may not ask for more than the model can write.
+        fields["default_max_tokens"] = min(base.default_max_tokens, fields["max_output_tokens"])
     new = dataclasses.replace(base, **fields, known=False)
     with _lock:
         if family:
@@ -332,6 +337,48 @@ def register_profile(
             _catalogue[model.strip()] = values
     get_profile.cache_clear()
     return get_profile(model)
+
+
+_INT_FIELDS = frozenset({"context_window", "max_output_tokens", "default_max_tokens"})
+_SET_FIELDS = {"endpoints": _ALL_ENDPOINTS, "structured_output": _ALL_STRUCTURED}
+
+
+def _checked_field(name: str, value: Any) -> Any:
+    """``value`` for the :class:`ModelProfile` field ``name``, in the field's type.
+
+    Both adapters read these values (LangChain's ``profile``, LlamaIndex's ``metadata``, the
+    routing), so a wrong type would be read differently by each, or fail far from its cause.
+
+    Raises:
+        GatewayConfigError: a value of the wrong type, or a name outside the field's choices.
+    """
+    if name in _INT_FIELDS:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        expected = "a positive int"
+    elif name in _SET_FIELDS or name == "reasoning_efforts":
+        choices = _SET_FIELDS.get(name)
+        items = tuple(value) if _iterable(value) and not isinstance(value, str) else None
+        ok = items is not None and all(isinstance(item, str) for item in items)
+        ok = ok and (choices is None or set(items or ()) <= choices)
+        ok = ok and (name != "endpoints" or bool(items))
+        expected = f"a list of {sorted(choices)}" if choices else "a list of strings"
+        if ok:
+            return tuple(items or ()) if choices is None else frozenset(items or ())
+    elif name == "task":
+        ok, expected = isinstance(value, str) and bool(value), "a task name"
+    else:
+        ok, expected = isinstance(value, bool), "True or False"
+    if not ok:
+        raise GatewayConfigError(f"register_profile: {name} must be {expected}, got {value!r}.")
+    return value
+
+
+def _iterable(value: Any) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
 
 
 def suggest_model(model: str) -> str | None:

@@ -16,13 +16,17 @@ the class and the keyword); copies share it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, field_validator, model_validator
 
 from cf_gateway_core import AsyncGatewayClient, GatewayClient, GatewayOptions
 from cf_gateway_core.pydantic_fields import SETTING_NAMES, cannot_travel_message, strict_setting
-from cf_gateway_core.session import GatewaySession
+from cf_gateway_core.session import (
+    GatewaySession,
+    constructor_keywords,
+    normalize_constructor_kwargs,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -61,6 +65,25 @@ class SessionModel(BaseModel):
     )
 
     _session: GatewaySession = PrivateAttr()
+
+    _embedding_endpoints: ClassVar[bool] = False
+    """``endpoint`` takes the embedding values (``auto``, ``run``) instead of the chat ones."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize_keywords(cls, data: Any) -> Any:
+        # The core's constructor policy, as in LlamaIndex: an unknown keyword is the same
+        # GatewayConfigError with a did-you-mean hint (pydantic's "Extra inputs are not
+        # permitted" would quote the value, a mistyped api_token's included), api_key and
+        # api_token together are one setting, an unknown endpoint names the values it takes.
+        if not isinstance(data, dict):
+            return data
+        return normalize_constructor_kwargs(
+            data,
+            embeddings=cls._embedding_endpoints,
+            known=constructor_keywords(cls),
+            owner=cls.__name__,
+        )
 
     def _open_session(self) -> GatewaySession:
         """Resolve the connection fields into a session and write the resolved values back.

@@ -26,7 +26,6 @@ from cf_gateway_core.pydantic_fields import (
     HttpClient,
     unwrapped_config_errors,
 )
-from cf_gateway_core.session import normalize_constructor_kwargs
 from langchain_cf_gateway._convert import to_messages
 from langchain_cf_gateway._errors import translated
 from langchain_cf_gateway._profile import (
@@ -171,12 +170,6 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         """
         with unwrapped_config_errors():
             super().__init__(**kwargs)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalize(cls, data: Any) -> Any:
-        # The shared keyword rules (api_key/api_token together, unknown endpoint values).
-        return normalize_constructor_kwargs(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:

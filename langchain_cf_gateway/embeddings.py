@@ -6,7 +6,7 @@ Texts go to ``/ai/v1/embeddings`` (or, with ``endpoint="run"`` and an ``@cf/`` m
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from pydantic import ConfigDict, Field, SecretStr, SkipValidation, model_validator
@@ -21,7 +21,6 @@ from cf_gateway_core import (
     embeddings_route,
 )
 from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient, unwrapped_config_errors
-from cf_gateway_core.session import normalize_constructor_kwargs
 from langchain_cf_gateway._errors import translated
 from langchain_cf_gateway._session import SessionModel
 
@@ -53,6 +52,7 @@ class CloudflareAIGatewayEmbeddings(SessionModel, Embeddings):
     """
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
+    _embedding_endpoints: ClassVar[bool] = True
 
     model: str = Field(default=DEFAULT_EMBEDDING_MODEL, alias="model_name")
     """Embedding model id."""
@@ -105,14 +105,6 @@ class CloudflareAIGatewayEmbeddings(SessionModel, Embeddings):
         """
         with unwrapped_config_errors():
             super().__init__(**kwargs)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalize(cls, data: Any) -> Any:
-        # The shared keyword rules (api_key/api_token together, unknown endpoint values).
-        if isinstance(data, dict):
-            return normalize_constructor_kwargs(data, embeddings=True)
-        return data
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:

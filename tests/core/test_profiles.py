@@ -116,6 +116,51 @@ def test_register_refuses_unknown_fields_and_empty_ids() -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("context_window", "big"),
+        ("max_output_tokens", 0),
+        ("default_max_tokens", True),
+        ("tool_calling", "no"),
+        ("image_inputs", 1),
+        ("endpoints", "responses"),
+        ("endpoints", ("chat",)),
+        ("endpoints", ()),
+        ("structured_output", ["json"]),
+        ("reasoning_efforts", "high"),
+    ],
+)
+def test_register_refuses_values_of_the_wrong_type(field: str, value: object) -> None:
+    # LangChain's profile and LlamaIndex's metadata read these fields differently: a "no" for
+    # tool_calling was truthy to one and False to the other, a str context window failed in
+    # LlamaIndex's metadata only, a bare "responses" was read as its letters.
+    with pytest.raises(GatewayConfigError, match=f"register_profile: {field} must be"):
+        register_profile("openai/acme-x", **{field: value})
+    assert not get_profile("openai/acme-x").known
+
+
+def test_register_takes_any_list_for_the_set_fields() -> None:
+    registered = register_profile(
+        "openai/acme-x", endpoints=["responses"], structured_output=("json_schema",)
+    )
+    assert registered.endpoints == frozenset({"responses"})
+    assert registered.structured_output == frozenset({"json_schema"})
+    assert registered.responses_only
+
+
+def test_register_a_lower_max_output_lowers_the_messages_default() -> None:
+    # The Messages default max_tokens may not ask for more than the model can write.
+    before = get_profile("anthropic/claude-sonnet-4.5").default_max_tokens
+    assert before > 1_000
+    registered = register_profile("anthropic/claude-sonnet-4.5", max_output_tokens=1_000)
+    assert registered.default_max_tokens == 1_000
+    explicit = register_profile(
+        "anthropic/claude-x-1", max_output_tokens=900, default_max_tokens=50
+    )
+    assert explicit.default_max_tokens == 50
+
+
+@pytest.mark.parametrize(
     ("typed", "meant"),
     [
         ("gpt-5.5", "openai/gpt-5.5"),

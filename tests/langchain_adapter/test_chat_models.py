@@ -120,7 +120,7 @@ def test_init_bad_configuration_raises_at_construction(kwargs: dict[str, Any], m
 
 
 def test_init_rejects_unknown_keywords() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(GatewayConfigError, match=r"'temprature' \(did you mean 'temperature'\?\)"):
         ChatCloudflareAIGateway(
             model="openai/gpt-5.5", account_id="acct", api_token=TOKEN, temprature=0
         )
