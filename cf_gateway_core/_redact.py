@@ -173,8 +173,10 @@ class Redactor:
         return reply
 
     def masker(self, cap: int = MAX_BODY_BYTES) -> ChunkMasker:
-        """A masker for one body read chunk by chunk (``feed`` each, then ``flush``), at most
-        ``cap`` bytes in all."""
+        """A masker for one body read chunk by chunk, at most ``cap`` bytes in all.
+
+        ``feed`` each chunk, then ``flush``.
+        """
         return ChunkMasker(self, cap)
 
     def chunks(self, chunks: Iterable[bytes], cap: int = MAX_BODY_BYTES) -> Iterator[bytes]:

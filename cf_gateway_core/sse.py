@@ -178,9 +178,11 @@ class SSEDecoder:
         return []
 
     def _whole_event(self, text: str) -> ServerSentEvent | None:
-        """The event when ``text`` is exactly one event of the usual shape, ``data: …`` or
-        ``event: …`` then ``data: …``, closed by its blank line (a gateway sends one event per
-        network chunk); ``None`` for anything else, which the general parsing takes."""
+        """The event when ``text`` is exactly one event of the usual shape, else ``None``.
+
+        The usual shape is ``data: …`` or ``event: …`` then ``data: …``, closed by its blank line
+        (a gateway sends one event per network chunk); anything else goes to the general parsing.
+        """
         end = len(text) - 2
         first = text.find("\n")
         if first == end:  # one line

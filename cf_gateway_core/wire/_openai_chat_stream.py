@@ -43,8 +43,11 @@ _TEXT_DELTA_KEYS = frozenset({"content", "role"})
 
 
 def _plain_text(chunk: dict[str, Any]) -> str | None:
-    """The text of a frame that carries only text (one choice, a delta of ``content`` and maybe
-    ``role``, no finish reason, no usage); ``None`` for any other frame (the general mapping)."""
+    """The text of a frame that carries only text; ``None`` for any other frame.
+
+    Only text means one choice, a delta of ``content`` and maybe ``role``, no finish reason and
+    no usage; other frames take the general mapping.
+    """
     choices = chunk.get("choices")
     if type(choices) is not list or len(choices) != 1 or chunk.get("usage"):
         return None

@@ -174,8 +174,10 @@ class AnthropicBlocks:
             self._json.setdefault(index, []).append(str(delta.get("partial_json") or ""))
 
     def text(self, index: int, piece: str) -> None:
-        """A ``text_delta``'s text for block ``index`` (ignored for a block that never started,
-        like every delta of one)."""
+        """A ``text_delta``'s text for block ``index``.
+
+        Ignored for a block that never started, like every delta of one.
+        """
         if index in self._blocks:
             pieces = self._text.get(index)
             if pieces is None:
