@@ -1,6 +1,7 @@
-"""The emulator's Workers AI model catalogue: ``GET …/ai/models/search`` and
-``GET …/ai/models/schema?model=…``, drawn from the model table (``cf_gateway_core.profiles``:
-its ``@cf/`` and ``@hf/`` models, with context window and function calling as properties).
+"""The emulator's Workers AI model catalogue, drawn from the model table.
+
+``GET …/ai/models/search`` and ``GET …/ai/models/schema?model=…`` serve the ``@cf/`` and ``@hf/``
+models of ``cf_gateway_core.profiles``, with context window and function calling as properties.
 
 Entries have the catalogue's shape (``id``, ``source``, ``name``, ``description``,
 ``task: {id, name, description}``, ``tags``, ``properties: [{property_id, value}]``) — see
@@ -125,8 +126,11 @@ def _entry(name: str, task: str, description: str, properties: Mapping[str, Any]
 
 
 def catalog() -> list[dict[str, Any]]:
-    """The entries the emulator serves now: the model table's Workers AI models (models added
-    with ``register_profile`` included), sorted by id."""
+    """The entries the emulator serves now, sorted by id.
+
+    These are the model table's Workers AI models, models added with ``register_profile``
+    included.
+    """
     return [_entry(*row) for row in _models()]
 
 

@@ -1,7 +1,7 @@
-"""The emulator's checks of document, audio and tool-result content, per API, as the real APIs
-validate them (shapes and sources in docs/content.md).
+"""The emulator's checks of document, audio and tool-result content, per API.
 
-Each checker walks a request body and returns why it is invalid (``None`` when it is fine); the
+The checks follow how the real APIs validate them (shapes and sources in docs/content.md). Each
+checker walks a request body and returns why it is invalid (``None`` when it is fine); the
 dispatcher answers that with 400 / code 7003, like every other malformed body.
 """
 

@@ -1,5 +1,6 @@
-"""The emulator's gateway logs: one entry per request it answered with a ``cf-aig-log-id``,
-served by the logs API with feedback stored and read back.
+"""The emulator's gateway logs, served by the logs API with feedback stored and read back.
+
+There is one entry per request it answered with a ``cf-aig-log-id``.
 
 Paths (https://developers.cloudflare.com/api/resources/ai_gateway/subresources/logs/):
 ``GET …/ai-gateway/gateways/{gw}/logs`` (pages, ``filters`` with ``eq``), ``GET …/logs/{id}``,

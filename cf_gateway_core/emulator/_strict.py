@@ -1,4 +1,6 @@
-"""What makes the emulator as strict as the gateway (docs/gateway-2026.md, "The emulator"):
+"""What makes the emulator as strict as the gateway.
+
+See docs/gateway-2026.md, "The emulator":
 
 - a model the catalogue (the model table, :func:`cf_gateway_core.profiles.known_models`) does not
   list gets the gateway's ``404`` / code 7003 ``Model not found: …`` — dashes for dots included
