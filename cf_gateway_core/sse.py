@@ -209,7 +209,15 @@ class SSEDecoder:
         elif text[:7] == "event: " and text.find("\n", first + 1) == end:
             if text[first + 1 : first + 7] != "data: ":
                 return None
-            self._event = text[7:first]
+            name = text[7:first]
+            if (
+                name
+                and not (self._data or self._event)
+                and self._id is None
+                and self._retry is None
+            ):
+                return ServerSentEvent(text[first + 7 : end], name, self._last_id, None)
+            self._event = name
             self._data.append(text[first + 7 : end])
         else:
             return None
