@@ -216,8 +216,10 @@ class Redactor:
         return b"".join(parts)
 
     async def aread(self, response: _AsyncBody, cap: int = MAX_BODY_BYTES) -> bytes:
-        """Async twin of :meth:`read` (a loop here rather than through :meth:`achunks`: one
-        async generator less per reply)."""
+        """Async twin of :meth:`read`.
+
+        A loop here rather than through :meth:`achunks`: one async generator less per reply.
+        """
         masker = ChunkMasker(self, cap)
         feed = masker.feed
         parts = []
