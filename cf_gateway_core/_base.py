@@ -104,10 +104,20 @@ def gateway_metadata(headers: Mapping[str, str], body: Any = None) -> GatewayMet
         field = _METADATA_HEADERS.get(name.lower())
         if field is not None and field not in values:
             values[field] = value
-    meta = body.get("gatewayMetadata") if isinstance(body, Mapping) else None
-    if isinstance(meta, Mapping) and isinstance(meta.get("keySource"), str):
-        values["key_source"] = meta["keySource"]
+    key_source = _key_source(body)
+    if key_source is not None:
+        values["key_source"] = key_source
     return GatewayMetadata(**values)
+
+
+def _key_source(body: Any) -> str | None:
+    """A body's ``gatewayMetadata.keySource`` when it is a string."""
+    meta = body.get("gatewayMetadata") if isinstance(body, Mapping) else None
+    if isinstance(meta, Mapping):
+        key_source = meta.get("keySource")
+        if isinstance(key_source, str):
+            return key_source
+    return None
 
 
 def _embedding_model_name(body: Any) -> str | None:
@@ -386,8 +396,8 @@ class BaseClient:
         gateway = gateway_metadata(response.headers, body)
         if gateway.key_source is None:
             # /ai/run nests gatewayMetadata under "result"; the wire module found it there.
-            nested = gateway_metadata({}, parsed.provider_details)
-            key_source = nested.key_source or (parsed.gateway and parsed.gateway.key_source)
+            nested = _key_source(parsed.provider_details)
+            key_source = nested or (parsed.gateway and parsed.gateway.key_source)
             if key_source:
                 gateway = replace(gateway, key_source=key_source)
         return replace(parsed, gateway=gateway)

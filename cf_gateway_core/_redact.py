@@ -76,8 +76,7 @@ class ChunkMasker:
     def __init__(self, redactor: Redactor, cap: int) -> None:
         self._token = redactor.token_bytes
         self._mask = redactor.mask_bytes
-        # A chunk whose last byte occurs nowhere in the token cannot end with the start of it.
-        self._tail_bytes = frozenset(self._token or b"")
+        self._tail_bytes = redactor.token_byte_set
         self._cap = cap
         self._held = b""
         self._total = 0
@@ -126,7 +125,7 @@ def _token_prefix_at_end(data: bytes, token: bytes) -> int:
 class Redactor:
     """Masks one client's API token in replies (headers, reason phrase, bodies)."""
 
-    __slots__ = ("mask_bytes", "token", "token_bytes")
+    __slots__ = ("mask_bytes", "token", "token_byte_set", "token_bytes")
 
     def __init__(self, token: str) -> None:
         """Mask ``token`` (if it is long enough to be a real token)."""
@@ -134,6 +133,8 @@ class Redactor:
         self.token: str | None = token if masked else None
         self.token_bytes: bytes | None = token.encode() if masked else None
         self.mask_bytes = MASK.encode()
+        # A chunk whose last byte occurs nowhere in the token cannot end with the start of it.
+        self.token_byte_set = frozenset(self.token_bytes or b"")
 
     def text(self, value: str) -> str:
         """``value`` with the token masked."""
@@ -209,8 +210,21 @@ class Redactor:
 
     def read(self, response: httpx.Response, cap: int = MAX_BODY_BYTES) -> bytes:
         """The whole decoded body, masked and capped (the response is left open)."""
-        return b"".join(self.chunks(response.iter_bytes(), cap))
+        masker = ChunkMasker(self, cap)
+        parts = [masker.feed(chunk) for chunk in response.iter_bytes()]
+        parts.append(masker.flush())
+        return b"".join(parts)
 
     async def aread(self, response: _AsyncBody, cap: int = MAX_BODY_BYTES) -> bytes:
-        """Async twin of :meth:`read`."""
-        return b"".join([chunk async for chunk in self.achunks(response.aiter_bytes(), cap)])
+        """Async twin of :meth:`read`.
+
+        A loop here rather than through :meth:`achunks`: one async generator less per reply.
+        """
+        masker = ChunkMasker(self, cap)
+        feed = masker.feed
+        parts = []
+        async for chunk in response.aiter_bytes():
+            chunk = feed(chunk)  # rebound: the local holds the masked bytes only
+            parts.append(chunk)
+        parts.append(masker.flush())
+        return b"".join(parts)

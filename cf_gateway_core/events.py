@@ -56,6 +56,16 @@ class TextDelta:
     text: str
 
 
+def _text_delta_init(self: TextDelta, text: str) -> None:
+    _set_text(self, text)
+
+
+# The generated __init__ of a frozen dataclass stores each field through object.__setattr__;
+# the slot's own setter does the same in half the time, once per streamed piece of text.
+_set_text = TextDelta.__dict__["text"].__set__
+setattr(TextDelta, "__init__", _text_delta_init)  # noqa: B010 - the method, not an attribute
+
+
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
     """A piece of reasoning text and/or its signature; ``index`` keys separate reasoning blocks."""

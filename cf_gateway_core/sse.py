@@ -94,11 +94,13 @@ class SSEDecoder:
         "_retry",
         "_started",
         "_utf8",
+        "_utf8_held",
     )
 
     def __init__(self) -> None:
         """Start with empty state."""
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._utf8_held = False  # whether _utf8 holds the start of a character split by a read
         # Pieces of the current unterminated line, joined only once a line break arrives, so a
         # long line fed in small chunks costs linear, not quadratic, time.
         self._partial: list[str] = []
@@ -112,7 +114,13 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode a chunk of bytes; return the events it completes."""
-        text = self._utf8.decode(chunk)
+        if self._utf8_held:
+            text = self._decode_rest(chunk)
+        else:
+            try:
+                text = chunk.decode()  # the usual chunk: whole, valid UTF-8
+            except UnicodeDecodeError:  # a character split across reads, or invalid bytes
+                text = self._decode_rest(chunk)
         if self._pending_cr or not self._started:
             text = self._strip_start(text)
         if text[-2:] == "\n\n" and not self._partial and "\r" not in text:
@@ -120,6 +128,11 @@ class SSEDecoder:
             if event is not None:
                 return [event]
         return self._lines(text)
+
+    def _decode_rest(self, chunk: bytes) -> str:
+        text = self._utf8.decode(chunk)
+        self._utf8_held = bool(self._utf8.getstate()[0])
+        return text
 
     def _strip_start(self, text: str) -> str:
         if text and not self._started:
@@ -171,6 +184,7 @@ class SSEDecoder:
         self._partial = []
         self._pending_cr = False
         self._utf8.reset()
+        self._utf8_held = False
         self._data.clear()
         self._event = ""
         self._id = None
@@ -195,7 +209,15 @@ class SSEDecoder:
         elif text[:7] == "event: " and text.find("\n", first + 1) == end:
             if text[first + 1 : first + 7] != "data: ":
                 return None
-            self._event = text[7:first]
+            name = text[7:first]
+            if (
+                name
+                and not (self._data or self._event)
+                and self._id is None
+                and self._retry is None
+            ):
+                return ServerSentEvent(text[first + 7 : end], name, self._last_id, None)
+            self._event = name
             self._data.append(text[first + 7 : end])
         else:
             return None
