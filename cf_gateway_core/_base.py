@@ -282,7 +282,7 @@ class BaseClient:
                 an SSL context cannot travel to another process).
         """
         if self._caller_http() is not None:
-            from cf_gateway_core.pydantic_fields import cannot_travel_message
+            from cf_gateway_core.checks import cannot_travel_message
 
             raise TypeError(cannot_travel_message(type(self).__name__, "http_client"))
         return {"config": self.config, "retry_policy": self.retry_policy, **self._travel_kwargs()}

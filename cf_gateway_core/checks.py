@@ -25,6 +25,7 @@ __all__ = [
     "RESERVED_HEADERS",
     "RequestHeaders",
     "SealedHeaders",
+    "cannot_travel_message",
     "check_chat_request",
     "check_extra_headers",
     "check_flag",
@@ -287,3 +288,14 @@ def check_chat_request(request: ChatRequest, route: Route) -> None:
 
         check_workers_ai_opt_ins(request.model, request.session_affinity, request.reject_if_busy)
     _check_tool_arguments(request)
+
+
+def cannot_travel_message(owner: str, keyword: str) -> str:
+    """Why an object built with a caller-owned httpx client cannot be pickled, and what to do."""
+    return (
+        f"{owner} was built with a caller-owned {keyword}=, which cannot be pickled (an httpx "
+        "client holds sockets, locks and an SSL context, and belongs to the process that made "
+        f"it). Leave {keyword} unset to send the object to another process (it then builds its "
+        f"own HTTP clients there), or build the object where it runs, passing that process's "
+        f"own {keyword}=. copy.copy and copy.deepcopy share a caller-owned client instead."
+    )

@@ -21,6 +21,7 @@ from pydantic import PlainValidator, ValidationError, ValidationInfo
 from cf_gateway_core.checks import (
     SETTING_NAMES,
     SealedHeaders,
+    cannot_travel_message,
     check_extra_headers,
     check_setting,
     masked_headers,
@@ -68,17 +69,6 @@ def unwrapped_config_errors() -> Iterator[None]:
             if isinstance(cause, GatewayConfigError):
                 raise cause from None
         raise
-
-
-def cannot_travel_message(owner: str, keyword: str) -> str:
-    """Why an object built with a caller-owned httpx client cannot be pickled, and what to do."""
-    return (
-        f"{owner} was built with a caller-owned {keyword}=, which cannot be pickled (an httpx "
-        "client holds sockets, locks and an SSL context, and belongs to the process that made "
-        f"it). Leave {keyword} unset to send the object to another process (it then builds its "
-        f"own HTTP clients there), or build the object where it runs, passing that process's "
-        f"own {keyword}=. copy.copy and copy.deepcopy share a caller-owned client instead."
-    )
 
 
 def _instance_of(name: str) -> Callable[[object], object]:

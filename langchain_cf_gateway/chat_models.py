@@ -49,10 +49,11 @@ __all__ = ["ChatCloudflareAIGateway"]
 EndpointName = Literal["auto", "chat_completions", "messages", "responses", "run"]
 StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
 
-# The model's values that are the request's defaults (stop and session_affinity: see _prepare),
-# and those that identify it to LangChain's caches and tracers.
+# The model's values that are the request's defaults (stop: see _prepare), and those that
+# identify it to LangChain's caches and tracers.
 _REQUEST_DEFAULTS = (
-    "model", "temperature", "max_tokens", "top_p", "reasoning_effort", "reject_if_busy",
+    "model", "temperature", "max_tokens", "top_p", "reasoning_effort", "session_affinity",
+    "reject_if_busy",
 )  # fmt: skip
 _IDENTIFYING = (
     "model", "endpoint", "temperature", "max_tokens", "top_p", "stop", "reasoning_effort",
@@ -175,7 +176,7 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
     def _resolve(self) -> Self:
         self._open_session()
         self._route = resolve_route(self.model, self.endpoint)
-        check_workers_ai_opt_ins(self.model, self.session_affinity or None, self.reject_if_busy)
+        check_workers_ai_opt_ins(self.model, self.session_affinity, self.reject_if_busy)
         return self
 
     # -- LangChain metadata ---------------------------------------------------------------------
@@ -222,7 +223,6 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         call = sort_call_kwargs(kwargs, owner="ChatCloudflareAIGateway", converters=CALL_CONVERTERS)
         defaults = {name: getattr(self, name) for name in _REQUEST_DEFAULTS}
         defaults["stop"] = stop_tuple(stop if stop is not None else self.stop)
-        defaults["session_affinity"] = self.session_affinity or None
         extra_body = {**self.model_kwargs, **self.extra_body}
         request = call.request(to_messages(messages), defaults=defaults, extra_body=extra_body)
         endpoint = call.endpoint or self.endpoint

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import tempfile
@@ -28,6 +29,7 @@ from typing import Any
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
 
 from cf_gateway_core import GeneratedImage, Speech
+from cf_gateway_core.pydantic_fields import cannot_travel_message
 from cf_gateway_core.session import (
     GatewaySession,
     constructor_keywords,
@@ -92,7 +94,38 @@ class CloudflareAIGatewayToolSpec(BaseToolSpec):
         self.output_dir = output_dir
         known = constructor_keywords(_ToolConnection) | frozenset(_MODELS)
         normalize_constructor_kwargs(connection, known=known, owner=type(self).__name__)
-        self._session: GatewaySession = _ToolConnection(**connection)._session
+        # The connection travels by GatewayFields' rules, as the other LlamaIndex classes do: a
+        # token read from CLOUDFLARE_API_TOKEN stays out of the pickle (the receiving process
+        # reads its own environment), and the session is rebuilt where the spec arrives.
+        self._connection = _ToolConnection(**connection)
+
+    @property
+    def _session(self) -> GatewaySession:
+        return self._connection._session
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The models and the connection's settings.
+
+        Raises:
+            TypeError: ``http_client`` or ``http_async_client`` was given (a caller-owned httpx
+                client cannot be pickled; the message says what to do instead).
+        """
+        for keyword in ("http_client", "http_async_client"):
+            if getattr(self._connection, keyword) is not None:
+                raise TypeError(cannot_travel_message(type(self).__name__, keyword))
+        return dict(self.__dict__)
+
+    def __copy__(self) -> CloudflareAIGatewayToolSpec:
+        """A copy sharing the connection (and a caller-owned httpx client)."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CloudflareAIGatewayToolSpec:
+        """A copy with its own connection; a caller-owned httpx client is shared."""
+        clone = self.__copy__()
+        clone._connection = copy.deepcopy(self._connection, memo)
+        return clone
 
     def __repr__(self) -> str:
         """Models and the connection (never the token)."""

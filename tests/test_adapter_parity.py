@@ -88,3 +88,15 @@ def test_a_misspelled_keyword_is_the_same_config_error_without_its_value(classes
 def test_rerank_api_key_and_api_token_with_the_same_value_are_one_setting(cls) -> None:
     model = cls(account_id="acct", api_key="same", api_token="same")
     assert model.api_token.get_secret_value() == "same"
+
+
+@pytest.mark.parametrize("value", ["", "bad\nid"])
+def test_an_unusable_session_affinity_is_the_same_config_error(value: str) -> None:
+    # LangChain read an empty session_affinity as "unset" while LlamaIndex (and the per-call
+    # check of both) refused it.
+    messages = {
+        _message(cls, api_token="t", model="@cf/meta/llama-3.1-8b-instruct", session_affinity=value)
+        for cls in CHAT
+    }
+    assert len(messages) == 1
+    assert "session_affinity" in messages.pop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,45 @@ def test_no_import_cycles_in_the_three_packages() -> None:
 
 def test_the_cycle_check_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _layers() -> dict[str, int]:
+    """Core module -> its row in docs/architecture.md's layer table (0 is the top row)."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    table = text.split("from the bottom up", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "`" in line]
+    layers: dict[str, int] = {}
+    for row, line in enumerate(rows):
+        for name in re.findall(r"`([^`]+)`", line.split("|")[2]):
+            stem = name.removesuffix(".py").removesuffix("/*").removesuffix("/")
+            layers[f"cf_gateway_core.{stem.replace('/', '.')}"] = row
+    return layers
+
+
+def _layer_of(module: str, layers: dict[str, int]) -> int | None:
+    parts = module.split(".")
+    for end in range(len(parts), 1, -1):
+        if ".".join(parts[:end]) in layers:
+            return layers[".".join(parts[:end])]
+    return None
+
+
+def test_core_modules_import_only_their_layer_or_the_layers_above() -> None:
+    layers = _layers()
+    assert len(layers) > 20  # the table was found and read
+    graph = _import_graph()
+    core = [name for name in graph if name.startswith("cf_gateway_core.")]
+    unplaced = sorted(
+        name
+        for name in core
+        if _layer_of(name, layers) is None and name != "cf_gateway_core._version"
+    )
+    assert unplaced == [], "modules missing from docs/architecture.md's layer table"
+    upward = []
+    for name in core:
+        mine = _layer_of(name, layers)
+        for target in graph[name]:
+            theirs = _layer_of(target, layers)
+            if mine is not None and theirs is not None and theirs > mine:
+                upward.append(f"{name} -> {target}")
+    assert sorted(upward) == []

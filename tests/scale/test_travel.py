@@ -226,3 +226,56 @@ def test_llamaindex_token_from_the_environment_stays_behind(
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
     with pytest.raises(GatewayConfigError, match="CLOUDFLARE_API_TOKEN"):
         pickle.loads(blob)
+
+
+def _tool_spec(**kwargs: Any) -> Any:
+    from llamaindex_cf_gateway.tools import CloudflareAIGatewayToolSpec
+
+    return CloudflareAIGatewayToolSpec(**kwargs)
+
+
+def test_llamaindex_tool_spec_leaves_an_environment_token_behind(
+    base_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The media tool spec travels like the other LlamaIndex classes (it held a session whose
+    pickle carried the environment's token)."""
+    from cf_gateway_core import GatewayConfigError
+
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+    spec = _tool_spec(account_id="acct", base_url=base_url, output_dir=str(tmp_path))
+    for dumps in (pickle.dumps, cloudpickle.dumps):
+        blob = dumps(spec)
+        assert TOKEN.encode() not in blob
+        arrived = pickle.loads(blob)
+        assert arrived.output_dir == str(tmp_path)
+        assert "Speech saved to" in arrived.text_to_speech("hello")
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
+    with pytest.raises(GatewayConfigError, match="CLOUDFLARE_API_TOKEN"):
+        pickle.loads(blob)
+
+
+@pytest.mark.parametrize("keyword", ["http_client", "http_async_client"])
+def test_llamaindex_tool_spec_with_a_caller_owned_client(keyword: str, tmp_path: Path) -> None:
+    from cf_gateway_core.testing import FakeGateway
+
+    fake = FakeGateway()
+    client = fake.client() if keyword == "http_client" else fake.async_client()
+    spec = _tool_spec(
+        account_id="a", api_token=TOKEN, output_dir=str(tmp_path), **{keyword: client}
+    )
+    with pytest.raises(
+        TypeError, match=rf"CloudflareAIGatewayToolSpec was built with a caller-owned {keyword}="
+    ) as info:
+        pickle.dumps(spec)
+    assert TOKEN not in str(info.value)
+    clones = (spec, copy.copy(spec), copy.deepcopy(spec))
+    if keyword == "http_client":
+        answers = [clone.text_to_speech("hi") for clone in clones]
+    else:
+
+        async def speak_all() -> list[str]:
+            return [await clone.atext_to_speech("hi") for clone in clones]
+
+        answers = asyncio.run(speak_all())
+    assert all("Speech saved to" in answer for answer in answers)
+    assert len(fake.requests) == len(clones)  # every copy went through the caller's client
