@@ -62,7 +62,7 @@ def _usage(turn: Turn, output_tokens: int) -> Body:
 
 
 def message(
-    turn: Turn, *, model: str = "anthropic/claude-sonnet-4-5", gateway_metadata: bool = False
+    turn: Turn, *, model: str = "anthropic/claude-sonnet-4.5", gateway_metadata: bool = False
 ) -> Body:
     """Render a turn as an Anthropic ``message`` body.
 
@@ -145,7 +145,7 @@ def message_stream(body: Mapping[str, Any], *, split: Split = word_pieces) -> li
     return [*events, ("message_stop", {"type": "message_stop"})]
 
 
-def message_events(turn: Turn, *, model: str = "anthropic/claude-sonnet-4-5") -> list[SSEItem]:
+def message_events(turn: Turn, *, model: str = "anthropic/claude-sonnet-4.5") -> list[SSEItem]:
     """Render a turn as an Anthropic event stream (see :func:`message_stream`).
 
     Args:

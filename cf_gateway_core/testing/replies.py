@@ -63,7 +63,7 @@ FORMATS: dict[str, tuple[_BodyBuilder, _StreamBuilder, str]] = {
     "anthropic": (
         lambda t, m, meta: anthropic.message(t, model=m, gateway_metadata=meta),
         lambda t, m, _: anthropic.message_events(t, model=m),
-        "anthropic/claude-sonnet-4-5",
+        "anthropic/claude-sonnet-4.5",
     ),
     "responses": (
         lambda t, m, meta: responses.response(t, model=m, gateway_metadata=meta),
