@@ -116,6 +116,7 @@ class Turn:
         json_value: the JSON-mode object; Workers AI's native reply carries it as an object in
             ``response`` (the other formats carry ``text``).
         chunks: how streams split ``text`` (default: word by word); must join to ``text``.
+        reasoning_chunks: how streams split ``reasoning``; must join to ``reasoning``.
     """
 
     text: str = ""
@@ -127,19 +128,26 @@ class Turn:
     id: str = "0123456789abcdef0123456789abcdef0123456789abcdef"
     json_value: Any = None
     chunks: Sequence[str] | None = None
+    reasoning_chunks: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
-        """Check that ``chunks`` spell ``text``."""
+        """Check that ``chunks`` spell ``text`` and ``reasoning_chunks`` spell ``reasoning``."""
         if self.chunks is not None and "".join(self.chunks) != self.text:
             raise ValueError("Turn.chunks must join to Turn.text")
+        if self.reasoning_chunks is not None and "".join(self.reasoning_chunks) != self.reasoning:
+            raise ValueError("Turn.reasoning_chunks must join to Turn.reasoning")
 
     @property
     def split(self) -> Split:
-        """The function splitting this turn's text into stream deltas."""
-        if self.chunks is None:
+        """The function splitting this turn's text and reasoning into stream deltas."""
+        chosen: dict[str, list[str]] = {}
+        if self.reasoning_chunks is not None:
+            chosen[self.reasoning] = list(self.reasoning_chunks)
+        if self.chunks is not None:
+            chosen[self.text] = list(self.chunks)
+        if not chosen:
             return word_pieces
-        chunks = list(self.chunks)
-        return lambda text: chunks if text == self.text else word_pieces(text)
+        return lambda text: chosen[text] if text in chosen else word_pieces(text)
 
     def call_id(self, index: int, prefix: str, size: int) -> str:
         """The id of tool call ``index``: its own, or ``prefix`` + a digest of the turn.

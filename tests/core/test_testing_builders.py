@@ -252,6 +252,16 @@ def test_chunks_choose_the_stream_pieces() -> None:
     assert deltas == ["Pa", "ris"]
     with pytest.raises(ValueError, match="join"):
         Turn(text="Paris", chunks=["Pa"])
+    thinking = Turn(text="5", reasoning="I add.", reasoning_chunks=["I ", "add."])
+    events = turn_events(thinking, "anthropic")
+    pieces = [
+        e[1]["delta"]["thinking"]
+        for e in events
+        if e[0] == "content_block_delta" and e[1]["delta"]["type"] == "thinking_delta"
+    ]
+    assert pieces == ["I ", "add."]
+    with pytest.raises(ValueError, match="reasoning_chunks"):
+        Turn(reasoning="x", reasoning_chunks=["y"])
 
 
 def test_unknown_format_is_refused() -> None:
