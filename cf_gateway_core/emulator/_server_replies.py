@@ -153,8 +153,10 @@ def _responses(body: Mapping[str, Any], reply: Body, query: str) -> Body | None:
 
 
 def server_reply(fmt: str, body: Mapping[str, Any], reply: Body, query: str) -> Body | None:
-    """The server-tool / citation version of a JSON ``reply`` to ``body``, or ``None`` when the
-    request asks for neither (``query`` is the last user text)."""
+    """The server-tool / citation version of a JSON ``reply`` to ``body``.
+
+    Returns ``None`` when the request asks for neither (``query`` is the last user text).
+    """
     if fmt == "anthropic":
         return _anthropic(body, reply, query)
     if fmt == "responses":
