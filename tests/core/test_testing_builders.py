@@ -370,3 +370,24 @@ def test_builder_imports_do_not_load_the_emulator() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert isinstance(httpx.Response, type)
+
+
+@pytest.mark.parametrize(("model", "endpoint"), ROUTES)
+async def test_async_stream_folds_into_the_async_json_reply(model: str, endpoint: str) -> None:
+    from cf_gateway_core import AsyncGatewayClient
+
+    turn = TOOLS
+    fake = FakeGateway().queue_turns(turn, turn)
+    async with AsyncGatewayClient(
+        account_id="acct", api_token="t", http_client=fake.async_client(), max_retries=0
+    ) as client:
+        request = ChatRequest(model=model, messages=(Message.user("hi"),))
+        whole = await client.chat(request, endpoint=endpoint)
+        async with client.stream(request, endpoint=endpoint) as events:
+            async for _ in events:
+                pass
+            streamed = events.result()
+    assert [c.name for c in whole.tool_calls] == ["add", "mul"]
+    assert streamed.parts == whole.parts
+    assert streamed.usage == whole.usage
+    assert [_streamed(r.json) for r in fake.requests] == [False, True]
