@@ -1,7 +1,8 @@
 """Render an :class:`~cf_gateway_core.emulator._answer.Answer` in each API's wire shape.
 
 The emulator decides *what* to answer; the public builders of :mod:`cf_gateway_core.testing`
-(one implementation of the wire formats, shared with ``FakeGateway`` scripts and our tests)
+(one implementation of the wire formats, shared with ``FakeGateway`` scripts, our tests and the
+benchmark server)
 decide *how* it looks: an answer becomes a :class:`~cf_gateway_core.testing.Turn`
 and each format's JSON body or stream is built from it (docs/testing.md).
 """

@@ -1,6 +1,7 @@
 """The test double: :class:`FakeGateway` and the public reply builders.
 
-The emulator and the package's tests build their replies with the same builders.
+The emulator, the package's tests and the benchmark server build their replies with the same
+builders.
 
 - :class:`FakeGateway` — an ``httpx.MockTransport`` handler that scripts replies per endpoint
   and records requests; unscripted requests get the emulator's deterministic answer.
