@@ -13,9 +13,10 @@ Deterministic rules, in order:
 5. Otherwise the answer echoes the last user message in a sentence (:data:`ANSWER_TEMPLATE`).
 
 Schema synthesis: ``const``/``default``/``enum`` (first value) first; numbers are taken in order
-from the numbers in the prompt (else the schema minimum, else 1); strings from the prompt: its
-proper nouns, one per name/place-like key in the order they stand (so a ``name`` is the subject
-of the sentence: "Alice met Bob in Paris" -> Alice), a capitalised verb that opens a request
+from the numbers in the prompt (else the schema minimum, else 1); strings from the prompt: the
+names it quotes ("a customer named '…'"), else its proper nouns, one per name/place-like key in
+the order they stand (so a ``name`` is the subject of the sentence: "Alice met Bob in Paris" ->
+Alice), a capitalised verb that opens a request
 ("Fly from…", "Extract the…") not counting as one; other strings are the whole message for a
 schema the caller gave (a tool's ``query``), and a short phrase for the keys JSON mode found in
 the prompt ("a punchline about cats"); fixed samples for ``format: date`` etc.; booleans
@@ -82,6 +83,7 @@ _TOPIC = re.compile(
     r"(?i)\babout\s+((?:the\s+)?[\w'-]+(?:\s+[\w'-]+){0,3}?)"
     r"(?=\s*(?:[.,;:!?]|$|\s(?:as|in|with|and|for|return|using|into)\b))"
 )
+_QUOTED = re.compile(r"(?<!\w)'([^'\n]+)'(?!\w)|\"([^\"\n]+)\"")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _PROPER = re.compile(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -140,7 +142,9 @@ class _Synth:
         # stand: the subject first ("Lisbon is the capital of Portugal" -> name Lisbon, country
         # Portugal; "Alice met Bob in Paris" -> name Alice); the last one is reused when keys
         # outnumber them.
-        self.nouns: Iterator[str] = iter(_proper_nouns(text))
+        # Names quoted in the prompt ("a customer named '你好啊集团'") win, first ones first.
+        quoted = [q for pair in _QUOTED.findall(text) for q in pair if q]
+        self.nouns: Iterator[str] = iter(quoted or _proper_nouns(text))
         self.last_noun: str | None = None
 
     def value(self, schema: Any, key: str = "", depth: int = 0) -> Any:

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cf_gateway_core.testing.errors import CODE_MESSAGES, CODE_STATUS
+
 __all__ = [
     "CODE_MESSAGES",
     "CODE_STATUS",
@@ -38,51 +40,6 @@ __all__ = [
 
 HEADER = "x-emulator-reply"
 """The request header that scripts one reply."""
-
-# Cloudflare code -> HTTP status, for `error code=N` without status — docs/wire-notes.md §4.3.
-CODE_STATUS: dict[int, int] = {
-    10000: 401,
-    2009: 401,
-    2021: 402,
-    5035: 403,
-    7003: 404,
-    3042: 404,
-    3006: 413,
-    2017: 422,
-    2016: 424,
-    2003: 429,
-    3036: 429,
-    3040: 429,
-    4006: 429,
-    2041: 429,
-    2045: 429,
-    5007: 400,
-    8007: 400,
-    3050: 503,
-    7013: 503,
-}
-
-# Cloudflare code -> the message seen on the wire — docs/wire-notes.md §4.3, A3, A11, A12 [O].
-CODE_MESSAGES: dict[int, str] = {
-    10000: "Authentication error",
-    2009: "Unauthorized",
-    2021: "Insufficient balance; add money to your gateway or use BYOK",
-    2003: "Rate limited",
-    3040: "Capacity temporarily exceeded, please try again.",
-    3036: "You have used up your daily free allocation of 10,000 neurons.",
-    4006: (
-        "AiError: AiError: you have used up your daily free allocation of 10,000 neurons, "
-        "please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."
-    ),
-    2045: "Spend limit exceeded: rule 'emulator' (cost limit 0.002 per 3600s, fixed)",
-    2041: "Spend limit exceeded: rule 'emulator' (cost limit 100 per 604800s, sliding)",
-    2016: "Prompt blocked due to security configurations",
-    2017: "Response blocked due to security configurations",
-    7003: "Model not found: {model}",
-    5007: "No such model {model} or task",
-    3050: "AiError: Max retries exhausted",
-    8007: "AiError: AiError: Requested token count exceeds the model's maximum context length",
-}
 
 
 class ScriptError(ValueError):

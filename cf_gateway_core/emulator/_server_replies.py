@@ -8,18 +8,20 @@
 - Responses, a ``web_search`` built-in offered: a ``web_search_call`` item, then a message whose
   ``output_text`` carries a ``url_citation`` annotation.
 
-The JSON body is built first; a stream is derived from it, event by event, as the APIs stream
-such replies (``citations_delta`` and ``input_json_delta`` for Anthropic,
+The JSON body is built first; its stream is derived from it by the public builders
+(:func:`cf_gateway_core.testing.anthropic.message_stream`,
+:func:`cf_gateway_core.testing.responses.response_stream`), event by event, as the APIs stream such
+replies (``citations_delta`` and ``input_json_delta`` for Anthropic,
 ``response.output_text.annotation.added`` for Responses).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from cf_gateway_core.emulator.exchange import SSEItem
+from cf_gateway_core.testing import anthropic, responses
+from cf_gateway_core.testing.sse import SSEItem
 
 __all__ = ["server_frames", "server_reply"]
 
@@ -151,8 +153,10 @@ def _responses(body: Mapping[str, Any], reply: Body, query: str) -> Body | None:
 
 
 def server_reply(fmt: str, body: Mapping[str, Any], reply: Body, query: str) -> Body | None:
-    """The server-tool / citation version of a JSON ``reply`` to ``body``, or ``None`` when the
-    request asks for neither (``query`` is the last user text)."""
+    """The server-tool / citation version of a JSON ``reply`` to ``body``.
+
+    Returns ``None`` when the request asks for neither (``query`` is the last user text).
+    """
     if fmt == "anthropic":
         return _anthropic(body, reply, query)
     if fmt == "responses":
@@ -160,91 +164,8 @@ def server_reply(fmt: str, body: Mapping[str, Any], reply: Body, query: str) -> 
     return None
 
 
-# ----------------------------------------------------------------------------- streams
-
-
-def _anthropic_block_frames(index: int, block: Body) -> list[SSEItem]:
-    kind = block["type"]
-    if kind == "text":
-        start: Body = {"type": "text", "text": ""}
-        deltas: list[Body] = [{"type": "text_delta", "text": block["text"]}]
-        deltas += [{"type": "citations_delta", "citation": c} for c in block.get("citations", [])]
-    elif kind == "server_tool_use":
-        start = {**block, "input": {}}
-        deltas = [{"type": "input_json_delta", "partial_json": json.dumps(block["input"])}]
-    else:
-        start, deltas = block, []
-    frames: list[SSEItem] = [
-        (
-            "content_block_start",
-            {"type": "content_block_start", "index": index, "content_block": start},
-        )
-    ]
-    frames += [
-        ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
-        for d in deltas
-    ]
-    frames.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
-    return frames
-
-
-def _anthropic_frames(reply: Body) -> list[SSEItem]:
-    start = {**reply, "content": [], "stop_reason": None}
-    start.pop("gatewayMetadata", None)
-    frames: list[SSEItem] = [("message_start", {"type": "message_start", "message": start})]
-    for index, block in enumerate(reply["content"]):
-        frames += _anthropic_block_frames(index, block)
-    delta = {"stop_reason": reply["stop_reason"], "stop_sequence": None}
-    usage = {"output_tokens": reply["usage"]["output_tokens"]}
-    frames.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": usage}))
-    frames.append(("message_stop", {"type": "message_stop"}))
-    return frames
-
-
-def _message_events(index: int, item: Body) -> list[Body]:
-    ids = {"item_id": item["id"], "output_index": index, "content_index": 0}
-    part = item["content"][0]
-    events: list[Body] = [
-        {
-            "type": "response.content_part.added",
-            **ids,
-            "part": {**part, "text": "", "annotations": []},
-        },
-        {"type": "response.output_text.delta", **ids, "delta": part["text"], "logprobs": []},
-    ]
-    events += [
-        {
-            "type": "response.output_text.annotation.added",
-            **ids,
-            "annotation_index": n,
-            "annotation": a,
-        }
-        for n, a in enumerate(part["annotations"])
-    ]
-    events += [
-        {"type": "response.output_text.done", **ids, "text": part["text"], "logprobs": []},
-        {"type": "response.content_part.done", **ids, "part": part},
-    ]
-    return events
-
-
-def _responses_frames(reply: Body) -> list[SSEItem]:
-    pending = {**reply, "status": "in_progress", "output": [], "usage": None}
-    pending.pop("gatewayMetadata", None)
-    events: list[Body] = [{"type": "response.created", "response": pending}]
-    for index, item in enumerate(reply["output"]):
-        empty = {**item, "status": "in_progress"}
-        if item["type"] == "message":
-            empty["content"] = []
-        events.append({"type": "response.output_item.added", "output_index": index, "item": empty})
-        if item["type"] == "message":
-            events += _message_events(index, item)
-        events.append({"type": "response.output_item.done", "output_index": index, "item": item})
-    final = {k: v for k, v in reply.items() if k != "gatewayMetadata"}
-    events.append({"type": "response.completed", "response": final})
-    return [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]
-
-
 def server_frames(fmt: str, reply: Body) -> list[SSEItem]:
-    """The stream of a :func:`server_reply` body."""
-    return _anthropic_frames(reply) if fmt == "anthropic" else _responses_frames(reply)
+    """The stream of a :func:`server_reply` body (the public stream derivations)."""
+    if fmt == "anthropic":
+        return anthropic.message_stream(reply)
+    return responses.response_stream(reply)

@@ -41,6 +41,7 @@ from cf_gateway_core.emulator._script import (
     ToolScript,
     parse_script,
 )
+from cf_gateway_core.testing.errors import BYOK_REJECTED, CREDENTIALS_REJECTED, spend_cap_body
 
 __all__ = [
     "Turn",
@@ -90,24 +91,18 @@ def _spend_cap(params: Mapping[str, str]) -> ErrorScript:
     unknown = sorted(set(params) - {"spent", "limit", "bucket"})
     if unknown:
         raise ScriptError(f"{HEADER}: 'spend-cap' takes spent, limit and bucket, not {unknown}.")
-    error = {
-        "message": "Spending limit exceeded",
-        "bucket": params.get("bucket", "emulator"),
-        "spent": _number("spent", params.get("spent", "10.5")),
-        "limit": _number("limit", params.get("limit", "10")),
-    }
-    return ErrorScript(status=429, body={"success": False, "error": error})
+    body = spend_cap_body(
+        spent=_number("spent", params.get("spent", "10.5")),
+        limit=_number("limit", params.get("limit", "10")),
+        bucket=params.get("bucket", "emulator"),
+    )
+    return ErrorScript(status=429, body=body)
 
 
 # Words for the error bodies of the 2026 changes (docs/gateway-2026.md).
 _ERROR_WORDS: dict[str, ErrorScript] = {
-    "byok-rejected": ErrorScript(
-        status=401, code=2009, message="Unauthorized: the provider rejected the credentials"
-    ),
-    "credentials-rejected": ErrorScript(
-        status=503,
-        message="The provider rejected the Cloudflare-managed credentials (Unified Billing)",
-    ),
+    "byok-rejected": ErrorScript(*BYOK_REJECTED),
+    "credentials-rejected": ErrorScript(*CREDENTIALS_REJECTED),
 }
 
 

@@ -16,6 +16,9 @@ from typing import Any
 
 import httpx
 
+from cf_gateway_core.testing.errors import error_envelope
+from cf_gateway_core.testing.sse import SSEItem, encode_event
+
 __all__ = [
     "ENDPOINT_PATHS",
     "ENDPOINT_PATTERNS",
@@ -41,10 +44,6 @@ ENDPOINT_PATHS: dict[str, str] = {
 ENDPOINT_PATTERNS: dict[str, str] = {
     r"ai-gateway/gateways/[^/]+/logs(?:/[^/]+(?:/request|/response)?)?": "logs",
 }
-
-SSEItem = str | Mapping[str, Any] | tuple[str, Mapping[str, Any]]
-"""One SSE frame: a raw data string (``"[DONE]"``), a JSON object, or ``(event name, object)``."""
-
 
 API_ACCOUNTS = "/client/v4/accounts/"
 """Every API path starts so; the gateway answers any other path with its not-found reply."""
@@ -107,7 +106,7 @@ class Reply:
         elif isinstance(events, str):
             body = events.encode()
         else:
-            chunks = tuple(_frame(item).encode() for item in events)
+            chunks = tuple(encode_event(item) for item in events)
             body = b"".join(chunks)
         return cls(
             status=200,
@@ -126,20 +125,8 @@ class Reply:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """A Cloudflare v4 error envelope."""
-        error: dict[str, Any] = {"message": message}
-        if code is not None:
-            error["code"] = code
-        body = {"result": None, "success": False, "errors": [error], "messages": []}
+        body = error_envelope(code, message)
         return cls.json(body, status=status, headers=headers)
-
-
-def _frame(item: SSEItem) -> str:
-    if isinstance(item, str):
-        return f"data: {item}\n\n"
-    if isinstance(item, tuple):
-        name, data = item
-        return f"event: {name}\ndata: {json.dumps(data)}\n\n"
-    return f"data: {json.dumps(item)}\n\n"
 
 
 class ChunkedBody(httpx.SyncByteStream, httpx.AsyncByteStream):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import warnings
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -29,13 +27,14 @@ from cf_gateway_core import (
     ResponseFormat,
     resolve_route,
 )
-from cf_gateway_core.testing import FakeGateway, Reply
+from cf_gateway_core.emulator.server import run_in_thread
+from cf_gateway_core.testing import FakeGateway, Reply, Turn, Usage
 from cf_gateway_core.wire import get_format
 from langchain_cf_gateway import ChatCloudflareAIGateway, __version__
 from langchain_cf_gateway._errors import CloudflareRateLimitError
-from tests.langchain_adapter.scripted import ScriptedGateway
 
 TOKEN = "tok-SECRET-123"
+GREETING = "Hello! How can I help you today?"
 OPENAI_REPLY = {
     "id": "chatcmpl-1",
     "model": "gpt-5.5",
@@ -314,7 +313,9 @@ def test_request_empty_stop_list_not_sent() -> None:
 
 
 def test_streaming_flag_streams_under_invoke() -> None:
-    fake = ScriptedGateway()
+    fake = FakeGateway().queue_turns(
+        Turn(text=GREETING, usage=Usage(input_tokens=12, output_tokens=7))
+    )
     model = ChatCloudflareAIGateway(
         model="openai/gpt-5.5",
         account_id="acct",
@@ -324,8 +325,14 @@ def test_streaming_flag_streams_under_invoke() -> None:
     )
     result = model.invoke("hi")
     assert fake.last_request.json["stream"] is True
-    assert result.content == "Hello! How can I help you today?"
-    assert result.usage_metadata == {"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}
+    assert result.content == GREETING
+    assert result.usage_metadata == {
+        "input_tokens": 12,
+        "output_tokens": 7,
+        "total_tokens": 19,
+        "input_token_details": {"cache_read": 0},
+        "output_token_details": {"reasoning": 0},
+    }
 
 
 def test_stream_reports_tokens_to_callbacks() -> None:
@@ -337,14 +344,15 @@ def test_stream_reports_tokens_to_callbacks() -> None:
             self.tokens.append(token)
 
     handler = Tokens()
-    model = _model(ScriptedGateway())
+    model = _model(FakeGateway().queue_turns(Turn(text=GREETING)))
     text = "".join(c.text for c in model.stream("hi", config={"callbacks": [handler]}))
-    assert "".join(handler.tokens) == text == "Hello! How can I help you today?"
+    assert "".join(handler.tokens) == text == GREETING
+    assert len(handler.tokens) > 1  # one callback per streamed piece
 
 
 def test_batch_and_abatch() -> None:
-    model = _model(ScriptedGateway())
-    assert [m.content for m in model.batch(["a", "b"])] == ["Hello! How can I help you today?"] * 2
+    model = _model(FakeGateway().queue_turns(Turn(text=GREETING), Turn(text=GREETING)))
+    assert [m.content for m in model.batch(["a", "b"])] == [GREETING] * 2
     results = asyncio.run(model.abatch(["a", "b"]))
     assert len(results) == 2
 
@@ -372,50 +380,22 @@ def test_retries_exhausted_raise_the_twin_error() -> None:
 
 
 def test_stream_retried_before_first_byte() -> None:
-    fake = ScriptedGateway()
-    real_reply_for = fake.reply_for
-    calls = {"n": 0}
-
-    def flaky(method: str, url: str, headers: Any, content: bytes) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            return Reply.error(503, message="busy", headers={"retry-after": "0"})
-        return real_reply_for(method, url, headers, content)
-
-    fake.reply_for = flaky  # type: ignore[method-assign]
+    fake = FakeGateway()
+    fake.queue_turns(
+        Reply.error(503, message="busy", headers={"retry-after": "0"}), Turn(text=GREETING)
+    )
     text = "".join(c.text for c in _model(fake).stream("hi"))
-    assert text == "Hello! How can I help you today?"
-    assert calls["n"] == 2
+    assert text == GREETING
+    assert len(fake.requests) == 2
+    assert all(r.json["stream"] is True for r in fake.requests)
 
 
 @pytest.fixture
 def local_gateway() -> Iterator[str]:
-    """A real HTTP server on 127.0.0.1 answering from a ScriptedGateway."""
-    fake = ScriptedGateway()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            url = f"http://127.0.0.1{self.path}"
-            reply = fake.reply_for("POST", url, dict(self.headers), body)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/client/v4"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """The emulator's HTTP server on 127.0.0.1, scripted to greet seven times."""
+    fake = FakeGateway().queue_turns(*[Turn(text=GREETING)] * 7)
+    with run_in_thread(fake) as emulator:
+        yield emulator.base_url
 
 
 def test_async_calls_survive_several_event_loops(local_gateway: str) -> None:
@@ -430,8 +410,8 @@ def test_async_calls_survive_several_event_loops(local_gateway: str) -> None:
         return f"{first.text}|{streamed}"
 
     results = [asyncio.run(once()) for _ in range(3)]
-    assert results == ["Hello! How can I help you today?|Hello! How can I help you today?"] * 3
-    assert model.invoke("hi").content == "Hello! How can I help you today?"
+    assert results == [f"{GREETING}|{GREETING}"] * 3
+    assert model.invoke("hi").content == GREETING
 
 
 # --------------------------------------------------------------------------- tools
@@ -471,7 +451,7 @@ def multiply(a: int, b: int) -> int:
 def test_bind_tools_choice_reaches_both_wires(
     tool_choice: str, openai_wire: Any, anthropic_wire: Any
 ) -> None:
-    fake = ScriptedGateway()
+    fake = FakeGateway()
     tools: list[Any] = [
         get_weather,
         Calculator,
@@ -496,7 +476,7 @@ def test_bind_tools_choice_reaches_both_wires(
 
 
 def test_bind_tools_parallel_flag_and_unknown_choice() -> None:
-    fake = ScriptedGateway()
+    fake = FakeGateway()
     _model(fake).bind_tools([get_weather], parallel_tool_calls=False).invoke("hi")
     assert fake.last_request.json["parallel_tool_calls"] is False
     with pytest.raises(GatewayConfigError, match="not one of the bound tools"):
@@ -573,7 +553,7 @@ JOKE_SCHEMA = Joke.model_json_schema()
     "schema", [Joke, JokeDict, JOKE_SCHEMA], ids=["pydantic", "typeddict", "json_schema"]
 )
 def test_with_structured_output_methods_and_schemas(method: str, schema: Any) -> None:
-    fake = ScriptedGateway()
+    fake = FakeGateway()
     chain = _model(fake).with_structured_output(schema, method=method)  # type: ignore[arg-type]
     result = chain.invoke("Tell a joke. Return JSON with 'setup' and 'punchline' keys.")
     as_dict = result.model_dump() if isinstance(result, BaseModel) else result
@@ -596,7 +576,7 @@ def test_with_structured_output_methods_and_schemas(method: str, schema: Any) ->
 
 @pytest.mark.parametrize("method", ["json_schema", "json_mode"])
 def test_with_structured_output_on_messages_falls_back_to_function_calling(method: str) -> None:
-    fake = ScriptedGateway()
+    fake = FakeGateway()
     model = _model(fake, model="anthropic/claude-sonnet-4.5")
     result = model.with_structured_output(Joke, method=method).invoke("Tell a joke")  # type: ignore[arg-type]
     assert isinstance(result, Joke)
@@ -647,7 +627,7 @@ def test_with_structured_output_include_raw() -> None:
     assert isinstance(out["raw"], AIMessage)
     assert out["parsed"] is None
     assert out["parsing_error"] is not None
-    good = _model(ScriptedGateway()).with_structured_output(Joke, include_raw=True).invoke("joke")
+    good = _model(FakeGateway()).with_structured_output(Joke, include_raw=True).invoke("joke")
     assert isinstance(good, dict)
     assert isinstance(good["parsed"], Joke)
     assert good["parsing_error"] is None
@@ -745,7 +725,7 @@ def test_output_version_v1_keeps_reasoning_and_round_trips() -> None:
 
 
 def test_tool_message_error_status_reaches_anthropic() -> None:
-    fake = ScriptedGateway()
+    fake = FakeGateway()
     history = [
         HumanMessage("add"),
         AIMessage("", tool_calls=[{"name": "multiply", "args": {"a": 1}, "id": "t1"}]),

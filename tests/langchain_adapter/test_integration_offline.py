@@ -1,10 +1,9 @@
 """langchain-tests ChatModelIntegrationTests, offline, on all four chat endpoints.
 
-Chat Completions and Anthropic Messages talk to :class:`ScriptedGateway` (replies derived from the
-request, see ``scripted.py``); the Responses API and the Workers AI run API talk to the core's
-offline emulator (``FakeGateway``'s default replies). Tests that download images or PDFs from the
+Every endpoint talks to the core's offline emulator (``FakeGateway``'s default replies, derived
+from the request). Tests that download images or PDFs from the
 internet are switched off (image inputs are covered in test_convert.py and test_payloads.py);
-``test_stream_time`` needs VCR cassettes and is skipped. The xfails are listed with reasons.
+``test_stream_time`` needs VCR cassettes and is skipped. The xfail is listed with its reason.
 """
 
 from __future__ import annotations
@@ -17,21 +16,14 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from cf_gateway_core.testing import FakeGateway
 from langchain_cf_gateway import ChatCloudflareAIGateway
-from tests.langchain_adapter.scripted import ScriptedGateway
 
-_SCRIPTED = ScriptedGateway()
 _EMULATOR = FakeGateway()
-
-_EMULATOR_UNICODE = (
-    "offline only: the emulator synthesises the customer_name argument from an English word of "
-    "the prompt, not from the quoted Chinese name"
-)
 
 
 class _OfflineBase(ChatModelIntegrationTests):
     model_id = ""
     endpoint = "auto"
-    fake: FakeGateway = _SCRIPTED
+    fake: FakeGateway = _EMULATOR
 
     @property
     def chat_model_class(self) -> type[ChatCloudflareAIGateway]:
@@ -80,7 +72,6 @@ class TestMessagesOffline(_OfflineBase):
 class TestResponsesOffline(_OfflineBase):
     model_id = "openai/gpt-5.5"
     endpoint = "responses"
-    fake = _EMULATOR
 
     @property
     def model_override_value(self) -> str:
@@ -93,36 +84,11 @@ class TestResponsesOffline(_OfflineBase):
     def test_stop_sequence(self, model: BaseChatModel) -> None:
         super().test_stop_sequence(model)
 
-    @pytest.mark.xfail(reason=_EMULATOR_UNICODE, strict=False)
-    def test_unicode_tool_call_integration(
-        self,
-        model: BaseChatModel,
-        *,
-        tool_choice: str | None = None,  # noqa: PT028 - the standard test's signature
-        force_tool_call: bool = True,  # noqa: PT028
-    ) -> None:
-        super().test_unicode_tool_call_integration(
-            model, tool_choice=tool_choice, force_tool_call=force_tool_call
-        )
-
 
 class TestWorkersAIRunOffline(_OfflineBase):
     model_id = "@cf/meta/llama-4-scout-17b-16e-instruct"
     endpoint = "run"
-    fake = _EMULATOR
 
     @property
     def model_override_value(self) -> str:
         return "@cf/meta/llama-3.1-8b-instruct"
-
-    @pytest.mark.xfail(reason=_EMULATOR_UNICODE, strict=False)
-    def test_unicode_tool_call_integration(
-        self,
-        model: BaseChatModel,
-        *,
-        tool_choice: str | None = None,  # noqa: PT028 - the standard test's signature
-        force_tool_call: bool = True,  # noqa: PT028
-    ) -> None:
-        super().test_unicode_tool_call_integration(
-            model, tool_choice=tool_choice, force_tool_call=force_tool_call
-        )

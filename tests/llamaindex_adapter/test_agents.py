@@ -14,6 +14,8 @@ from llama_index.core.agent.workflow import (
 )
 from llama_index.core.tools import FunctionTool
 
+from cf_gateway_core.testing import ToolCall, Turn
+
 # llama-index's workflows package runs inspect.getmembers() over the agent (a pydantic model),
 # which touches pydantic's deprecated instance properties; third-party, not ours.
 pytestmark = pytest.mark.filterwarnings(
@@ -21,8 +23,8 @@ pytestmark = pytest.mark.filterwarnings(
     ":DeprecationWarning"
 )
 
-ADD = ("call_add", "add", {"a": 2, "b": 3})
-MULTIPLY = ("call_mul", "multiply", {"a": 5, "b": 4})
+ADD = ToolCall("add", {"a": 2, "b": 3}, id="call_add")
+MULTIPLY = ToolCall("multiply", {"a": 5, "b": 4}, id="call_mul")
 ANSWER = "(2 + 3) * 4 = 20."
 
 
@@ -38,10 +40,10 @@ def multiply(a: int, b: int) -> int:
 
 TOOLS = [FunctionTool.from_defaults(fn=add), FunctionTool.from_defaults(fn=multiply)]
 
-# label -> (model, fake endpoint, json builder, sse builder)
+# label -> (model, fake endpoint)
 ROUTES = {
-    "chat_completions": ("openai/gpt-5.5", "chat_completions", "chat_json", "chat_sse"),
-    "messages": ("anthropic/claude-sonnet-4.5", "messages", "messages_json", "messages_sse"),
+    "chat_completions": ("openai/gpt-5.5", "chat_completions"),
+    "messages": ("anthropic/claude-sonnet-4.5", "messages"),
 }
 
 
@@ -52,19 +54,16 @@ def _texts_sent(request: Any) -> str:
 @pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "non_streaming"])
 @pytest.mark.parametrize("label", list(ROUTES))
 async def test_function_agent_calls_two_tools_and_answers(
-    make_llm, fake, wire, label: str, streaming: bool
+    make_llm, fake, label: str, streaming: bool
 ) -> None:
-    model, endpoint, as_json, as_sse = ROUTES[label]
-    build = getattr(wire, as_sse if streaming else as_json)
-    queue = fake.queue_sse if streaming else fake.queue_json
-    if streaming:
-        queue(build(["Adding first."], [ADD]), endpoint=endpoint)
-        queue(build([], [MULTIPLY]), endpoint=endpoint)
-        queue(build(["(2 + 3) * 4", " = 20."]), endpoint=endpoint)
-    else:
-        queue(build("Adding first.", [ADD]), endpoint=endpoint)
-        queue(build(None, [MULTIPLY]), endpoint=endpoint)
-        queue(build(ANSWER), endpoint=endpoint)
+    model, endpoint = ROUTES[label]
+    # One script for both modes: each turn answers as JSON or as a stream as the request asks.
+    fake.queue_turns(
+        Turn(text="Adding first.", tool_calls=[ADD]),
+        Turn(tool_calls=[MULTIPLY]),
+        Turn(text=ANSWER, chunks=["(2 + 3) * 4", " = 20."]),
+        endpoint=endpoint,
+    )
 
     agent = FunctionAgent(
         tools=TOOLS,
@@ -91,6 +90,7 @@ async def test_function_agent_calls_two_tools_and_answers(
         assert "".join(deltas).endswith(ANSWER)
     assert len(fake.requests) == 3
     assert all(r.endpoint == endpoint for r in fake.requests)
+    assert all((r.json.get("stream") is True) == streaming for r in fake.requests)
     last = _texts_sent(fake.requests[-1])
     for needle in ("call_add", "call_mul", "You are a calculator.", "What is (2 + 3) * 4?"):
         assert needle in last
@@ -101,15 +101,14 @@ async def test_function_agent_calls_two_tools_and_answers(
 
 
 @pytest.mark.parametrize("label", list(ROUTES))
-async def test_react_agent_calls_two_tools_and_answers(make_llm, fake, wire, label: str) -> None:
-    model, endpoint, _, as_sse = ROUTES[label]
+async def test_react_agent_calls_two_tools_and_answers(make_llm, fake, label: str) -> None:
+    model, endpoint = ROUTES[label]
     steps = [
         'Thought: I need to add first.\nAction: add\nAction Input: {"a": 2, "b": 3}',
         'Thought: Now multiply.\nAction: multiply\nAction Input: {"a": 5, "b": 4}',
         f"Thought: I can answer without using any more tools.\nAnswer: {ANSWER}",
     ]
-    for step in steps:
-        fake.queue_sse(getattr(wire, as_sse)([step]), endpoint=endpoint)
+    fake.queue_turns(*(Turn(text=step, chunks=[step]) for step in steps), endpoint=endpoint)
 
     agent = ReActAgent(tools=TOOLS, llm=make_llm(model))
     handler = agent.run(user_msg="What is (2 + 3) * 4?")

@@ -15,6 +15,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from cf_gateway_core import GatewayConfigError
+from cf_gateway_core.testing import Turn
 from tests.llamaindex_adapter.conftest import TOKEN
 
 USER = [ChatMessage(role=MessageRole.USER, content="Hi")]
@@ -57,16 +58,16 @@ def test_an_unknown_endpoint_per_call_is_refused(make_llm, fake) -> None:
     assert fake.requests == []
 
 
-def test_endpoint_per_call_picks_the_rest_api(make_llm, fake, wire) -> None:
+def test_endpoint_per_call_picks_the_rest_api(make_llm, fake) -> None:
     llm = make_llm("anthropic/claude-sonnet-4.5")
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_turns(Turn(text="ok"))
     llm.chat(USER, endpoint="chat_completions")
     assert fake.last_request.url.split("?")[0].endswith("/chat/completions")
 
 
-def test_extra_body_per_call_is_merged_over_the_instance_body(make_llm, fake, wire) -> None:
+def test_extra_body_per_call_is_merged_over_the_instance_body(make_llm, fake) -> None:
     llm = make_llm(model_kwargs={"seed": 1, "user": "a"}, extra_body={"user": "b"})
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_turns(Turn(text="ok"))
     llm.chat(USER, extra_body={"user": "c", "metadata": {"k": "v"}}, logprobs=True, foo=None)
     body = fake.last_request.json
     assert body["seed"] == 1
@@ -82,16 +83,16 @@ def test_extra_body_per_call_must_be_a_dict(make_llm, fake) -> None:
     assert fake.requests == []
 
 
-def test_request_fields_per_call_override_the_instance(make_llm, fake, wire) -> None:
+def test_request_fields_per_call_override_the_instance(make_llm, fake) -> None:
     llm = make_llm(temperature=0.5, max_tokens=50, stop="END")
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_turns(Turn(text="ok"))
     llm.chat(USER, temperature=0.1, stop=["A", "B"], model="openai/gpt-5.5-mini")
     body = fake.last_request.json
     assert body["temperature"] == 0.1
     assert body["stop"] == ["A", "B"]
     assert body["max_completion_tokens"] == 50
     assert body["model"] == "openai/gpt-5.5-mini"
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_turns(Turn(text="ok"))
     llm.chat(USER)
     body = fake.last_request.json
     assert (body["temperature"], body["stop"], body["model"]) == (0.5, ["END"], "openai/gpt-5.5")

@@ -9,7 +9,7 @@ import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from cf_gateway_core import GatewayConfigError, NotFoundError
-from cf_gateway_core.testing import Reply
+from cf_gateway_core.testing import Reply, embedding_list
 from llamaindex_cf_gateway import CloudflareAIGatewayEmbedding
 from tests.llamaindex_adapter.conftest import ACCOUNT, TOKEN
 
@@ -31,10 +31,10 @@ def test_embedding_accepts_model_name(make_embedding) -> None:
     assert embed.model == embed.model_name == "@cf/baai/bge-m3"
 
 
-def test_embedding_query_and_text_requests(make_embedding, fake, wire) -> None:
+def test_embedding_query_and_text_requests(make_embedding, fake) -> None:
     embed = make_embedding(gateway_id="gw1", gateway_options={"collect_log": False})
-    fake.queue_json(wire.embeddings_json([[0.1, 0.2]]))
-    fake.queue_json(wire.embeddings_json([[0.3, 0.4]]))
+    fake.queue_json(embedding_list([[0.1, 0.2]]))
+    fake.queue_json(embedding_list([[0.3, 0.4]]))
     assert embed.get_query_embedding("what is AI Gateway?") == [0.1, 0.2]
     assert embed.get_text_embedding("AI Gateway is a proxy") == [0.3, 0.4]
     request = fake.last_request
@@ -48,11 +48,11 @@ def test_embedding_query_and_text_requests(make_embedding, fake, wire) -> None:
     assert request.headers["cf-aig-collect-log"] == "false"
 
 
-def test_embedding_batches_at_100_per_request(make_embedding, fake, wire) -> None:
+def test_embedding_batches_at_100_per_request(make_embedding, fake) -> None:
     embed = make_embedding(embed_batch_size=250)
-    fake.queue_json(wire.embeddings_json(_vectors(100, 0)))
-    fake.queue_json(wire.embeddings_json(_vectors(100, 100)))
-    fake.queue_json(wire.embeddings_json(_vectors(50, 200)))
+    fake.queue_json(embedding_list(_vectors(100, 0)))
+    fake.queue_json(embedding_list(_vectors(100, 100)))
+    fake.queue_json(embedding_list(_vectors(50, 200)))
     texts = [f"text {i}" for i in range(250)]
     vectors = embed.get_text_embedding_batch(texts)
     assert [v[0] for v in vectors] == [float(i) for i in range(250)]
@@ -60,11 +60,11 @@ def test_embedding_batches_at_100_per_request(make_embedding, fake, wire) -> Non
     assert fake.requests[1].json["input"][0] == "text 100"
 
 
-async def test_embedding_async_variants(make_embedding, fake, wire) -> None:
+async def test_embedding_async_variants(make_embedding, fake) -> None:
     embed = make_embedding()
-    fake.queue_json(wire.embeddings_json([[1.0, 0.0]]))
-    fake.queue_json(wire.embeddings_json([[0.0, 1.0]]))
-    fake.queue_json(wire.embeddings_json(_vectors(3)))
+    fake.queue_json(embedding_list([[1.0, 0.0]]))
+    fake.queue_json(embedding_list([[0.0, 1.0]]))
+    fake.queue_json(embedding_list(_vectors(3)))
     assert await embed.aget_query_embedding("q") == [1.0, 0.0]
     assert await embed.aget_text_embedding("t") == [0.0, 1.0]
     vectors = await embed.aget_text_embedding_batch(["a", "b", "c"])
@@ -72,10 +72,10 @@ async def test_embedding_async_variants(make_embedding, fake, wire) -> None:
     assert len(fake.requests) == 3
 
 
-def test_embedding_async_works_across_event_loops(make_embedding, fake, wire) -> None:
+def test_embedding_async_works_across_event_loops(make_embedding, fake) -> None:
     embed = make_embedding()
     for i in range(2):
-        fake.queue_json(wire.embeddings_json([[float(i)]]))
+        fake.queue_json(embedding_list([[float(i)]]))
         assert asyncio.run(embed.aget_query_embedding("q")) == [float(i)]
 
 
@@ -103,14 +103,14 @@ def test_embedding_missing_credentials() -> None:
         CloudflareAIGatewayEmbedding(account_id=ACCOUNT)
 
 
-def test_embedding_extra_fields_and_dimensions(make_embedding, fake, wire) -> None:
+def test_embedding_extra_fields_and_dimensions(make_embedding, fake) -> None:
     embed = make_embedding(
         model="openai/text-embedding-3-small",
         dimensions=256,
         model_kwargs={"user": "u1"},
         extra_body={"encoding_format": "float"},
     )
-    fake.queue_json(wire.embeddings_json([[0.5]]))
+    fake.queue_json(embedding_list([[0.5]]))
     embed.get_text_embedding("x")
     body = fake.last_request.json
     assert body["dimensions"] == 256 and body["user"] == "u1"

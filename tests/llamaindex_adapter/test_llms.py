@@ -33,7 +33,17 @@ from cf_gateway_core import (
     Secret,
 )
 from cf_gateway_core.emulator.server import run_in_thread
-from cf_gateway_core.testing import FakeGateway
+from cf_gateway_core.testing import (
+    FakeGateway,
+    ToolCall,
+    Turn,
+    Usage,
+    anthropic_events,
+    anthropic_message,
+    chat_completion,
+    chat_events,
+    responses_object,
+)
 from llamaindex_cf_gateway import CloudflareAIGateway
 from tests.llamaindex_adapter.conftest import ACCOUNT, GATEWAY_HEADERS, TOKEN
 
@@ -69,13 +79,13 @@ def test_llm_missing_credentials_names_keywords_and_env_vars() -> None:
         assert name in message
 
 
-def test_llm_reads_the_environment(monkeypatch, fake, wire) -> None:
+def test_llm_reads_the_environment(monkeypatch, fake) -> None:
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "envacct")
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token")
     monkeypatch.setenv("CLOUDFLARE_GATEWAY_ID", "gw-env")
     monkeypatch.setenv("CLOUDFLARE_API_BASE_URL", "http://127.0.0.1:8787/client/v4")
     llm = CloudflareAIGateway(model="openai/gpt-5.5", http_client=fake.client())
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
     llm.chat(USER)
     request = fake.last_request
     assert request.url == "http://127.0.0.1:8787/client/v4/accounts/envacct/ai/v1/chat/completions"
@@ -83,20 +93,20 @@ def test_llm_reads_the_environment(monkeypatch, fake, wire) -> None:
     assert request.headers["cf-aig-gateway-id"] == "gw-env"
 
 
-def test_llm_explicit_arguments_beat_the_environment(monkeypatch, make_llm, fake, wire) -> None:
+def test_llm_explicit_arguments_beat_the_environment(monkeypatch, make_llm, fake) -> None:
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "envacct")
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token")
     llm = make_llm(account_id="argacct", api_token="arg-token")
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
     llm.chat(USER)
     assert "/accounts/argacct/" in fake.last_request.path
     assert fake.last_request.headers["authorization"] == "Bearer arg-token"
 
 
-def test_llm_accepts_secret_wrappers(make_llm, fake, wire) -> None:
+def test_llm_accepts_secret_wrappers(make_llm, fake) -> None:
     for token in (SecretStr("wrapped-1"), Secret("wrapped-1")):
         llm = make_llm(api_token=token)
-        fake.queue_json(wire.chat_json("ok"))
+        fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
         llm.chat(USER)
         assert fake.last_request.headers["authorization"] == "Bearer wrapped-1"
         assert "wrapped-1" not in repr(llm) + llm.to_json()
@@ -156,7 +166,7 @@ def test_package_import_error_says_what_to_install() -> None:
     assert 'pip install "cf-gateway[llamaindex]"' in out.stdout
 
 
-def test_llm_survives_pickle_without_the_token_in_the_bytes(monkeypatch, fake, wire) -> None:
+def test_llm_survives_pickle_without_the_token_in_the_bytes(monkeypatch, fake) -> None:
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-xyz")
     llm = CloudflareAIGateway(model="openai/gpt-5.5", account_id=ACCOUNT)
     data = pickle.dumps(llm)
@@ -192,9 +202,9 @@ def test_llm_metadata_overrides(make_llm) -> None:
 # -------------------------------------------------------------------------------------- chat
 
 
-def test_chat_sends_a_chat_completions_request(make_llm, fake, wire) -> None:
+def test_chat_sends_a_chat_completions_request(make_llm, fake) -> None:
     llm = make_llm(gateway_id="gw1")
-    fake.queue_json(wire.chat_json("5"), headers=GATEWAY_HEADERS)
+    fake.queue_json(chat_completion(Turn(text="5"), gateway_metadata=True), headers=GATEWAY_HEADERS)
     response = llm.chat(USER)
     request = fake.last_request
     assert request.url == (
@@ -210,9 +220,14 @@ def test_chat_sends_a_chat_completions_request(make_llm, fake, wire) -> None:
     assert response.message.role == "assistant"
 
 
-def test_chat_reports_usage_and_gateway_metadata(make_llm, fake, wire) -> None:
+def test_chat_reports_usage_and_gateway_metadata(make_llm, fake) -> None:
     llm = make_llm()
-    fake.queue_json(wire.chat_json("5", usage=(12, 3)), headers=GATEWAY_HEADERS)
+    fake.queue_json(
+        chat_completion(
+            Turn(text="5", usage=Usage(input_tokens=12, output_tokens=3)), gateway_metadata=True
+        ),
+        headers=GATEWAY_HEADERS,
+    )
     response = llm.chat(USER)
     gateway = response.additional_kwargs["gateway"]
     assert gateway == {
@@ -222,14 +237,21 @@ def test_chat_reports_usage_and_gateway_metadata(make_llm, fake, wire) -> None:
         "key_source": "Unified",
     }
     assert response.raw["gateway"] == gateway
-    assert response.raw["usage"] == {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15}
+    # OpenAI's usage always carries the cached-prompt and reasoning details (0 here).
+    assert response.raw["usage"] == {
+        "input_tokens": 12,
+        "output_tokens": 3,
+        "total_tokens": 15,
+        "cache_read_tokens": 0,
+        "reasoning_tokens": 0,
+    }
     assert response.additional_kwargs["prompt_tokens"] == 12
     assert response.additional_kwargs["completion_tokens"] == 3
 
 
-def test_chat_sends_sampling_only_when_set(make_llm, fake, wire) -> None:
+def test_chat_sends_sampling_only_when_set(make_llm, fake) -> None:
     llm = make_llm(temperature=0.0, max_tokens=64, top_p=0.5, stop=["END"])
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
     llm.chat(USER)
     body = fake.last_request.json
     assert body["temperature"] == 0.0
@@ -238,9 +260,9 @@ def test_chat_sends_sampling_only_when_set(make_llm, fake, wire) -> None:
     assert 64 in (body.get("max_tokens"), body.get("max_completion_tokens"))
 
 
-def test_chat_per_call_kwargs_override_and_extend(make_llm, fake, wire) -> None:
+def test_chat_per_call_kwargs_override_and_extend(make_llm, fake) -> None:
     llm = make_llm(temperature=0.9, model_kwargs={"seed": 1}, extra_body={"user": "u1"})
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
     llm.chat(USER, temperature=0.1, max_tokens=5, stop="STOP", logprobs=True, ignored=None)
     body = fake.last_request.json
     assert body["temperature"] == 0.1
@@ -249,10 +271,14 @@ def test_chat_per_call_kwargs_override_and_extend(make_llm, fake, wire) -> None:
     assert "ignored" not in body
 
 
-def test_chat_per_call_model_and_endpoint(make_llm, fake, wire) -> None:
+def test_chat_per_call_model_and_endpoint(make_llm, fake) -> None:
     llm = make_llm()
-    fake.queue_json(wire.messages_json("from claude"), endpoint="messages")
-    fake.queue_json(wire.responses_json("from responses"), endpoint="responses")
+    fake.queue_json(
+        anthropic_message(Turn(text="from claude"), gateway_metadata=True), endpoint="messages"
+    )
+    fake.queue_json(
+        responses_object(Turn(text="from responses"), gateway_metadata=True), endpoint="responses"
+    )
     first = llm.chat(USER, model="anthropic/claude-sonnet-4.5")
     second = llm.chat(USER, endpoint="responses")
     assert (first.message.content, second.message.content) == ("from claude", "from responses")
@@ -270,10 +296,10 @@ def test_chat_refuses_secrets_per_call(make_llm, fake, name: str) -> None:
     assert fake.requests == []
 
 
-def test_chat_gateway_options_from_instance_and_call(make_llm, fake, wire) -> None:
+def test_chat_gateway_options_from_instance_and_call(make_llm, fake) -> None:
     llm = make_llm(gateway_options=GatewayOptions(cache_ttl=120, metadata={"team": "a"}))
-    fake.queue_json(wire.chat_json("ok"))
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
+    fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
     llm.chat(USER)
     headers = fake.last_request.headers
     assert headers["cf-aig-cache-ttl"] == "120"
@@ -284,28 +310,28 @@ def test_chat_gateway_options_from_instance_and_call(make_llm, fake, wire) -> No
     assert headers["cf-aig-cache-ttl"] == "300"
 
 
-def test_chat_session_affinity_and_reject_if_busy(make_llm, fake, wire) -> None:
+def test_chat_session_affinity_and_reject_if_busy(make_llm, fake) -> None:
     llm = make_llm(
         "@cf/meta/llama-3.1-8b-instruct",
         session_affinity="sess-1",
         reject_if_busy=True,
         model_kwargs={"options": {"other": 1}},
     )
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
     llm.chat(USER)
     request = fake.last_request
     assert request.headers["x-session-affinity"] == "sess-1"
     assert request.json["options"] == {"other": 1, "rejectIfBusy": True}
-    fake.queue_json(wire.chat_json("ok"))
+    fake.queue_json(chat_completion(Turn(text="ok"), gateway_metadata=True))
     llm.chat(USER, session_affinity="sess-2")
     assert fake.last_request.headers["x-session-affinity"] == "sess-2"
 
 
-def test_chat_response_format_must_be_neutral(make_llm, fake, wire) -> None:
+def test_chat_response_format_must_be_neutral(make_llm, fake) -> None:
     llm = make_llm()
     with pytest.raises(GatewayConfigError, match="ResponseFormat"):
         llm.chat(USER, response_format={"type": "json_object"})
-    fake.queue_json(wire.chat_json('{"a": 1}'))
+    fake.queue_json(chat_completion(Turn(text='{"a": 1}'), gateway_metadata=True))
     llm.chat(USER, response_format=ResponseFormat(type="json_object"))
     assert fake.last_request.json["response_format"] == {"type": "json_object"}
 
@@ -327,13 +353,13 @@ async def test_achat_errors_are_the_core_classes(make_llm, fake) -> None:
         await llm.achat(USER)
 
 
-def test_chat_sends_images(make_llm, fake, wire) -> None:
+def test_chat_sends_images(make_llm, fake) -> None:
     png = base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
     )
     message = ChatMessage(role="user", blocks=[TextBlock(text="Describe"), ImageBlock(image=png)])
     llm = make_llm()
-    fake.queue_json(wire.chat_json("a pixel"))
+    fake.queue_json(chat_completion(Turn(text="a pixel"), gateway_metadata=True))
     llm.chat([message])
     content = fake.last_request.json["messages"][0]["content"]
     assert content[0] == {"type": "text", "text": "Describe"}
@@ -341,7 +367,7 @@ def test_chat_sends_images(make_llm, fake, wire) -> None:
     assert content[1]["image_url"]["url"].startswith("data:image/png;base64,iVBOR")
 
     claude = make_llm("anthropic/claude-sonnet-4.5")
-    fake.queue_json(wire.messages_json("a pixel"))
+    fake.queue_json(anthropic_message(Turn(text="a pixel"), gateway_metadata=True))
     claude.chat([message])
     block = fake.last_request.json["messages"][0]["content"][1]
     assert block["type"] == "image"
@@ -352,25 +378,15 @@ def test_chat_sends_images(make_llm, fake, wire) -> None:
 
 # endpoint label -> (model, endpoint kwarg, fake endpoint, json builder, sse builder)
 ENDPOINTS: dict[str, tuple[str, str, str, str, str]] = {
-    "chat_completions": ("openai/gpt-5.5", "auto", "chat_completions", "chat_json", "chat_sse"),
-    "messages": (
-        "anthropic/claude-sonnet-4.5",
-        "auto",
-        "messages",
-        "messages_json",
-        "messages_sse",
-    ),
-    "responses": ("openai/gpt-5.5", "responses", "responses", "responses_json", "responses_sse"),
-    "run_native": (
-        "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-        "run",
-        "run",
-        "run_native_json",
-        "run_native_sse",
-    ),
-    "run_universal": ("openai/gpt-5.5", "run", "run", "run_universal_json", "chat_sse"),
+    "chat_completions": ("openai/gpt-5.5", "auto", "chat_completions"),
+    "messages": ("anthropic/claude-sonnet-4.5", "auto", "messages"),
+    "responses": ("openai/gpt-5.5", "responses", "responses"),
+    "run_native": ("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "run", "run"),
+    "run_universal": ("openai/gpt-5.5", "run", "run"),
 }
 PIECES = ["The answer", " is ", "5."]
+# The same turn answers a JSON and a streaming request, each in its endpoint's wire format.
+ANSWER_TURN = Turn(text="".join(PIECES), chunks=PIECES)
 
 
 def _payload(request: Any) -> dict[str, Any]:
@@ -380,16 +396,14 @@ def _payload(request: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(params=list(ENDPOINTS))
-def route(request, make_llm, wire):
-    model, endpoint, fake_endpoint, as_json, as_sse = ENDPOINTS[request.param]
-    llm = make_llm(model, endpoint=endpoint)
-    return llm, fake_endpoint, getattr(wire, as_json), getattr(wire, as_sse)
+def route(request, make_llm):
+    model, endpoint, fake_endpoint = ENDPOINTS[request.param]
+    return make_llm(model, endpoint=endpoint), fake_endpoint
 
 
 def test_stream_chat_final_message_equals_chat(route, fake) -> None:
-    llm, endpoint, as_json, as_sse = route
-    fake.queue_json(as_json("".join(PIECES)), endpoint=endpoint)
-    fake.queue_sse(as_sse(PIECES), endpoint=endpoint)
+    llm, endpoint = route
+    fake.queue_turns(ANSWER_TURN, ANSWER_TURN, endpoint=endpoint)
     chat = llm.chat(USER)
     chunks = list(llm.stream_chat(USER))
     assert [c.delta for c in chunks if c.delta] == PIECES
@@ -401,9 +415,8 @@ def test_stream_chat_final_message_equals_chat(route, fake) -> None:
 
 
 async def test_astream_chat_and_achat_agree(route, fake) -> None:
-    llm, endpoint, as_json, as_sse = route
-    fake.queue_json(as_json("".join(PIECES)), endpoint=endpoint)
-    fake.queue_sse(as_sse(PIECES), endpoint=endpoint)
+    llm, endpoint = route
+    fake.queue_turns(ANSWER_TURN, ANSWER_TURN, endpoint=endpoint)
     chat = await llm.achat(USER)
     chunks = [c async for c in await llm.astream_chat(USER)]
     assert "".join(c.delta or "" for c in chunks) == "".join(PIECES)
@@ -412,12 +425,11 @@ async def test_astream_chat_and_achat_agree(route, fake) -> None:
 
 
 def test_tool_round_trip_on_every_endpoint(route, fake) -> None:
-    llm, endpoint, as_json, as_sse = route
-    call = ("call_1", "add", {"a": 2, "b": 3})
-    fake.queue_json(as_json(None, [call]), endpoint=endpoint)
-    fake.queue_sse(as_sse([], [call]), endpoint=endpoint)
-    fake.queue_json(as_json("2 + 3 = 5"), endpoint=endpoint)
-    fake.queue_sse(as_sse(["2 + 3", " = 5"]), endpoint=endpoint)
+    llm, endpoint = route
+    call = ToolCall("add", {"a": 2, "b": 3}, id="call_1")
+    answer = Turn(text="2 + 3 = 5", chunks=["2 + 3", " = 5"])
+    fake.queue_turns(Turn(tool_calls=[call]), Turn(tool_calls=[call]), endpoint=endpoint)
+    fake.queue_turns(answer, answer, endpoint=endpoint)
 
     response = llm.chat_with_tools(TOOLS, user_msg="What is 2 + 3?")
     streamed = list(llm.stream_chat_with_tools(TOOLS, user_msg="What is 2 + 3?"))
@@ -428,7 +440,11 @@ def test_tool_round_trip_on_every_endpoint(route, fake) -> None:
         for b in chunk.message.blocks
     )
     (selection,) = llm.get_tool_calls_from_response(response)
-    assert (selection.tool_id, selection.tool_name, selection.tool_kwargs) == call
+    assert (selection.tool_id, selection.tool_name, selection.tool_kwargs) == (
+        call.id,
+        call.name,
+        call.arguments,
+    )
     assert len(_payload(fake.requests[0])["tools"]) == 2
 
     history = [
@@ -446,21 +462,24 @@ def test_tool_round_trip_on_every_endpoint(route, fake) -> None:
 
 
 async def test_async_tool_round_trip_on_every_endpoint(route, fake) -> None:
-    llm, endpoint, as_json, as_sse = route
-    call = ("call_9", "multiply", {"a": 6, "b": 7})
-    fake.queue_json(as_json(None, [call]), endpoint=endpoint)
-    fake.queue_sse(as_sse([], [call]), endpoint=endpoint)
+    llm, endpoint = route
+    call = ToolCall("multiply", {"a": 6, "b": 7}, id="call_9")
+    fake.queue_turns(Turn(tool_calls=[call]), Turn(tool_calls=[call]), endpoint=endpoint)
     response = await llm.achat_with_tools(TOOLS, user_msg="6 * 7?")
     chunks = [c async for c in await llm.astream_chat_with_tools(TOOLS, user_msg="6 * 7?")]
     assert chunks[-1].message == response.message
     (selection,) = llm.get_tool_calls_from_response(chunks[-1])
-    assert (selection.tool_id, selection.tool_name, selection.tool_kwargs) == call
+    assert (selection.tool_id, selection.tool_name, selection.tool_kwargs) == (
+        call.id,
+        call.name,
+        call.arguments,
+    )
 
 
 @pytest.mark.parametrize("label", list(ENDPOINTS))
 def test_emulator_default_replies_on_every_endpoint(label: str) -> None:
     """The offline emulator (FakeGateway's default replies) speaks every API our class uses."""
-    model, endpoint, *_ = ENDPOINTS[label]
+    model, endpoint, _ = ENDPOINTS[label]
     fake = FakeGateway()
     with fake.client() as http:
         llm = CloudflareAIGateway(
@@ -479,10 +498,12 @@ def test_emulator_default_replies_on_every_endpoint(label: str) -> None:
 # ---------------------------------------------------------------------------------- completion
 
 
-def test_complete_goes_through_chat(make_llm, fake, wire) -> None:
+def test_complete_goes_through_chat(make_llm, fake) -> None:
     llm = make_llm()
-    fake.queue_json(wire.chat_json("Paris"), headers=GATEWAY_HEADERS)
-    fake.queue_sse(wire.chat_sse(["Pa", "ris"]))
+    fake.queue_json(
+        chat_completion(Turn(text="Paris"), gateway_metadata=True), headers=GATEWAY_HEADERS
+    )
+    fake.queue_sse(chat_events(Turn(text="Paris", chunks=["Pa", "ris"])))
     completion = llm.complete("Capital of France?")
     assert completion.text == "Paris"
     assert completion.additional_kwargs["gateway"]["log_id"] == "log-42"
@@ -492,10 +513,10 @@ def test_complete_goes_through_chat(make_llm, fake, wire) -> None:
     assert pieces[-1].text == "Paris"
 
 
-async def test_acomplete_and_astream_complete(make_llm, fake, wire) -> None:
+async def test_acomplete_and_astream_complete(make_llm, fake) -> None:
     llm = make_llm("anthropic/claude-sonnet-4.5")
-    fake.queue_json(wire.messages_json("Paris"))
-    fake.queue_sse(wire.messages_sse(["Pa", "ris"]))
+    fake.queue_json(anthropic_message(Turn(text="Paris"), gateway_metadata=True))
+    fake.queue_sse(anthropic_events(Turn(text="Paris", chunks=["Pa", "ris"])))
     assert (await llm.acomplete("Capital of France?")).text == "Paris"
     pieces = [p async for p in await llm.astream_complete("Capital of France?")]
     assert pieces[-1].text == "Paris"
@@ -504,11 +525,20 @@ async def test_acomplete_and_astream_complete(make_llm, fake, wire) -> None:
 # --------------------------------------------------------------------------------------- tools
 
 
-def test_chat_with_tools_sends_specs_and_choice(make_llm, fake, wire) -> None:
+def test_chat_with_tools_sends_specs_and_choice(make_llm, fake) -> None:
     llm = make_llm()
-    fake.queue_json(wire.chat_json(None, [("c1", "add", {"a": 1, "b": 2})]))
-    fake.queue_json(wire.chat_json(None, [("c2", "multiply", {"a": 1, "b": 2})]))
-    fake.queue_json(wire.chat_json("none needed"))
+    fake.queue_json(
+        chat_completion(
+            Turn(tool_calls=[ToolCall("add", {"a": 1, "b": 2}, id="c1")]), gateway_metadata=True
+        )
+    )
+    fake.queue_json(
+        chat_completion(
+            Turn(tool_calls=[ToolCall("multiply", {"a": 1, "b": 2}, id="c2")]),
+            gateway_metadata=True,
+        )
+    )
+    fake.queue_json(chat_completion(Turn(text="none needed"), gateway_metadata=True))
     history = [ChatMessage(role="system", content="Be brief.")]
     llm.chat_with_tools(TOOLS, user_msg="add 1 2", chat_history=history)
     body = fake.last_request.json
@@ -526,37 +556,48 @@ def test_chat_with_tools_sends_specs_and_choice(make_llm, fake, wire) -> None:
     }
 
 
-def test_chat_with_tools_keeps_one_call_unless_parallel(make_llm, fake, wire) -> None:
+def test_chat_with_tools_keeps_one_call_unless_parallel(make_llm, fake) -> None:
     llm = make_llm()
-    calls = [("c1", "add", {"a": 1, "b": 2}), ("c2", "multiply", {"a": 3, "b": 4})]
-    fake.queue_json(wire.chat_json(None, calls))
-    fake.queue_json(wire.chat_json(None, calls))
+    calls = [
+        ToolCall("add", {"a": 1, "b": 2}, id="c1"),
+        ToolCall("multiply", {"a": 3, "b": 4}, id="c2"),
+    ]
+    fake.queue_json(chat_completion(Turn(tool_calls=calls), gateway_metadata=True))
+    fake.queue_json(chat_completion(Turn(tool_calls=calls), gateway_metadata=True))
     single = llm.chat_with_tools(TOOLS, user_msg="both")
     assert [s.tool_id for s in llm.get_tool_calls_from_response(single)] == ["c1"]
     both = llm.chat_with_tools(TOOLS, user_msg="both", allow_parallel_tool_calls=True)
     assert [s.tool_id for s in llm.get_tool_calls_from_response(both)] == ["c1", "c2"]
 
 
-def test_get_tool_calls_from_response_requires_a_call(make_llm, fake, wire) -> None:
+def test_get_tool_calls_from_response_requires_a_call(make_llm, fake) -> None:
     llm = make_llm()
-    fake.queue_json(wire.chat_json("no call"))
+    fake.queue_json(chat_completion(Turn(text="no call"), gateway_metadata=True))
     response = llm.chat(USER)
     with pytest.raises(ValueError, match="tool call"):
         llm.get_tool_calls_from_response(response)
 
 
-def test_predict_and_call(make_llm, fake, wire) -> None:
+def test_predict_and_call(make_llm, fake) -> None:
     llm = make_llm("anthropic/claude-sonnet-4.5")
-    fake.queue_json(wire.messages_json(None, [("toolu_1", "multiply", {"a": 6, "b": 7})]))
+    fake.queue_json(
+        anthropic_message(
+            Turn(tool_calls=[ToolCall("multiply", {"a": 6, "b": 7}, id="toolu_1")]),
+            gateway_metadata=True,
+        )
+    )
     output = llm.predict_and_call(TOOLS, user_msg="6 times 7?")
     assert output.response == "42"
     assert output.sources[0].tool_name == "multiply"
 
 
-async def test_apredict_and_call_parallel(make_llm, fake, wire) -> None:
+async def test_apredict_and_call_parallel(make_llm, fake) -> None:
     llm = make_llm()
-    calls = [("c1", "add", {"a": 1, "b": 2}), ("c2", "multiply", {"a": 3, "b": 4})]
-    fake.queue_json(wire.chat_json(None, calls))
+    calls = [
+        ToolCall("add", {"a": 1, "b": 2}, id="c1"),
+        ToolCall("multiply", {"a": 3, "b": 4}, id="c2"),
+    ]
+    fake.queue_json(chat_completion(Turn(tool_calls=calls), gateway_metadata=True))
     output = await llm.apredict_and_call(TOOLS, user_msg="both", allow_parallel_tool_calls=True)
     assert output.response == "3\n\n12"
 
@@ -572,14 +613,11 @@ class City(BaseModel):
 PROMPT = PromptTemplate("Describe the capital of {country}.")
 
 
-@pytest.mark.parametrize(
-    ("model", "as_json"),
-    [("openai/gpt-5.5", "chat_json"), ("anthropic/claude-sonnet-4.5", "messages_json")],
-)
-def test_structured_predict(make_llm, fake, wire, model: str, as_json: str) -> None:
+@pytest.mark.parametrize("model", ["openai/gpt-5.5", "anthropic/claude-sonnet-4.5"])
+def test_structured_predict(make_llm, fake, model: str) -> None:
     llm = make_llm(model)
     args = {"name": "Paris", "country": "France", "population_millions": 2.1}
-    fake.queue_json(getattr(wire, as_json)(None, [("c1", "City", args)]))
+    fake.queue_turns(Turn(tool_calls=[ToolCall("City", args, id="c1")]))
     city = llm.structured_predict(City, PROMPT, country="France")
     assert city == City(**args)
     body = fake.last_request.json
@@ -588,21 +626,25 @@ def test_structured_predict(make_llm, fake, wire, model: str, as_json: str) -> N
     assert body["tool_choice"] in ("required", {"type": "any"})
 
 
-def test_stream_structured_predict_parses_streamed_tool_calls(make_llm, fake, wire) -> None:
+def test_stream_structured_predict_parses_streamed_tool_calls(make_llm, fake) -> None:
     llm = make_llm()
     args = {"name": "Oslo", "country": "Norway", "population_millions": 0.7}
-    fake.queue_sse(wire.chat_sse([], [("c1", "City", args)]))
+    fake.queue_sse(chat_events(Turn(tool_calls=[ToolCall("City", args, id="c1")])))
     partials = list(llm.stream_structured_predict(City, PROMPT, country="Norway"))
     assert partials[-1] == City(**args)
     assert len(partials) > 1  # partial objects arrive while the arguments stream
     assert fake.last_request.json["stream"] is True
 
 
-async def test_astructured_predict_and_structured_llm(make_llm, fake, wire) -> None:
+async def test_astructured_predict_and_structured_llm(make_llm, fake) -> None:
     llm = make_llm()
     args = {"name": "Rome", "country": "Italy", "population_millions": 2.8}
-    fake.queue_json(wire.chat_json(None, [("c1", "City", args)]))
-    fake.queue_json(wire.chat_json(None, [("c2", "City", args)]))
+    fake.queue_json(
+        chat_completion(Turn(tool_calls=[ToolCall("City", args, id="c1")]), gateway_metadata=True)
+    )
+    fake.queue_json(
+        chat_completion(Turn(tool_calls=[ToolCall("City", args, id="c2")]), gateway_metadata=True)
+    )
     city = await llm.astructured_predict(City, PROMPT, country="Italy")
     assert city.name == "Rome"
     structured = llm.as_structured_llm(City)
@@ -613,13 +655,18 @@ async def test_astructured_predict_and_structured_llm(make_llm, fake, wire) -> N
 # ----------------------------------------------------------------------------------- reasoning
 
 
-def test_anthropic_thinking_signature_round_trips(make_llm, fake, wire) -> None:
+def test_anthropic_thinking_signature_round_trips(make_llm, fake) -> None:
     llm = make_llm("anthropic/claude-sonnet-4.5", reasoning_effort="low")
-    call = ("toolu_1", "add", {"a": 2, "b": 3})
-    fake.queue_sse(
-        wire.messages_sse(["Adding."], [call], thinking=(["I should ", "add."], "SIG-1"))
+    call = ToolCall("add", {"a": 2, "b": 3}, id="toolu_1")
+    thinking = Turn(
+        text="Adding.",
+        tool_calls=[call],
+        reasoning="I should add.",
+        reasoning_signature="SIG-1",
+        reasoning_chunks=["I should ", "add."],
     )
-    fake.queue_json(wire.messages_json("5"))
+    fake.queue_sse(anthropic_events(thinking, model="anthropic/claude-sonnet-4.5"))
+    fake.queue_json(anthropic_message(Turn(text="5"), gateway_metadata=True))
     chunks = list(llm.stream_chat_with_tools(TOOLS, user_msg="2+3?"))
     thinking = [
         c.additional_kwargs["thinking_delta"]
@@ -646,9 +693,9 @@ def test_anthropic_thinking_signature_round_trips(make_llm, fake, wire) -> None:
     assert assistant["content"][-1]["type"] == "tool_use"
 
 
-def test_openai_reasoning_content_becomes_a_thinking_block(make_llm, fake, wire) -> None:
+def test_openai_reasoning_content_becomes_a_thinking_block(make_llm, fake) -> None:
     llm = make_llm("@cf/openai/gpt-oss-120b")
-    fake.queue_json(wire.chat_json("5", reasoning="2 plus 3"))
+    fake.queue_json(chat_completion(Turn(text="5", reasoning="2 plus 3"), gateway_metadata=True))
     response = llm.chat(USER)
     assert response.message.blocks[0] == ThinkingBlock(content="2 plus 3")
     assert response.message.content == "5"
@@ -657,7 +704,7 @@ def test_openai_reasoning_content_becomes_a_thinking_block(make_llm, fake, wire)
 # ---------------------------------------------------------------------------------- event loops
 
 
-def test_async_calls_work_across_event_loops(make_llm, fake, wire) -> None:
+def test_async_calls_work_across_event_loops(make_llm, fake) -> None:
     llm = make_llm()
 
     async def once() -> str:
@@ -666,12 +713,12 @@ def test_async_calls_work_across_event_loops(make_llm, fake, wire) -> None:
         return f"{response.message.content}|{chunks[-1].message.content}"
 
     for _ in range(3):
-        fake.queue_json(wire.chat_json("5"))
-        fake.queue_sse(wire.chat_sse(["5"]))
+        fake.queue_json(chat_completion(Turn(text="5"), gateway_metadata=True))
+        fake.queue_sse(chat_events(Turn(text="5")))
         assert asyncio.run(once()) == "5|5"
 
 
-def test_real_http_without_caller_clients_across_event_loops(fake, wire) -> None:
+def test_real_http_without_caller_clients_across_event_loops(fake) -> None:
     """Our own httpx clients over real HTTP (the emulator on 127.0.0.1): two asyncio.run()
     calls in a row both work (the peers' async clients break on the second loop)."""
     with run_in_thread(fake) as emulator:
@@ -685,10 +732,10 @@ def test_real_http_without_caller_clients_across_event_loops(fake, wire) -> None
             return f"{response.message.content}|{chunks[-1].message.content}"
 
         for _ in range(2):
-            fake.queue_json(wire.chat_json("5"))
-            fake.queue_sse(wire.chat_sse(["5"]))
+            fake.queue_json(chat_completion(Turn(text="5"), gateway_metadata=True))
+            fake.queue_sse(chat_events(Turn(text="5")))
             assert asyncio.run(once()) == "5|5"
-        fake.queue_json(wire.chat_json("sync"))
+        fake.queue_json(chat_completion(Turn(text="sync"), gateway_metadata=True))
         assert llm.chat(USER).message.content == "sync"
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.requests)
 

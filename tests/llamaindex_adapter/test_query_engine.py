@@ -9,6 +9,8 @@ import pytest
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.node_parser import SentenceSplitter
 
+from cf_gateway_core.testing import Turn, embedding_list
+
 DOCS = [
     Document(text="Workers AI runs models on Cloudflare's GPUs.", doc_id="workers"),
     Document(text="AI Gateway caches, logs and rate-limits model calls.", doc_id="gateway"),
@@ -20,16 +22,17 @@ QUERY_VECTOR = [0.1, 0.9, 0.0]
 QUESTION = "What does AI Gateway do?"
 ANSWER = "It caches, logs and rate-limits model calls."
 
-# label -> (model, fake endpoint, json builder, sse builder)
+# label -> (model, fake endpoint)
 ROUTES = {
-    "chat_completions": ("openai/gpt-5.5", "chat_completions", "chat_json", "chat_sse"),
-    "messages": ("anthropic/claude-sonnet-4.5", "messages", "messages_json", "messages_sse"),
+    "chat_completions": ("openai/gpt-5.5", "chat_completions"),
+    "messages": ("anthropic/claude-sonnet-4.5", "messages"),
 }
+STREAMED = Turn(text=ANSWER, chunks=["It caches,", " logs and", " rate-limits model calls."])
 
 
 @pytest.fixture
-def index(make_embedding, fake, wire) -> VectorStoreIndex:
-    fake.queue_json(wire.embeddings_json(DOC_VECTORS), endpoint="embeddings")
+def index(make_embedding, fake) -> VectorStoreIndex:
+    fake.queue_json(embedding_list(DOC_VECTORS), endpoint="embeddings")
     index = VectorStoreIndex.from_documents(
         DOCS,
         embed_model=make_embedding(),
@@ -47,10 +50,10 @@ def _prompt_sent(fake) -> str:
 
 
 @pytest.mark.parametrize("label", list(ROUTES))
-def test_query_engine_answers_from_the_retrieved_node(index, make_llm, fake, wire, label) -> None:
-    model, endpoint, as_json, _ = ROUTES[label]
-    fake.queue_json(wire.embeddings_json([QUERY_VECTOR]), endpoint="embeddings")
-    fake.queue_json(getattr(wire, as_json)(ANSWER), endpoint=endpoint)
+def test_query_engine_answers_from_the_retrieved_node(index, make_llm, fake, label) -> None:
+    model, endpoint = ROUTES[label]
+    fake.queue_json(embedding_list([QUERY_VECTOR]), endpoint="embeddings")
+    fake.queue_turns(Turn(text=ANSWER), endpoint=endpoint)
     engine = index.as_query_engine(llm=make_llm(model), similarity_top_k=1)
 
     response = engine.query(QUESTION)
@@ -64,17 +67,17 @@ def test_query_engine_answers_from_the_retrieved_node(index, make_llm, fake, wir
 
 
 @pytest.mark.parametrize("label", list(ROUTES))
-async def test_query_engine_async_and_streaming(index, make_llm, fake, wire, label) -> None:
-    model, endpoint, as_json, as_sse = ROUTES[label]
+async def test_query_engine_async_and_streaming(index, make_llm, fake, label) -> None:
+    model, endpoint = ROUTES[label]
     llm = make_llm(model)
-    fake.queue_json(wire.embeddings_json([QUERY_VECTOR]), endpoint="embeddings")
-    fake.queue_json(getattr(wire, as_json)(ANSWER), endpoint=endpoint)
+    fake.queue_json(embedding_list([QUERY_VECTOR]), endpoint="embeddings")
+    fake.queue_turns(Turn(text=ANSWER), endpoint=endpoint)
     response = await index.as_query_engine(llm=llm, similarity_top_k=1).aquery(QUESTION)
     assert str(response) == ANSWER
 
     fake.reset()
-    fake.queue_json(wire.embeddings_json([QUERY_VECTOR]), endpoint="embeddings")
-    fake.queue_sse(getattr(wire, as_sse)(["It caches,", " logs and", " rate-limits model calls."]))
+    fake.queue_json(embedding_list([QUERY_VECTOR]), endpoint="embeddings")
+    fake.queue_turns(STREAMED)
     engine = index.as_query_engine(llm=llm, similarity_top_k=1, streaming=True)
     streamed = engine.query(QUESTION)
     assert "".join(streamed.response_gen) == ANSWER

@@ -7,6 +7,7 @@ handler backs the local HTTP server started by ``cf-gateway emulator``::
 
     fake = FakeGateway()
     fake.queue_json({"choices": [...]}, endpoint="chat_completions")
+    fake.queue_turns(Turn(tool_calls=[ToolCall("add", {"a": 1})]), Turn(text="2"))
     client = GatewayClient(account_id="acct", api_token="t", http_client=fake.client())
 """
 
@@ -29,11 +30,12 @@ from cf_gateway_core.emulator.exchange import (
     endpoint_of,
     has_bearer,
 )
+from cf_gateway_core.testing.turns import Turn
 
 if TYPE_CHECKING:
     from cf_gateway_core.emulator._batch import BatchQueue
 
-__all__ = ["ENDPOINT_PATHS", "FakeGateway", "RecordedRequest", "Reply", "SSEItem", "endpoint_of"]
+__all__ = ["FakeGateway"]
 
 
 class FakeGateway:
@@ -58,7 +60,7 @@ class FakeGateway:
         self.require_auth = require_auth
         self.accept_any_model = accept_any_model
         self.requests: list[RecordedRequest] = []
-        self._queues: dict[str | None, deque[Reply]] = {}
+        self._queues: dict[str | None, deque[Reply | Turn]] = {}
         self._lock = threading.Lock()
         self._batch_queue: BatchQueue | None = None
         self._prompt_cache: Any = None
@@ -70,9 +72,18 @@ class FakeGateway:
 
     # -- scripting -----------------------------------------------------------------------------
 
-    def queue(self, reply: Reply, *, endpoint: str | None = None) -> FakeGateway:
-        """Queue a reply for ``endpoint`` (``chat_completions``, ``messages``, ``responses``,
-        ``run``, ``embeddings``) or, with ``None``, for whichever endpoint asks next."""
+    def queue(self, reply: Reply | Turn, *, endpoint: str | None = None) -> FakeGateway:
+        """Queue a reply for an endpoint, or for whichever endpoint asks next.
+
+        Args:
+            reply: the reply; a :class:`~cf_gateway_core.testing.Turn` is rendered when the
+                request arrives, in the format its endpoint speaks, as JSON or SSE as it asks.
+            endpoint: ``chat_completions``, ``messages``, ``responses``, ``run``, ``embeddings``
+                (``None``: any).
+
+        Returns:
+            This fake, to chain calls.
+        """
         known = {*ENDPOINT_PATHS.values(), *ENDPOINT_PATTERNS.values()}
         if endpoint is not None and endpoint not in known:
             raise ValueError(f"unknown endpoint {endpoint!r}; use one of {sorted(known)}")
@@ -113,6 +124,25 @@ class FakeGateway:
         """Queue a Cloudflare v4 error envelope (e.g. ``429`` with ``code=2003``)."""
         reply = Reply.error(status, code=code, message=message, headers=headers)
         return self.queue(reply, endpoint=endpoint)
+
+    def queue_turns(self, *turns: Turn | Reply, endpoint: str | None = None) -> FakeGateway:
+        """Queue the replies of an agent loop, one per request, in order.
+
+        Each :class:`~cf_gateway_core.testing.Turn` answers in the wire format of the request
+        it meets (Chat Completions, Messages, Responses, native or universal ``/ai/run``), as
+        JSON or as a stream as the request asks, so one script serves every endpoint; a
+        :class:`Reply` (e.g. :func:`~cf_gateway_core.testing.error_reply`) is sent as is.
+
+        Args:
+            *turns: the replies, first to last.
+            endpoint: the endpoint they answer (``None``: any).
+
+        Returns:
+            This fake, to chain calls.
+        """
+        for turn in turns:
+            self.queue(turn, endpoint=endpoint)
+        return self
 
     def queue_exception(
         self, exception: BaseException, *, endpoint: str | None = None
@@ -155,9 +185,20 @@ class FakeGateway:
                 self._prompt_cache = PromptCache()
             cache = self._prompt_cache
         scripted = reply is not None
+        if isinstance(reply, Turn):
+            reply = self._render(reply, recorded)
         if reply is None:
             reply = self._default(recorded, cache)
         return self.logs.record(recorded, reply, scripted=scripted)
+
+    @staticmethod
+    def _render(turn: Turn, recorded: RecordedRequest) -> Reply:
+        from cf_gateway_core.testing.replies import reply_to
+
+        try:
+            return reply_to(turn, recorded)
+        except ValueError as exc:
+            return Reply.error(400, message=f"FakeGateway: {exc}")
 
     def _default(self, recorded: RecordedRequest, cache: Any) -> Reply:
         from cf_gateway_core.emulator import replies
@@ -190,7 +231,7 @@ class FakeGateway:
                 self._batch_queue = BatchQueue()
             return self._batch_queue
 
-    def _pop(self, endpoint: str | None) -> Reply | None:
+    def _pop(self, endpoint: str | None) -> Reply | Turn | None:
         for key in (endpoint, None):
             queue = self._queues.get(key)
             if queue:
