@@ -126,16 +126,30 @@ def unwrapped_config_errors() -> Iterator[None]:
     """Re-raise a ``GatewayConfigError`` that pydantic wrapped in a ``ValidationError``.
 
     The contract promises the ``GatewayConfigError`` itself (it names the keyword and the
-    environment variable); other validation errors pass unchanged.
+    environment variable). Any other validation error (a value of the wrong type) becomes a
+    ``GatewayConfigError`` naming each field and what it expects, without the value given:
+    pydantic's own message quotes it, and a mistyped ``api_token`` would be quoted with it.
+
+    Raises:
+        GatewayConfigError: the first wrapped configuration error, or one for the wrong values.
     """
     try:
         yield
     except ValidationError as exc:
-        for error in exc.errors():
+        errors = exc.errors(include_url=False, include_input=False, include_context=True)
+        for error in errors:
             cause = (error.get("ctx") or {}).get("error")
             if isinstance(cause, GatewayConfigError):
                 raise cause from None
-        raise
+        problems = "; ".join(_problem(error) for error in errors)
+        raise GatewayConfigError(
+            f"{exc.title}: {problems}. Pass a value of the type the parameter documents."
+        ) from None
+
+
+def _problem(error: Any) -> str:
+    where = ".".join(str(part) for part in error.get("loc") or ()) or "value"
+    return f"{where}: {error.get('msg', 'invalid value')}"
 
 
 def _instance_of(name: str) -> Callable[[object], object]:
