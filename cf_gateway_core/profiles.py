@@ -61,6 +61,10 @@ class ModelProfile:
         image_tool_results: images inside tool results.
         reasoning: the model returns reasoning (thinking) output.
         reasoning_efforts: the ``reasoning_effort`` values it takes (empty: none).
+        budget_thinking: on Anthropic Messages the model thinks within a token budget
+            (``thinking: {"type": "enabled", "budget_tokens": N}``, Claude models released before
+            adaptive thinking); otherwise ``reasoning_effort`` is sent as adaptive thinking with
+            an effort.
         endpoints: the package endpoints the model accepts (``chat_completions``, ``messages``,
             ``responses``, ``run``). ``endpoint="auto"`` picks among them.
         task: the catalogue task (``text-generation``, ``text-embeddings``,
@@ -81,6 +85,7 @@ class ModelProfile:
     image_tool_results: bool = False
     reasoning: bool = False
     reasoning_efforts: tuple[str, ...] = ()
+    budget_thinking: bool = False
     endpoints: frozenset[str] = _ALL_ENDPOINTS
     task: str = "text-generation"
     known: bool = False
@@ -141,6 +146,9 @@ def _limits(base: ModelProfile, window: int, output: int, **fields: Any) -> Mode
     return dataclasses.replace(base, context_window=window, max_output_tokens=output, **fields)
 
 
+_SONNET_BUDGET = _limits(_CLAUDE, 200_000, 64_000, budget_thinking=True)
+_OPUS_BUDGET = _limits(_CLAUDE, 200_000, 32_000, budget_thinking=True)
+
 _BUILTIN_FAMILIES: dict[str, ModelProfile] = {
     # Anthropic (https://docs.anthropic.com/en/docs/about-claude/models/overview)
     "anthropic/": _limits(_CLAUDE, 200_000, 4_096),
@@ -148,10 +156,21 @@ _BUILTIN_FAMILIES: dict[str, ModelProfile] = {
     "anthropic/claude-3-5-": _limits(
         _CLAUDE, 200_000, 8_192, reasoning=False, reasoning_efforts=(), pdf_inputs=False
     ),
-    "anthropic/claude-3-7-sonnet": _limits(_CLAUDE, 200_000, 64_000),
     "anthropic/claude-opus-": _limits(_CLAUDE, 200_000, 32_000),
     "anthropic/claude-sonnet-": _limits(_CLAUDE, 200_000, 64_000),
     "anthropic/claude-haiku-": _limits(_CLAUDE, 200_000, 64_000),
+    # Claude models released before adaptive thinking (3.7 Sonnet, Sonnet 4 / 4.5, Haiku 4.5,
+    # Opus 4 / 4.1 / 4.5) reject it and think within a token budget
+    # (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking). "-2" catches
+    # dated ids (claude-sonnet-4-20250514); "claude-sonnet-4-" alone leaves 4.6 and later adaptive.
+    **{f"anthropic/claude-sonnet-4{v}": _SONNET_BUDGET for v in ("", "-0", "-2", "-5", "-latest")},
+    **{
+        f"anthropic/claude-opus-4{v}": _OPUS_BUDGET for v in ("", "-0", "-1", "-2", "-5", "-latest")
+    },
+    "anthropic/claude-sonnet-4-": _limits(_CLAUDE, 200_000, 64_000),
+    "anthropic/claude-opus-4-": _limits(_CLAUDE, 200_000, 32_000),
+    "anthropic/claude-haiku-4-5": _SONNET_BUDGET,
+    "anthropic/claude-3-7-sonnet": _SONNET_BUDGET,
     # OpenAI (https://platform.openai.com/docs/models)
     "openai/": _limits(_GPT4, 128_000, 16_384),
     "openai/gpt-5": _limits(_GPT, 400_000, 128_000, audio_inputs=False),

@@ -8,6 +8,11 @@ already), so importing an adapter does not cost httpx's import; type checkers se
 (``max_retries="2"``, ``timeout=True``, ``allow_insecure_http="false"``…), and
 :func:`unwrapped_config_errors` re-raises the ``GatewayConfigError`` a validator raised instead of
 pydantic's ``ValidationError`` around it.
+
+:func:`open_session`, :func:`refuse_caller_owned` and :func:`share_caller_owned` are the connection
+plumbing both adapters' pydantic classes use: resolve the connection fields into a
+:class:`~cf_gateway_core.session.GatewaySession`, refuse to pickle a caller-owned httpx client, and
+let deep copies share it.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from cf_gateway_core.checks import (
     masked_headers,
 )
 from cf_gateway_core.errors import GatewayConfigError
+from cf_gateway_core.session import GatewaySession
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "CALLER_OWNED",
     "SETTING_NAMES",
     "AsyncHttpClient",
     "HttpClient",
@@ -39,9 +46,69 @@ __all__ = [
     "cannot_travel_message",
     "check_extra_headers",
     "masked_headers",
+    "open_session",
+    "refuse_caller_owned",
+    "share_caller_owned",
     "strict_setting",
     "unwrapped_config_errors",
 ]
+
+
+CALLER_OWNED = ("http_client", "http_async_client")
+"""Fields holding caller-owned httpx clients: never pickled, shared by copies."""
+
+
+def open_session(model: Any) -> GatewaySession:
+    """Resolve a model's connection fields into a session (explicit > environment > error).
+
+    No client is built and no request is sent.
+
+    Args:
+        model: an adapter object with the README's connection fields (``account_id``,
+            ``api_token``, ``gateway_id``, ``base_url``, ``timeout``, ``max_retries``,
+            ``allow_insecure_http``, ``gateway_options``, ``http_client``,
+            ``http_async_client`` and, where declared, ``fast_transport``).
+
+    Raises:
+        GatewayConfigError: a missing account id or token (the message names the keyword and the
+            environment variable), or an invalid value.
+    """
+    token = model.api_token
+    return GatewaySession.resolve(
+        account_id=model.account_id,
+        api_token=None if token is None else token.get_secret_value(),
+        gateway_id=model.gateway_id,
+        base_url=model.base_url,
+        timeout=model.timeout,
+        max_retries=model.max_retries,
+        allow_insecure_http=model.allow_insecure_http,
+        gateway_options=model.gateway_options,
+        http_client=model.http_client,
+        http_async_client=model.http_async_client,
+        fast_transport=getattr(model, "fast_transport", False),
+    )
+
+
+def refuse_caller_owned(model: object) -> None:
+    """Refuse to pickle an object holding a caller-owned httpx client.
+
+    Raises:
+        TypeError: ``http_client`` or ``http_async_client`` was given (the message says what to do
+            instead).
+    """
+    for keyword in CALLER_OWNED:
+        if getattr(model, keyword, None) is not None:
+            raise TypeError(cannot_travel_message(type(model).__name__, keyword))
+
+
+def share_caller_owned(model: object, memo: dict[int, Any] | None) -> dict[int, Any]:
+    """A ``deepcopy`` memo in which the caller-owned httpx clients are their own copies."""
+    memo = {} if memo is None else memo
+    for keyword in CALLER_OWNED:
+        client = model.__dict__.get(keyword)
+        if client is not None:
+            memo[id(client)] = client  # the memo maps an object to its copy: itself
+    return memo
 
 
 def strict_setting(value: Any, info: ValidationInfo) -> Any:
@@ -59,16 +126,30 @@ def unwrapped_config_errors() -> Iterator[None]:
     """Re-raise a ``GatewayConfigError`` that pydantic wrapped in a ``ValidationError``.
 
     The contract promises the ``GatewayConfigError`` itself (it names the keyword and the
-    environment variable); other validation errors pass unchanged.
+    environment variable). Any other validation error (a value of the wrong type) becomes a
+    ``GatewayConfigError`` naming each field and what it expects, without the value given:
+    pydantic's own message quotes it, and a mistyped ``api_token`` would be quoted with it.
+
+    Raises:
+        GatewayConfigError: the first wrapped configuration error, or one for the wrong values.
     """
     try:
         yield
     except ValidationError as exc:
-        for error in exc.errors():
+        errors = exc.errors(include_url=False, include_input=False, include_context=True)
+        for error in errors:
             cause = (error.get("ctx") or {}).get("error")
             if isinstance(cause, GatewayConfigError):
                 raise cause from None
-        raise
+        problems = "; ".join(_problem(error) for error in errors)
+        raise GatewayConfigError(
+            f"{exc.title}: {problems}. Pass a value of the type the parameter documents."
+        ) from None
+
+
+def _problem(error: Any) -> str:
+    where = ".".join(str(part) for part in error.get("loc") or ()) or "value"
+    return f"{where}: {error.get('msg', 'invalid value')}"
 
 
 def _instance_of(name: str) -> Callable[[object], object]:

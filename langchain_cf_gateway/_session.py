@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, field_validator, model_validator
 
 from cf_gateway_core import AsyncGatewayClient, GatewayClient, GatewayOptions
-from cf_gateway_core.pydantic_fields import SETTING_NAMES, cannot_travel_message, strict_setting
+from cf_gateway_core.pydantic_fields import (
+    SETTING_NAMES,
+    open_session,
+    refuse_caller_owned,
+    share_caller_owned,
+    strict_setting,
+)
 from cf_gateway_core.session import (
     GatewaySession,
     constructor_keywords,
@@ -33,9 +39,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = ["SessionModel"]
-
-_CALLER_OWNED = ("http_client", "http_async_client")
-"""Fields holding caller-owned httpx clients: never pickled, shared by copies."""
 
 
 class SessionModel(BaseModel):
@@ -93,20 +96,7 @@ class SessionModel(BaseModel):
         Raises:
             GatewayConfigError: missing credentials or an invalid value.
         """
-        token = self.api_token
-        session = GatewaySession.resolve(
-            account_id=self.account_id,
-            api_token=None if token is None else token.get_secret_value(),
-            gateway_id=self.gateway_id,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            allow_insecure_http=self.allow_insecure_http,
-            gateway_options=self.gateway_options,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-            fast_transport=getattr(self, "fast_transport", False),
-        )
+        session = open_session(self)
         config, options = session.config, session.options
         self.gateway_options = options.as_dict() if options is not None else None
         self.account_id, self.gateway_id = config.account_id, config.gateway_id
@@ -132,20 +122,13 @@ class SessionModel(BaseModel):
             TypeError: ``http_client`` or ``http_async_client`` was given (a caller-owned httpx
                 client cannot be pickled; the message says what to do instead).
         """
-        for keyword in _CALLER_OWNED:
-            if getattr(self, keyword, None) is not None:
-                raise TypeError(cannot_travel_message(type(self).__name__, keyword))
+        refuse_caller_owned(self)
         state: dict[Any, Any] = super().__getstate__()
         return state
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         """A deep copy with a fresh session; caller-owned httpx clients are shared."""
-        memo = {} if memo is None else memo
-        for keyword in _CALLER_OWNED:
-            client = self.__dict__.get(keyword)
-            if client is not None:
-                memo[id(client)] = client  # the memo maps an object to its copy: itself
-        return super().__deepcopy__(memo)
+        return super().__deepcopy__(share_caller_owned(self, memo))
 
 
 SessionModel.model_config.pop("defer_build")

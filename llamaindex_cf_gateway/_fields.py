@@ -31,7 +31,9 @@ from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
     HttpClient,
-    cannot_travel_message,
+    open_session,
+    refuse_caller_owned,
+    share_caller_owned,
     strict_setting,
     unwrapped_config_errors,
 )
@@ -58,9 +60,6 @@ CONNECTION_NAMES = (
     "http_async_client",
 )
 """The settings one object hands to another (``GatewayFeedback.from_llm``)."""
-
-_CALLER_OWNED = ("http_client", "http_async_client")
-"""Fields holding caller-owned httpx clients: never pickled, shared by copies."""
 
 
 class GatewayFields(BaseModel):
@@ -185,20 +184,7 @@ class GatewayFields(BaseModel):
             GatewayConfigError: a missing account id or token (the message names the keyword and
                 the environment variable), or an invalid value.
         """
-        token = self.api_token.get_secret_value() if self.api_token is not None else None
-        session = GatewaySession.resolve(
-            account_id=self.account_id,
-            api_token=token,
-            gateway_id=self.gateway_id,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            allow_insecure_http=self.allow_insecure_http,
-            gateway_options=self.gateway_options,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-            fast_transport=self.fast_transport,
-        )
+        session = open_session(self)
         self.gateway_options = session.options
         return session
 
@@ -215,9 +201,7 @@ class GatewayFields(BaseModel):
                 LlamaIndex's ``BaseComponent`` would silently drop the unpicklable client and
                 the copy would quietly use a default one.
         """
-        for keyword in _CALLER_OWNED:
-            if getattr(self, keyword, None) is not None:
-                raise TypeError(cannot_travel_message(type(self).__name__, keyword))
+        refuse_caller_owned(self)
         state: dict[Any, Any] = super().__getstate__()
         private = dict(state.get("__pydantic_private__") or {})
         private.pop("_session", None)
@@ -238,12 +222,7 @@ class GatewayFields(BaseModel):
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         """A deep copy with its own session; caller-owned httpx clients are shared."""
-        memo = {} if memo is None else memo
-        for keyword in _CALLER_OWNED:
-            client = self.__dict__.get(keyword)
-            if client is not None:
-                memo[id(client)] = client  # the memo maps an object to its copy: itself
-        return super().__deepcopy__(memo)
+        return super().__deepcopy__(share_caller_owned(self, memo))
 
 
 GatewayFields.model_config.pop("defer_build")

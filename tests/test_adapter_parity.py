@@ -100,3 +100,26 @@ def test_an_unusable_session_affinity_is_the_same_config_error(value: str) -> No
     }
     assert len(messages) == 1
     assert "session_affinity" in messages.pop()
+
+
+WRONG_TYPES = [
+    pytest.param({"api_token": 987654321}, "api_token", id="token-as-int"),
+    pytest.param({"api_token": "t", "max_retries": [2]}, "max_retries", id="max-retries-list"),
+    pytest.param({"api_token": "t", "extra_body": "x"}, "extra_body", id="extra-body-str"),
+    pytest.param({"api_token": "t", "http_client": "x"}, "http_client", id="http-client-str"),
+]
+
+
+@pytest.mark.parametrize("classes", [CHAT, EMBED, RERANK], ids=["chat", "embeddings", "rerank"])
+@pytest.mark.parametrize(("settings", "field"), WRONG_TYPES)
+def test_a_value_of_the_wrong_type_is_a_config_error_that_never_quotes_it(
+    classes, settings: dict[str, Any], field: str
+) -> None:
+    # The README promises a GatewayConfigError for bad input; pydantic's own ValidationError
+    # would quote the value given (input_value=987654321), a mistyped token included.
+    for cls in classes:
+        if field not in cls.model_fields and field != "api_token":
+            continue
+        message = _message(cls, **settings)
+        assert field in message
+        assert "987654321" not in message

@@ -13,7 +13,6 @@ shorthand), so merging consecutive same-role turns is a list extend; ``system`` 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +32,7 @@ from cf_gateway_core.messages import (
     ToolResultPart,
     ToolSpec,
 )
-from cf_gateway_core.profiles import get_profile
+from cf_gateway_core.profiles import ModelProfile, get_profile
 from cf_gateway_core.routing import Route
 from cf_gateway_core.wire._anthropic_reply import parse_response
 from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
@@ -54,12 +53,9 @@ _Block = dict[str, Any]
 # reasoning_effort. Through the gateway, `thinking: {"type": "adaptive"}` plus
 # `output_config.effort` was observed accepted (docs/wire-notes.md §5.4 [O]), and current Claude
 # models take no `temperature` (§0 fact 8) — the generation whose extended thinking is adaptive
-# only. So adaptive + effort is the default. Models released before adaptive thinking (Claude 3.7
-# Sonnet, Sonnet 4 / 4.5, Haiku 4.5, Opus 4 / 4.1 / 4.5) reject it but take
-# `thinking: {"type": "enabled", "budget_tokens": N}`; this pattern matches them (dated or not).
-_BUDGET_THINKING_MODELS = re.compile(
-    r"claude-(?:3-7-sonnet|sonnet-4(?:-[05])?|haiku-4-5|opus-4(?:-[015])?)(?:-\d{8}|-latest)?$"
-)
+# only. So adaptive + effort is the default. Models released before adaptive thinking reject it
+# but take `thinking: {"type": "enabled", "budget_tokens": N}`: the model table says which
+# (ModelProfile.budget_thinking).
 # Anthropic's minimum budget is 1024; budget_tokens must stay below max_tokens.
 _THINKING_BUDGETS: dict[str, int] = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 16384}
 _EFFORTS: dict[str, str] = {"minimal": "low", "low": "low", "medium": "medium", "high": "high"}
@@ -82,15 +78,15 @@ def default_max_tokens(model_id: str) -> int:
         The model table's ``default_max_tokens`` (the family's maximum output for Claude
         models, 4096 for others and for unknown models).
     """
+    return _profile(model_id).default_max_tokens
+
+
+def _profile(model_id: str) -> ModelProfile:
+    # A bare Anthropic name such as claude-3-5-haiku-latest is read as anthropic/….
     model_id = model_id.strip()
     if model_id and "/" not in model_id:
         model_id = f"anthropic/{model_id}"
-    return get_profile(model_id).default_max_tokens
-
-
-def _normalise_model(model_id: str) -> str:
-    # The gateway spells versions with dots (§0 fact 6), Anthropic with dashes.
-    return model_id.rpartition("/")[2].lower().replace(".", "-")
+    return get_profile(model_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,7 +379,7 @@ def _map_reasoning_effort(
             f"reasoning_effort {effort!r} is not supported on the Anthropic Messages API; use "
             "'none', 'minimal', 'low', 'medium' or 'high' (or pass 'thinking' in extra_body)."
         )
-    if not _BUDGET_THINKING_MODELS.match(_normalise_model(model)):
+    if not _profile(model).budget_thinking:
         payload["thinking"] = {"type": "adaptive"}
         payload["output_config"] = {"effort": _EFFORTS[effort]}
         return

@@ -16,7 +16,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr
 from typing_extensions import TypedDict
 
 from cf_gateway_core import (
@@ -801,11 +801,11 @@ def test_chat_model_http_client_fields_check_their_type() -> None:
             model="openai/gpt-5.5", account_id="acct", api_token=TOKEN, http_client=sync
         )
         assert llm.http_client is sync
-        with pytest.raises(ValidationError, match=r"expected an httpx\.Client, got AsyncClient"):
+        with pytest.raises(GatewayConfigError, match=r"expected an httpx\.Client, got AsyncClient"):
             ChatCloudflareAIGateway(
                 model="openai/gpt-5.5", account_id="acct", api_token=TOKEN, http_client=not_sync
             )
-    with pytest.raises(ValidationError, match=r"expected an httpx\.AsyncClient, got str"):
+    with pytest.raises(GatewayConfigError, match=r"expected an httpx\.AsyncClient, got str"):
         ChatCloudflareAIGateway(
             model="openai/gpt-5.5", account_id="acct", api_token=TOKEN, http_async_client="x"
         )

@@ -783,14 +783,13 @@ def test_stream_chat_merges_deltas_that_arrive_in_one_read() -> None:
 
 def test_http_client_fields_check_their_type() -> None:
     import httpx
-    from pydantic import ValidationError
 
     with httpx.Client() as sync:
         llm = CloudflareAIGateway(
             model="openai/gpt-5.5", account_id=ACCOUNT, api_token=TOKEN, http_client=sync
         )
         assert llm.http_client is sync
-        with pytest.raises(ValidationError, match=r"expected an httpx\.AsyncClient, got Client"):
+        with pytest.raises(GatewayConfigError, match=r"expected an httpx\.AsyncClient, got Client"):
             CloudflareAIGateway(
                 model="openai/gpt-5.5", account_id=ACCOUNT, api_token=TOKEN, http_async_client=sync
             )

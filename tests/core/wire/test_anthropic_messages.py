@@ -975,3 +975,38 @@ def test_format_is_registered_for_the_messages_endpoint() -> None:
     assert FORMAT.build_payload is build_payload
     assert FORMAT.parse_response is parse_response
     assert isinstance(FORMAT.new_decoder(), ChunkDecoder)
+
+
+@pytest.mark.parametrize(
+    ("model", "budget"),
+    [
+        ("anthropic/claude-sonnet-4", True),
+        ("anthropic/claude-sonnet-4-20250514", True),
+        ("anthropic/claude-sonnet-4-5-20250929", True),
+        ("anthropic/claude-opus-4.1", True),
+        ("anthropic/claude-opus-4-5", True),
+        ("anthropic/claude-3.7-sonnet", True),
+        ("anthropic/claude-sonnet-4.6", False),
+        ("anthropic/claude-opus-4.8", False),
+        ("anthropic/claude-haiku-4.6", False),
+    ],
+)
+def test_thinking_mode_follows_the_model_table(model: str, budget: bool) -> None:
+    payload = payload_for(Message.user("q"), model=model, reasoning_effort="medium")
+    assert (payload["thinking"]["type"] == "enabled") is budget
+
+
+def test_a_registered_profile_changes_the_thinking_mode() -> None:
+    # The model table is the one place that knows a model's thinking mode: a user registering
+    # a new Claude model (or correcting one) changes what the wire builder sends.
+    from cf_gateway_core.profiles import _reset, register_profile
+
+    model = "anthropic/claude-sonnet-4.6"
+    try:
+        register_profile(model, budget_thinking=True)
+        payload = payload_for(Message.user("q"), model=model, reasoning_effort="low")
+        assert payload["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    finally:
+        _reset()
+    payload = payload_for(Message.user("q"), model=model, reasoning_effort="low")
+    assert payload["thinking"] == {"type": "adaptive"}
