@@ -245,8 +245,10 @@ def _build_string(synth: _Synth, schema: Mapping[str, Any], key: str, _: int) ->
 
 
 def _brief(key: str, text: str) -> str:
-    """A short value for ``key``: "a punchline about cats" (the prompt's topic), else "a
-    punchline"."""
+    """A short value for ``key``, such as "a punchline about cats".
+
+    The prompt's topic is added when there is one, else it is just "a punchline".
+    """
     words = " ".join(_words(key)) or "value"
     article = "an" if words[0] in "aeiou" else "a"
     topic = _TOPIC.search(text)
@@ -265,8 +267,11 @@ _BUILDERS: dict[str, Callable[[_Synth, Mapping[str, Any], str, int], Any]] = {
 
 
 def synthesise(schema: Mapping[str, Any], text: str, *, brief: bool = False) -> Any:
-    """A value that satisfies ``schema``, drawing strings and numbers from ``text``; ``brief``:
-    strings that are not names are short phrases, not the whole text (JSON mode's own keys)."""
+    """A value that satisfies ``schema``, drawing strings and numbers from ``text``.
+
+    With ``brief``, strings that are not names are short phrases, not the whole text (JSON mode's
+    own keys).
+    """
     return _Synth(schema, text, brief).value(schema)
 
 
@@ -351,8 +356,11 @@ def decide(
     more_tools: tuple[ToolScript, ...] = (),
     cut: bool = False,
 ) -> Answer:
-    """The answer to ``prompt`` (see the module docstring for the rules); ``more_tools`` adds
-    scripted calls to a scripted ``tool=``, ``cut`` cuts its first call's arguments in half."""
+    """The answer to ``prompt`` (see the module docstring for the rules).
+
+    ``more_tools`` adds scripted calls to a scripted ``tool=``, ``cut`` cuts its first call's
+    arguments in half.
+    """
     base = Answer(model=model, seed=seed, input_tokens=prompt.input_tokens)
     if isinstance(script, TextScript):
         return replace(base, text=script.text)

@@ -1,10 +1,10 @@
-"""Scripts for whole conversations: the ``x-emulator-reply`` language beyond one reply.
+r"""Scripts for whole conversations: the ``x-emulator-reply`` language beyond one reply.
 
 On top of the one-reply grammar of :mod:`~cf_gateway_core.emulator._script`::
 
     REPLY [;; REPLY ...]          one reply per assistant turn of the conversation, in order;
                                   a conversation longer than the list gets the last one
-    text="line one\\nline two"     escapes \\n, \\t and \\\\ in text (a header is one line)
+    text="line one\nline two"     escapes \n, \t and \\ in text (a header is one line)
     tool=A [args=JSON] tool=B …   several tool calls in one reply
     … interleave                  stream the calls' argument fragments interleaved
                                   (Chat Completions streams)

@@ -50,9 +50,11 @@ API_ACCOUNTS = "/client/v4/accounts/"
 
 
 def endpoint_of(path: str) -> tuple[str | None, str | None]:
-    """``(account_id, endpoint)`` for a request path such as
-    ``/client/v4/accounts/abc/ai/v1/messages``; ``(None, None)`` when it is not an API path
-    (anything outside ``/client/v4/accounts/{id}/``, as on ``api.cloudflare.com``)."""
+    """``(account_id, endpoint)`` of a request path, or ``(None, None)`` for another path.
+
+    An API path looks like ``/client/v4/accounts/abc/ai/v1/messages``; anything outside
+    ``/client/v4/accounts/{id}/`` is not one, as on ``api.cloudflare.com``.
+    """
     if not path.startswith(API_ACCOUNTS):
         return None, None
     tail = path[len(API_ACCOUNTS) :]
@@ -98,8 +100,10 @@ class Reply:
     def sse(
         cls, events: Iterable[SSEItem] | str | bytes, *, headers: Mapping[str, str] | None = None
     ) -> Reply:
-        """An SSE reply from frames, delivered one frame per network read (or a raw stream
-        given as text/bytes, delivered in one read)."""
+        """An SSE reply from frames, delivered one frame per network read.
+
+        A raw stream given as text/bytes is delivered in one read.
+        """
         chunks: tuple[bytes, ...] = ()
         if isinstance(events, bytes):
             body = events
@@ -133,6 +137,7 @@ class ChunkedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A response body that arrives in several reads, for sync and async clients."""
 
     def __init__(self, chunks: tuple[bytes, ...]) -> None:
+        """Hold the reads, in order."""
         self._chunks = chunks
 
     def __iter__(self) -> Iterator[bytes]:
@@ -144,6 +149,7 @@ class ChunkedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def has_bearer(headers: Mapping[str, str]) -> bool:
+    """Whether ``headers`` carry an ``Authorization: Bearer`` with a non-empty token."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and bool(token.strip())
 
