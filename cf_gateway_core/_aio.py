@@ -128,6 +128,16 @@ class AioReply:
         except _CAUGHT as exc:
             raise as_httpx_error(exc) from exc
 
+    async def read_chunk(self) -> bytes:
+        """The next piece of the body as it arrives (decompressed), ``b""`` at its end.
+
+        What :meth:`aiter_bytes` yields, without an async generator around each read.
+        """
+        try:
+            return await self._response.content.readany()
+        except _CAUGHT as exc:
+            raise as_httpx_error(exc) from exc
+
     async def aclose(self) -> None:
         """Hand the connection back (a body not read to its end closes it instead)."""
         self._response.release()

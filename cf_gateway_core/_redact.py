@@ -223,8 +223,14 @@ class Redactor:
         masker = ChunkMasker(self, cap)
         feed = masker.feed
         parts = []
-        async for chunk in response.aiter_bytes():
-            chunk = feed(chunk)  # rebound: the local holds the masked bytes only
-            parts.append(chunk)
+        read_chunk = getattr(response, "read_chunk", None)  # AioReply: a read per await
+        if read_chunk is not None:
+            while chunk := await read_chunk():
+                chunk = feed(chunk)  # rebound: the local holds the masked bytes only
+                parts.append(chunk)
+        else:
+            async for chunk in response.aiter_bytes():
+                chunk = feed(chunk)
+                parts.append(chunk)
         parts.append(masker.flush())
         return b"".join(parts)
