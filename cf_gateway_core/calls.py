@@ -257,7 +257,22 @@ def _sort_one(
             )
         call.extra_body = {**value, **call.extra_body}
     else:
+        _refuse_misspelt_setting(key, owner)
         call.extra_body[key] = value
+
+
+def _refuse_misspelt_setting(key: str, owner: str) -> None:
+    # An unlisted keyword goes into the JSON body; one that looks like a misspelt connection
+    # setting (api_tokne=, base_ur=) would send its value, perhaps the token, to the provider.
+    import difflib  # only for keywords outside the table
+
+    close = difflib.get_close_matches(key.lower(), _CONNECTION_SETTINGS, n=1, cutoff=0.8)
+    if close:
+        raise GatewayConfigError(
+            f"{key!r} looks like a misspelt {close[0]!r}, a connection setting; per call it "
+            f"would be sent as a JSON body field. Pass {close[0]}= to {owner}(...); to send a "
+            f"body field named {key!r} on purpose, pass extra_body={{{key!r}: ...}}."
+        )
 
 
 def sort_call_kwargs(

@@ -151,3 +151,31 @@ def test_unlisted_keywords_go_into_the_body_and_extra_body_is_merged(framework: 
     assert body["logprobs"] is True
     assert body["seed"] == 7
     assert "extra_body" not in body
+
+
+@pytest.mark.parametrize("keyword", ["api_tokne", "API_TOKEN", "api_keys", "base_ur", "acount_id"])
+def test_a_misspelt_connection_setting_per_call_is_refused_not_sent(keyword: str) -> None:
+    # Unlisted per-call keywords go into the JSON body; a misspelt api_token= would send the
+    # token to the provider. Both frameworks refuse it alike, before any request.
+    secret = "cfut_misspelt_secret_42"
+    messages = set()
+    for name, build in FRAMEWORKS.items():
+        fake = FakeGateway()
+        call = build(fake, "openai/gpt-5.5")
+        with pytest.raises(GatewayConfigError) as info:
+            call(**{keyword: secret})
+        assert not fake.requests, name
+        assert secret not in str(info.value)
+        assert "extra_body" in str(info.value)
+        message = str(info.value)
+        for cls in (ChatCloudflareAIGateway, CloudflareAIGateway):
+            message = message.replace(cls.__name__, "<class>")
+        messages.add(message)
+    assert len(messages) == 1
+
+
+def test_a_body_field_close_to_a_setting_name_goes_through_extra_body() -> None:
+    for name, build in FRAMEWORKS.items():
+        fake = FakeGateway()
+        build(fake, "openai/gpt-5.5")(extra_body={"base_ur": "x"})
+        assert fake.last_request.json["base_ur"] == "x", name
