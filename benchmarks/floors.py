@@ -131,13 +131,13 @@ class Floor:
             if self.api == "chat_completions":
                 calls = node["choices"][0]["message"]["tool_calls"]
             else:
-                calls = [
+                calls = [  # Workers AI native tool calls may come without an id
                     {
-                        "id": c["id"],
+                        "id": c.get("id") or f"call_{i}",
                         "type": "function",
                         "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
                     }
-                    for c in node["tool_calls"]
+                    for i, c in enumerate(node["tool_calls"])
                 ]
             messages.append({"role": "assistant", "content": None, "tool_calls": calls})
             messages.append({"role": "tool", "tool_call_id": calls[0]["id"], "content": "21 C"})

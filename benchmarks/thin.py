@@ -83,7 +83,10 @@ class Wire:
             ]
         if self.api == "run":
             calls = reply["result"].get("tool_calls") or []
-            return [{"id": c["id"], "name": c["name"], "args": c["arguments"]} for c in calls]
+            return [  # Workers AI native tool calls may come without an id
+                {"id": c.get("id") or f"call_{i}", "name": c["name"], "args": c["arguments"]}
+                for i, c in enumerate(calls)
+            ]
         calls = reply["choices"][0]["message"].get("tool_calls") or []
         return [
             {

@@ -149,9 +149,7 @@ class StreamDecoding:
                 out += decode(sse_event)
         except StreamError as exc:
             raise self._with_partial_text(exc, out) from exc
-        add = self.accumulator.add
-        for event in out:
-            add(event)
+        self.accumulator.add_all(out)
         return out
 
     def finish(self) -> list[StreamEvent]:
@@ -183,9 +181,7 @@ class StreamDecoding:
         )
 
     def _fold(self, events: list[StreamEvent]) -> list[StreamEvent]:
-        add = self.accumulator.add
-        for event in events:
-            add(event)
+        self.accumulator.add_all(events)
         return events
 
     def broken(self, exc: BaseException) -> StreamError:

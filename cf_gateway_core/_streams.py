@@ -49,7 +49,10 @@ def _read_batches(
         try:
             # feed_read masks an echoed token and caps the size before anything parses a read.
             for batch_list in map(state.feed_read, response.iter_bytes()):
-                yield from batch_list
+                if len(batch_list) == 1:  # the usual read: one batch
+                    yield batch_list[0]
+                else:
+                    yield from batch_list
         except read_errors() as exc:
             raise state.broken(exc) from exc
         yield state.finish()

@@ -224,6 +224,15 @@ class StreamAccumulator:
             self._id = event.id or self._id
             self._model = event.model or self._model
 
+    def add_all(self, events: list[StreamEvent]) -> None:
+        """Fold events in, in order (text deltas, the usual ones, without a call each)."""
+        text = self._text
+        for event in events:
+            if type(event) is TextDelta:
+                text.append(event.text)
+            else:
+                self.add(event)
+
     def _add_tool(self, event: ToolCallDelta) -> None:
         builder = self._tools.get(event.index)
         if builder is None:
