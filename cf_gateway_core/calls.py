@@ -63,7 +63,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from cf_gateway_core.checks import check_extra_headers
+from cf_gateway_core.checks import STRICT_CUTOFF, check_extra_headers, closest_name
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.messages import ChatRequest, Message
 from cf_gateway_core.options import GatewayOptions, check_workers_ai_opt_ins
@@ -264,13 +264,11 @@ def _sort_one(
 def _refuse_misspelt_setting(key: str, owner: str) -> None:
     # An unlisted keyword goes into the JSON body; one that looks like a misspelt connection
     # setting (api_tokne=, base_ur=) would send its value, perhaps the token, to the provider.
-    import difflib  # only for keywords outside the table
-
-    close = difflib.get_close_matches(key.lower(), _CONNECTION_SETTINGS, n=1, cutoff=0.8)
+    close = closest_name(key, _CONNECTION_SETTINGS, cutoff=STRICT_CUTOFF)
     if close:
         raise GatewayConfigError(
-            f"{key!r} looks like a misspelt {close[0]!r}, a connection setting; per call it "
-            f"would be sent as a JSON body field. Pass {close[0]}= to {owner}(...); to send a "
+            f"{key!r} looks like a misspelt {close!r}, a connection setting; per call it "
+            f"would be sent as a JSON body field. Pass {close}= to {owner}(...); to send a "
             f"body field named {key!r} on purpose, pass extra_body={{{key!r}: ...}}."
         )
 

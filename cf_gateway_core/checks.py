@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core.errors import GatewayConfigError
@@ -31,6 +31,7 @@ __all__ = [
     "check_flag",
     "check_sampling",
     "check_setting",
+    "closest_name",
     "masked_headers",
 ]
 
@@ -288,6 +289,35 @@ def check_chat_request(request: ChatRequest, route: Route) -> None:
 
         check_workers_ai_opt_ins(request.model, request.session_affinity, request.reject_if_busy)
     _check_tool_arguments(request)
+
+
+HINT_CUTOFF = 0.75
+"""Similarity for a "did you mean" hint on a name that is refused anyway (a wrong hint costs a
+glance, a missing one a search through the docs)."""
+
+STRICT_CUTOFF = 0.8
+"""Similarity at which a name that would otherwise be accepted (a per-call body field, an unrelated
+environment variable) is flagged as a misspelling of another: stricter than the hint, as a false
+match turns a good name into an error."""
+
+
+def closest_name(name: str, names: Collection[str], *, cutoff: float) -> str | None:
+    """The one of ``names`` that ``name`` most likely misspells, or ``None``.
+
+    Case is ignored; the same words in another order (``token_api`` for ``api_token``) match;
+    otherwise the closest by :func:`difflib.get_close_matches` at ``cutoff`` (see
+    :data:`HINT_CUTOFF` and :data:`STRICT_CUTOFF`).
+    """
+    folded = {known.lower(): known for known in sorted(names)}
+    key = name.lower()
+    by_words = {tuple(sorted(known.split("_"))): known for known in folded}
+    reordered = by_words.get(tuple(sorted(key.split("_"))))
+    if reordered is not None:
+        return folded[reordered]
+    import difflib  # only when a name is wrong
+
+    close = difflib.get_close_matches(key, list(folded), n=1, cutoff=cutoff)
+    return folded[close[0]] if close else None
 
 
 def cannot_travel_message(owner: str, keyword: str) -> str:

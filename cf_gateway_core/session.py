@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core.calls import check_chat_endpoint
-from cf_gateway_core.checks import check_flag
+from cf_gateway_core.checks import HINT_CUTOFF, check_flag, closest_name
 from cf_gateway_core.client import FAST_TRANSPORT_DEPRECATED, AsyncGatewayClient, GatewayClient
 from cf_gateway_core.config import GatewayConfig
 from cf_gateway_core.errors import GatewayConfigError
@@ -67,15 +67,10 @@ def _check_known(data: Mapping[str, Any], known: Collection[str], owner: str) ->
     unknown = sorted(key for key in data if key not in known)
     if not unknown:
         return
-    import difflib  # only when a keyword is wrong
-
     hints = []
-    by_words = {tuple(sorted(name.split("_"))): name for name in known}
     for key in unknown:
-        reordered = by_words.get(tuple(sorted(key.split("_"))))
-        close = [reordered] if reordered else []
-        close = close or difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
-        hints.append(f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key))
+        close = closest_name(key, known, cutoff=HINT_CUTOFF)
+        hints.append(f"{key!r} (did you mean {close!r}?)" if close else repr(key))
     raise GatewayConfigError(
         f"{owner} got unknown keyword argument(s) {', '.join(hints)}; nothing is ignored "
         "silently, so check the spelling against the class's documented parameters."

@@ -84,6 +84,18 @@ def test_a_misspelled_keyword_is_the_same_config_error_without_its_value(classes
     assert len(messages) == 1
 
 
+@pytest.mark.parametrize("typo", ["API_TOKEN", "token_api", "Api_Tokne"])
+@pytest.mark.parametrize("classes", [CHAT, EMBED, RERANK], ids=["chat", "embeddings", "rerank"])
+def test_a_keyword_in_other_case_or_word_order_gets_the_same_hint(classes, typo: str) -> None:
+    messages = set()
+    for cls in classes:
+        message = _message(cls, api_token="t", **{typo: "tok-OTHER-CASE-55"})
+        assert "tok-OTHER-CASE-55" not in message
+        assert f"{typo!r} (did you mean 'api_token'?)" in message
+        messages.add(message.replace(cls.__name__, "<class>"))
+    assert len(messages) == 1
+
+
 @pytest.mark.parametrize("cls", RERANK)
 def test_rerank_api_key_and_api_token_with_the_same_value_are_one_setting(cls) -> None:
     model = cls(account_id="acct", api_key="same", api_token="same")

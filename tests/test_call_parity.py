@@ -153,7 +153,10 @@ def test_unlisted_keywords_go_into_the_body_and_extra_body_is_merged(framework: 
     assert "extra_body" not in body
 
 
-@pytest.mark.parametrize("keyword", ["api_tokne", "API_TOKEN", "api_keys", "base_ur", "acount_id"])
+@pytest.mark.parametrize(
+    "keyword",
+    ["api_tokne", "API_TOKEN", "api_keys", "base_ur", "acount_id", "token_api", "Base_URL"],
+)
 def test_a_misspelt_connection_setting_per_call_is_refused_not_sent(keyword: str) -> None:
     # Unlisted per-call keywords go into the JSON body; a misspelt api_token= would send the
     # token to the provider. Both frameworks refuse it alike, before any request.
@@ -179,3 +182,15 @@ def test_a_body_field_close_to_a_setting_name_goes_through_extra_body() -> None:
         fake = FakeGateway()
         build(fake, "openai/gpt-5.5")(extra_body={"base_ur": "x"})
         assert fake.last_request.json["base_ur"] == "x", name
+
+
+@pytest.mark.parametrize(
+    "field", ["max_completion_tokens", "top_k", "repetition_penalty", "service_tier", "user"]
+)
+def test_a_provider_body_field_is_not_mistaken_for_a_misspelt_setting(field: str) -> None:
+    # The misspelling check refuses only what looks like a connection setting; a real body
+    # field of a provider's API, whatever it resembles, is sent as given.
+    for name, build in FRAMEWORKS.items():
+        fake = FakeGateway()
+        build(fake, "openai/gpt-5.5")(**{field: 3})
+        assert fake.last_request.json[field] == 3, name

@@ -6,9 +6,9 @@ included, before any client is built.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 
+from cf_gateway_core.checks import STRICT_CUTOFF, closest_name
 from cf_gateway_core.config import (
     ENV_ACCOUNT_ID,
     ENV_API_TOKEN,
@@ -53,8 +53,7 @@ def _meant(name: str) -> str | None:
         return _ALIASES[upper]
     if name in _KNOWN or not upper.startswith(("CLOUDFLARE", "CF_", "CLOUDFARE", "CLOUDFLAIR")):
         return None
-    close = difflib.get_close_matches(upper, _KNOWN, n=1, cutoff=0.8)
-    return close[0] if close else None
+    return closest_name(upper, _KNOWN, cutoff=STRICT_CUTOFF)
 
 
 def _misspellings(env: Mapping[str, str]) -> dict[str, list[str]]:

@@ -92,6 +92,14 @@ def test_missing_credentials_refuse_without_an_answer(capsys: pytest.CaptureFixt
             ["CLOUDFLARE_ACCOUNT_ID"],
         ),
         (
+            {"CLOUDFLARE_ACCOUNT_ID": "abc123", "CLOUDFLARE_TOKEN_API": TOKEN},
+            [
+                "CLOUDFLARE_API_TOKEN is not set (CLOUDFLARE_TOKEN_API is set: "
+                "did you mean CLOUDFLARE_API_TOKEN?)"
+            ],
+            ["CLOUDFLARE_ACCOUNT_ID"],
+        ),
+        (
             {"CLOUDFLARE_ACCOUNT_ID": "  ", "CLOUDFLARE_API_TOKEN": TOKEN},
             ["CLOUDFLARE_ACCOUNT_ID is empty"],
             ["CLOUDFLARE_API_TOKEN"],
