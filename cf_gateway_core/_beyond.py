@@ -26,35 +26,20 @@ from cf_gateway_core._rest import (
     sync_call,
 )
 from cf_gateway_core.errors import GatewayConfigError
-from cf_gateway_core.media import (
+from cf_gateway_core.options import OptionsInput
+from cf_gateway_core.profiles import (
+    DEFAULT_ASR_MODEL,
     DEFAULT_IMAGE_MODEL,
     DEFAULT_RERANK_MODEL,
     DEFAULT_TTS_MODEL,
-    GeneratedImage,
-    RerankResult,
-    RerankScore,
-    Speech,
-    image_payload,
-    merge_rerank,
-    parse_image,
-    parse_rerank,
-    parse_speech,
-    rerank_batches,
-    speech_payload,
-)
-from cf_gateway_core.options import OptionsInput
-from cf_gateway_core.profiles import get_profile
-from cf_gateway_core.transcription import (
-    DEFAULT_ASR_MODEL,
-    Transcription,
-    parse_transcription,
-    read_audio,
-    transcription_request,
+    get_profile,
 )
 
 if TYPE_CHECKING:
     from cf_gateway_core.catalog import AsyncModelCatalog, ModelCatalog
     from cf_gateway_core.logs import AsyncGatewayLogs, GatewayLogs
+    from cf_gateway_core.media import GeneratedImage, RerankResult, RerankScore, Speech
+    from cf_gateway_core.transcription import Transcription
 
 __all__ = ["AsyncBeyondChat", "SyncBeyondChat"]
 
@@ -100,6 +85,8 @@ class _Calls(BaseClient):
         """
         opts = dict(steps=steps, seed=seed, width=width, height=height,
                     negative_prompt=negative_prompt, guidance=guidance, extra=extra)  # fmt: skip
+        from cf_gateway_core.media import image_payload, parse_image  # chat never needs them
+
         _check_task(model, "text-to-image", DEFAULT_IMAGE_MODEL)
         payload = image_payload(model, prompt, opts)
         prepared = run_request(self, model, payload=payload, options=options)
@@ -126,6 +113,8 @@ class _Calls(BaseClient):
         """
         opts = dict(voice=voice, lang=lang, encoding=encoding, container=container,
                     sample_rate=sample_rate, bit_rate=bit_rate, extra=extra)  # fmt: skip
+        from cf_gateway_core.media import parse_speech, speech_payload
+
         _check_task(model, "text-to-speech", DEFAULT_TTS_MODEL)
         payload = speech_payload(model, text, opts)
         prepared = run_request(self, model, payload=payload, options=options)
@@ -148,6 +137,12 @@ class _Calls(BaseClient):
         """Transcribe audio bytes or a file (see :mod:`cf_gateway_core.transcription`)."""
         opts = dict(language=language, task=task, vad_filter=vad_filter,
                     initial_prompt=initial_prompt, prefix=prefix, extra=extra)  # fmt: skip
+        from cf_gateway_core.transcription import (
+            parse_transcription,
+            read_audio,
+            transcription_request,
+        )
+
         _check_task(model, "automatic-speech-recognition", DEFAULT_ASR_MODEL)
         data, mime = read_audio(audio, content_type)
         how = transcription_request(model, data, mime, opts)
@@ -167,6 +162,8 @@ class _Calls(BaseClient):
 
         Lists longer than ``MAX_RERANK_BATCH`` are sent in several requests and merged.
         """
+        from cf_gateway_core.media import merge_rerank, parse_rerank, rerank_batches
+
         _check_task(model, "text-classification", DEFAULT_RERANK_MODEL)
         batches = rerank_batches(query, documents, top_n)
         spans = [(offset, len(payload["contexts"])) for offset, payload in batches]

@@ -33,6 +33,7 @@ from typing import Any, cast
 from cf_gateway_core._rest import Fetched, key_source, v4_result
 from cf_gateway_core.errors import GatewayConfigError, GatewayError
 from cf_gateway_core.messages import GatewayMetadata
+from cf_gateway_core.profiles import DEFAULT_IMAGE_MODEL, DEFAULT_RERANK_MODEL, DEFAULT_TTS_MODEL
 
 __all__ = [
     "DEFAULT_IMAGE_MODEL",
@@ -46,9 +47,6 @@ __all__ = [
     "sniff_mime",
 ]
 
-DEFAULT_IMAGE_MODEL = "@cf/black-forest-labs/flux-1-schnell"
-DEFAULT_TTS_MODEL = "@cf/myshell-ai/melotts"
-DEFAULT_RERANK_MODEL = "@cf/baai/bge-reranker-base"
 MAX_RERANK_BATCH = 100
 """Contexts per rerank request. The model page gives no maximum; 100 matches the embeddings
 batch and keeps each request well inside the API's body limits."""

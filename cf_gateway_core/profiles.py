@@ -100,6 +100,14 @@ DEFAULT_PROFILE = ModelProfile()
 """The profile of a model the table does not know: conservative limits, no claimed capability
 beyond plain chat."""
 
+# The default model of each task beyond chat (the clients' generate_image, speak, rerank and
+# transcribe); media.py and transcription.py re-export them. Kept here, in the model table, so
+# the clients' signatures need neither module until such a call is made.
+DEFAULT_IMAGE_MODEL = "@cf/black-forest-labs/flux-1-schnell"
+DEFAULT_TTS_MODEL = "@cf/myshell-ai/melotts"
+DEFAULT_RERANK_MODEL = "@cf/baai/bge-reranker-base"
+DEFAULT_ASR_MODEL = "@cf/openai/whisper-large-v3-turbo"
+
 _P = ModelProfile
 _EFFORTS = ("minimal", "low", "medium", "high")
 _NO_WORKERS_MESSAGES = _ALL_ENDPOINTS - {"messages"}

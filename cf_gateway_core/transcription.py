@@ -33,6 +33,7 @@ from cf_gateway_core._rest import Fetched, v4_result
 from cf_gateway_core.errors import GatewayConfigError, GatewayError
 from cf_gateway_core.media import sniff_mime
 from cf_gateway_core.messages import GatewayMetadata
+from cf_gateway_core.profiles import DEFAULT_ASR_MODEL
 
 __all__ = [
     "DEFAULT_ASR_MODEL",
@@ -43,7 +44,6 @@ __all__ = [
     "read_audio",
 ]
 
-DEFAULT_ASR_MODEL = "@cf/openai/whisper-large-v3-turbo"
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 """The package's limit per file. Cloudflare publishes none per model; 25 MB (about 34 MB once
 base64-encoded for Whisper) keeps requests inside the API's body limits. Split longer audio."""

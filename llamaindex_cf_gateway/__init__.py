@@ -37,16 +37,18 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    """Load the embeddings and rerank classes on first use (~4 ms each off a chat import)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+if not typing.TYPE_CHECKING:  # hidden from type checkers, which would read any name as Any
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> typing.Any:
+        """Load the embeddings and rerank classes on first use (~4 ms each off a chat import)."""
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
