@@ -113,13 +113,25 @@ class StreamDecoding:
     anything parses them, here rather than in a generator of their own: one layer less per read.
     """
 
-    __slots__ = ("accumulator", "decoder", "mask", "masker", "route", "slice", "sse")
+    __slots__ = (
+        "accumulator",
+        "add_text",
+        "decoder",
+        "mask",
+        "masker",
+        "quick",
+        "route",
+        "slice",
+        "sse",
+    )
 
     def __init__(self, route: Route, gateway: GatewayMetadata, masker: ChunkMasker) -> None:
         self.route = route
         self.sse = SSEDecoder()
         self.decoder: ChunkDecoder = get_format(route.endpoint).new_decoder()
         self.accumulator = StreamAccumulator(gateway=gateway)
+        self.add_text = self.accumulator.text_sink()
+        self.quick = False  # whether a read is tried as one plain text frame first
         self.masker = masker
         self.mask = masker.feed
         self.slice = _FIRST_SLICE
@@ -142,6 +154,13 @@ class StreamDecoding:
         return batches
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
+        if self.quick:
+            text = self._text_read(chunk)
+            if text is not None:
+                if not text:
+                    return []
+                self.add_text(text)
+                return [TextDelta(text)]
         out: list[StreamEvent] = []
         decode = self.decoder.feed
         try:
@@ -150,7 +169,30 @@ class StreamDecoding:
         except StreamError as exc:
             raise self._with_partial_text(exc, out) from exc
         self.accumulator.add_all(out)
+        # The next read tries the text path again when this one ended on text: a stream of tool
+        # arguments or other frames is not parsed twice per read.
+        self.quick = bool(out) and type(out[-1]) is TextDelta
         return out
+
+    def _text_read(self, chunk: bytes) -> str | None:
+        """The text of a read that is one plain text frame, else ``None`` (nothing changed).
+
+        The usual read of a gateway stream: one ``data:`` event holding one piece of answer
+        text. Its data is parsed as bytes and handed to the decoder's ``text_frame``, without
+        the event object, the UTF-8 text and the event lists of the general path; what the
+        general path would do with the same read is proven equal in
+        ``tests/core/test_stream_text_path.py``.
+        """
+        whole = self.sse.peek_whole(chunk)
+        if whole is None:
+            return None
+        try:
+            frame = _json.loads_utf8(whole[0])
+        except (ValueError, RecursionError):
+            return None  # not JSON, or not UTF-8: the general path decodes and reports it
+        if type(frame) is not dict:
+            return None
+        return self.decoder.text_frame(frame, whole[1])
 
     def finish(self) -> list[StreamEvent]:
         tail = self.masker.flush()  # bytes held back in case they started the token

@@ -11,7 +11,8 @@ imported on the first parse, not by ``import cf_gateway_core``. Results are alwa
 - orjson turns an integer beyond 64 bits into a float, without an error, so input holding a run of
   19 or more digits (the shortest integer that can overflow) is handed to ``json.loads`` up front.
 
-Call it as ``_json.loads(...)`` (a module attribute): the first call replaces ``loads``.
+Call them as ``_json.loads(...)`` / ``_json.loads_utf8(...)`` (module attributes): the first call
+replaces both.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["loads"]
+__all__ = ["loads", "loads_utf8"]
 
 Loads = Callable[[str | bytes], Any]
 
@@ -32,6 +33,30 @@ _LONG_RUN = b"0" * 19  # -9223372036854775809 (19 digits) is the shortest that o
 def _loads_stdlib(data: str | bytes) -> Any:
     """``json.loads``: the parser without orjson, and the fallback for what orjson declines."""
     return json.loads(data)
+
+
+def _utf8_stdlib(data: bytes) -> Any:
+    """``json.loads`` of the text ``data`` holds as UTF-8 (strict: invalid bytes raise)."""
+    return json.loads(data.decode())
+
+
+def _orjson_utf8_loader() -> Callable[[bytes], Any] | None:
+    """:data:`loads_utf8` on orjson, or ``None`` when orjson is missing."""
+    try:
+        from orjson import JSONDecodeError as OrjsonError, loads as orjson_loads
+    except ImportError:
+        return None
+
+    def _utf8_orjson(data: bytes) -> Any:
+        # orjson reads bytes as strict UTF-8 only, so what it parses is what the text parses to.
+        if _LONG_RUN in data.translate(_DIGITS):
+            return json.loads(data.decode())
+        try:
+            return orjson_loads(data)
+        except OrjsonError:
+            return json.loads(data.decode())  # as loads: json decides (and raises on bad UTF-8)
+
+    return _utf8_orjson
 
 
 def _orjson_loader() -> Loads | None:
@@ -53,12 +78,29 @@ def _orjson_loader() -> Loads | None:
     return _loads_orjson
 
 
-def _first_loads(data: str | bytes) -> Any:
-    """Choose the parser once (importing orjson if installed), then parse."""
-    global loads
+def _choose() -> None:
+    """Choose the parsers once (importing orjson if installed)."""
+    global loads, loads_utf8
     loads = _orjson_loader() or _loads_stdlib
+    loads_utf8 = _orjson_utf8_loader() or _utf8_stdlib
+
+
+def _first_loads(data: str | bytes) -> Any:
+    """Choose the parsers, then parse."""
+    _choose()
     return loads(data)
+
+
+def _first_utf8(data: bytes) -> Any:
+    """Choose the parsers, then parse."""
+    _choose()
+    return loads_utf8(data)
 
 
 loads: Loads = _first_loads
 """Parse JSON text or UTF-8 bytes exactly as ``json.loads`` does (faster with orjson)."""
+
+loads_utf8: Callable[[bytes], Any] = _first_utf8
+"""Parse bytes as ``json.loads(data.decode())`` does: a result equal to that of :func:`loads` on
+the text, and ``ValueError`` (``UnicodeDecodeError`` included) for bytes that are not valid UTF-8
+or not JSON. Unlike ``json.loads`` on bytes, no other encoding is ever guessed."""

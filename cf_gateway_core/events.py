@@ -9,7 +9,7 @@ request answered with plain JSON), so streaming and non-streaming converge by co
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,6 +232,10 @@ class StreamAccumulator:
                 text.append(event.text)
             else:
                 self.add(event)
+
+    def text_sink(self) -> Callable[[str], None]:
+        """A callable folding in one piece of text: ``add(TextDelta(text))`` without the event."""
+        return self._text.append
 
     def _add_tool(self, event: ToolCallDelta) -> None:
         builder = self._tools.get(event.index)

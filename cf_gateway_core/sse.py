@@ -129,6 +129,43 @@ class SSEDecoder:
                 return [event]
         return self._lines(text)
 
+    def peek_whole(self, chunk: bytes) -> tuple[bytes, str] | None:
+        """``(data, event type)`` when ``chunk`` is exactly one event of the usual shape.
+
+        For a reader that skips the event object: the usual shape is ``data: …`` alone or after
+        ``event: …``, closed by its blank line, lines ended by line feeds, nothing pending from
+        earlier chunks. Feeding such a chunk dispatches exactly that event (its ``id`` the last
+        event id, no ``retry``) and leaves the decoder as it was, so the caller may take the data
+        instead of calling :meth:`feed`; the data stays bytes (not yet checked as UTF-8). Any
+        other chunk gives ``None``; nothing changes either way.
+        """
+        if (
+            chunk[-2:] != b"\n\n"
+            or b"\r" in chunk
+            or self._partial
+            or self._utf8_held
+            or self._pending_cr
+            or not self._started
+            or self._data
+            or self._event
+            or self._id is not None
+            or self._retry is not None
+        ):
+            return None
+        first = chunk.find(b"\n")
+        end = len(chunk) - 2
+        if first == end:
+            return (chunk[6:end], "message") if chunk[:6] == b"data: " else None
+        if chunk[:7] != b"event: " or chunk.find(b"\n", first + 1) != end:
+            return None
+        if chunk[first + 1 : first + 7] != b"data: " or first == 7:
+            return None
+        try:
+            name = chunk[7:first].decode()
+        except UnicodeDecodeError:
+            return None
+        return chunk[first + 7 : end], name
+
     def _decode_rest(self, chunk: bytes) -> str:
         text = self._utf8.decode(chunk)
         self._utf8_held = bool(self._utf8.getstate()[0])

@@ -31,11 +31,18 @@ __all__ = ["ChunkDecoder"]
 
 _Handler = Callable[[dict[str, Any]], list[StreamEvent]]
 
+
+def _text(block: dict[str, Any], key: str) -> str:
+    """``block[key]`` when it is a string, else ``""`` (a value of another type is no text)."""
+    value = block.get(key)
+    return value if type(value) is str else ""
+
+
 # content_block_start: the block's first content, keyed by block type (index = block index).
 _BLOCK_STARTS: dict[str, Callable[[dict[str, Any], int], list[StreamEvent]]] = {
-    "text": lambda block, index: [TextDelta(block["text"])] if block.get("text") else [],
+    "text": lambda block, index: [TextDelta(text)] if (text := _text(block, "text")) else [],
     "thinking": lambda block, index: [
-        ReasoningDelta(block.get("thinking") or "", block.get("signature") or None, index)
+        ReasoningDelta(_text(block, "thinking"), _text(block, "signature") or None, index)
     ],
     "redacted_thinking": lambda block, index: [
         ReasoningDelta(index=index, redacted_data=block.get("data"))
@@ -104,18 +111,14 @@ class ChunkDecoder:
             return []
         try:
             frame = _json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise StreamError(
                 f"the Anthropic stream sent an event that is not JSON: {data[:200]!r}", body=data
             ) from exc
-        if type(frame) is dict and frame.get("type") == "content_block_delta":
-            delta = frame.get("delta")
-            if type(delta) is dict and delta.get("type") == "text_delta":
-                # The usual event, one piece of text, without the handler table and lambdas.
-                text = delta.get("text")
-                if type(text) is str:
-                    self._blocks.text(frame.get("index", 0), text)
-                    return [TextDelta(text)] if text else []
+        if type(frame) is dict:
+            text = self.text_frame(frame, event.event)
+            if text is not None:  # the usual event, one piece of text, without the handlers
+                return [TextDelta(text)] if text else []
         if not isinstance(frame, dict):
             return []
         handler = self._handlers.get(type_of(frame, event.event))
@@ -126,6 +129,17 @@ class ChunkDecoder:
         if is_error_frame(frame):  # a v4 envelope {"success": false, "errors": [...]}
             raise stream_error(data, body=frame)
         return []
+
+    def text_frame(self, frame: dict[str, Any], event: str) -> str | None:
+        """The text of a ``text_delta`` (see the ``ChunkDecoder`` protocol); else ``None``."""
+        if frame.get("type") == "content_block_delta":
+            delta = frame.get("delta")
+            if type(delta) is dict and delta.get("type") == "text_delta":
+                text = delta.get("text")
+                if type(text) is str:
+                    self._blocks.text(frame.get("index", 0), text)
+                    return text
+        return None
 
     def close(self) -> list[StreamEvent]:
         """End of stream: a ``Finish`` without a reason when ``message_delta`` never came.
@@ -183,7 +197,11 @@ class ChunkDecoder:
         piece = delta.get(entry[0])
         # Server-tool blocks (server_tool_use) stream input_json_delta too; only client tool_use
         # blocks are tool calls.
-        if not piece or (kind == "input_json_delta" and index not in self._tool_blocks):
+        if (
+            not piece
+            or type(piece) is not str  # a piece of another type is no text (never joined)
+            or (kind == "input_json_delta" and index not in self._tool_blocks)
+        ):
             return []
         return [entry[1](piece, index)]
 

@@ -35,6 +35,17 @@ class ChunkDecoder(Protocol):
         """End of stream: flush what is pending and emit ``Finish`` if not yet emitted."""
         ...
 
+    def text_frame(self, frame: dict[str, Any], event: str) -> str | None:
+        """The text of a plain text frame, decoded without a :class:`ServerSentEvent`.
+
+        ``frame`` is an event's data parsed as JSON, ``event`` its type. For the usual frame that
+        carries only a piece of answer text, the decoder does what :meth:`feed` of that event
+        does and returns the text (``""``: :meth:`feed` gives no event); a reader then makes the
+        one ``TextDelta`` itself. For any other frame it changes nothing and returns ``None``:
+        the caller feeds the event instead.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class WireFormat:

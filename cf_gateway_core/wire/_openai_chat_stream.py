@@ -107,6 +107,19 @@ class ChunkDecoder:
                 return [TextDelta(text)] if text else []
         return self._map(chunk)
 
+    def text_frame(self, frame: dict[str, Any], event: str) -> str | None:
+        """The text of a plain text frame (see the ``ChunkDecoder`` protocol); else ``None``."""
+        if (
+            self._started
+            and not self._done
+            and event != "error"
+            and "error" not in frame
+            and "errors" not in frame
+            and "success" not in frame
+        ):
+            return _plain_text(frame)  # feed() decodes such a frame to just this text
+        return None
+
     def _map(self, chunk: dict[str, Any]) -> list[StreamEvent]:
         """Any frame: start, choice or native fields, usage, finish reason."""
         events: list[StreamEvent] = []
@@ -150,7 +163,7 @@ class ChunkDecoder:
         data = event.data
         try:
             chunk = _json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             chunk = None
         if (
             type(chunk) is dict

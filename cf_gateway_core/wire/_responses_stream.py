@@ -126,6 +126,10 @@ class ChunkDecoder:
         self._reasoning: set[int] = set()
         self._text: list[str] = []
 
+    def text_frame(self, frame: dict[str, Any], event: str) -> str | None:
+        """Always ``None``: every Responses event is fed (see the ``ChunkDecoder`` protocol)."""
+        return None
+
     def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
         """Decode one server-sent event; unknown event types give ``[]``.
 
@@ -134,7 +138,7 @@ class ChunkDecoder:
         """
         try:
             data = _json.loads(event.data)
-        except ValueError:
+        except (ValueError, RecursionError):
             if event.event == "error":
                 raise self._error(
                     f"The stream reported an error: {event.data}", event.data

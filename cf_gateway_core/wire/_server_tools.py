@@ -189,7 +189,8 @@ class AnthropicBlocks:
         """The kept blocks (see :func:`anthropic_content_blocks`)."""
         for index, pieces in self._text.items():
             block = self._blocks[index]
-            block["text"] = (block.get("text") or "") + "".join(pieces)
+            start = block.get("text")  # a start text of another type than str is no text
+            block["text"] = (start if isinstance(start, str) else "") + "".join(pieces)
         self._text.clear()
         for index, pieces in self._json.items():
             text = "".join(pieces)

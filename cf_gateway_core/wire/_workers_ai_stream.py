@@ -103,18 +103,15 @@ class ChunkDecoder:
             return []
         try:
             frame = _json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise StreamError(
                 f"the stream sent a frame that is not JSON: {data[:200]!r}",
                 partial_text="".join(self._text),
             ) from exc
-        if type(frame) is dict and frame.keys() <= _TEXT_FRAME_KEYS and event.event == "message":
-            text = frame.get("response")
-            if type(text) is str:  # nearly every frame of a native stream: one text piece
-                if not text:
-                    return []
-                self._text.append(text)
-                return [TextDelta(text)]
+        if type(frame) is dict:
+            text = self.text_frame(frame, event.event)
+            if text is not None:  # nearly every frame of a native stream: one text piece
+                return [TextDelta(text)] if text else []
         if event.event == "error" or (isinstance(frame, Mapping) and is_error_frame(frame)):
             self._raise_error(data)
         if not isinstance(frame, Mapping):
@@ -122,6 +119,16 @@ class ChunkDecoder:
         events = self._dispatch(event, frame)
         self._note(events)
         return events
+
+    def text_frame(self, frame: dict[str, Any], event: str) -> str | None:
+        """The text of a native text frame (see the ``ChunkDecoder`` protocol); else ``None``."""
+        if not self._done and frame.keys() <= _TEXT_FRAME_KEYS and event == "message":
+            text = frame.get("response")
+            if type(text) is str:
+                if text:
+                    self._text.append(text)
+                return text
+        return None
 
     def close(self) -> list[StreamEvent]:
         """End of stream: give id-less tool calls a stable id, finish.
