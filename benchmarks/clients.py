@@ -1,4 +1,7 @@
-"""The clients the benchmark compares: a raw-httpx floor per API, ours, and the peers.
+"""What every row of the benchmark is: :class:`Client`, the shared constants and URL helpers.
+
+The rows themselves are built in ``floors.py``, ``thin.py``, ``frameworks.py`` and ``peers.py``
+and listed in ``rows.py``; this module imports none of them.
 
 Each :class:`Client` knows how to build itself against the fake server and how to do the five
 things the scenarios time: ``invoke`` (one call, returns the text), ``stream`` (yields the text
@@ -98,25 +101,3 @@ def unsupported(reason: str) -> Callable[[Any], Any]:
         raise Unsupported(reason)
 
     return fail
-
-
-def all_clients() -> list[Client]:
-    """Every row, floors first (the row modules import this one, hence the late imports)."""
-    import floors
-    import frameworks as fw
-    import peers
-
-    return [
-        *(floors.floor(api) for api in APIS),
-        *(fw.thin_row(framework, api) for framework in ("langchain", "llamaindex") for api in APIS),
-        *(fw.ours(framework, api) for framework in ("lc", "li") for api in APIS),
-        fw.with_no_proxy(fw.ours("lc", "chat_completions")),
-        fw.with_no_proxy(fw.ours("li", "chat_completions")),
-        peers.lc_cloudflare("chat_completions"),
-        peers.lc_cloudflare("run"),
-        peers.chat_openai(),
-        peers.chat_anthropic(),
-        peers.openai_like(),
-        peers.li_gateway(),
-        *(floors.aiohttp_ref(api) for api in APIS),
-    ]

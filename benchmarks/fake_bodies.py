@@ -64,9 +64,13 @@ def openai_tool() -> dict[str, Any]:
     return chat_completion(TOOL, model=OPENAI_MODEL)
 
 
-def openai_stream(n: int) -> list[bytes]:
+def openai_stream(n: int, include_usage: bool = False) -> list[bytes]:
+    """As OpenAI answers: with ``stream_options.include_usage`` in the request, every chunk has
+    ``"usage": null`` and a last ``choices: []`` chunk carries the usage; without it, no chunk
+    has a ``usage`` field (https://platform.openai.com/docs/api-reference/chat-streaming)."""
     turn = _streamed(n)
-    events = chat_completion_chunks(chat_completion(turn, model=OPENAI_MODEL), split=turn.split)
+    body = chat_completion(turn, model=OPENAI_MODEL)
+    events = chat_completion_chunks(body, split=turn.split, include_usage=include_usage)
     return sse_chunks(events, compact=True)
 
 
@@ -81,7 +85,8 @@ def anthropic_tool() -> dict[str, Any]:
     return anthropic_message(TOOL, model=ANTHROPIC_MODEL)
 
 
-def anthropic_stream(n: int) -> list[bytes]:
+def anthropic_stream(n: int, include_usage: bool = False) -> list[bytes]:
+    """Anthropic's stream always reports usage (``message_start``, ``message_delta``)."""
     turn = _streamed(n)
     events = anthropic_events(anthropic_message(turn, model=ANTHROPIC_MODEL), split=turn.split)
     return sse_chunks(events, compact=True)
@@ -98,7 +103,8 @@ def run_tool() -> dict[str, Any]:
     return run_result(TOOL)
 
 
-def run_stream(n: int) -> list[bytes]:
+def run_stream(n: int, include_usage: bool = False) -> list[bytes]:
+    """Workers AI's native stream has no ``stream_options``; its usage comes at the end."""
     turn = _streamed(n)
     return sse_chunks(run_events(run_result(turn), split=turn.split), compact=True)
 
@@ -107,7 +113,7 @@ def embeddings() -> dict[str, Any]:
     return embedding_list([[0.01] * 768], tokens=4)
 
 
-# api -> (text reply, tool-call reply, stream frames of n text events)
+# api -> (text reply, tool-call reply, stream frames of n text events: (n, include_usage))
 BODIES: dict[str, tuple[Any, Any, Any]] = {
     "openai": (openai_text, openai_tool, openai_stream),
     "anthropic": (anthropic_text, anthropic_tool, anthropic_stream),

@@ -21,8 +21,11 @@ gateway sends them: ``Transfer-Encoding: chunked``, **one SSE event per HTTP chu
 its own write (the loop yields between events, so they leave as separate TCP segments whenever
 the client keeps up). Under the path prefix ``/paced`` (a client whose base URL starts with
 ``http://127.0.0.1:PORT/paced``) a stream has ``--paced-chunks`` events spaced ``--pace-ms``
-apart, as a model producing tokens would send them. A body with tool definitions and no tool
-result gets one tool call (``get_weather``); otherwise a short text reply.
+apart, as a model producing tokens would send them. A Chat Completions stream carries usage as
+OpenAI's does: only when the request sets ``"stream_options": {"include_usage": true}`` (then
+every chunk has ``"usage": null`` and a last chunk the usage); otherwise no chunk has the field.
+A body with tool definitions and no tool result gets one tool call (``get_weather``); otherwise a
+short text reply.
 
 The reply bodies and stream events themselves are built in ``fake_bodies.py``; this module frames
 and sends them.
@@ -54,6 +57,7 @@ GATEWAY_HEADERS = (
 _STREAM_RE = re.compile(rb'"stream"\s*:\s*true')
 _TOOL_RESULT_RE = re.compile(rb'"role"\s*:\s*"tool"|"tool_result"')
 _TOOLS_RE = re.compile(rb'"tools"\s*:\s*\[\s*\{')
+_USAGE_RE = re.compile(rb'"include_usage"\s*:\s*true')
 
 
 def _http(body: bytes, content_type: bytes, status: bytes = b"200 OK") -> bytes:
@@ -95,16 +99,18 @@ PACED = b"/paced"
 
 
 class Replies:
-    """All reply bytes, computed once: ``table[api][kind]`` with kind text/tool/stream, and the
-    paced streams (``paced[api]``)."""
+    """All reply bytes, computed once: ``table[api][kind]`` with kind text/tool, the streams
+    ``stream[api][usage]`` and the paced streams ``paced[api][usage]`` (``usage``: whether the
+    request set ``stream_options.include_usage``; only Chat Completions streams differ)."""
 
     def __init__(self, chunks: int, paced_chunks: int, pace_s: float) -> None:
         self.table: dict[str, dict[str, Any]] = {}
-        self.paced: dict[str, list[bytes]] = {}
+        self.stream: dict[str, dict[bool, list[bytes]]] = {}
+        self.paced: dict[str, dict[bool, list[bytes]]] = {}
         for api, (text, tool, frames) in B.BODIES.items():
             self.table[api] = {"text": _json(text()), "tool": _json(tool())}
-            self.table[api]["stream"] = _sse(frames(chunks))
-            self.paced[api] = _sse(frames(paced_chunks))
+            self.stream[api] = {usage: _sse(frames(chunks, usage)) for usage in (False, True)}
+            self.paced[api] = {usage: _sse(frames(paced_chunks, usage)) for usage in (False, True)}
         self.pace_s = pace_s
         self.embeddings = _json(B.embeddings())
         self.not_found = _http(
@@ -141,9 +147,12 @@ class Replies:
         api = self.api(path)
         if api is None:
             return self.not_found, 0.0
-        replies = self.table[api]
         if _STREAM_RE.search(body):
-            return (self.paced[api], self.pace_s) if paced else (replies["stream"], 0.0)
+            usage = _USAGE_RE.search(body) is not None
+            if paced:
+                return self.paced[api][usage], self.pace_s
+            return self.stream[api][usage], 0.0
+        replies = self.table[api]
         if _TOOLS_RE.search(body) and not _TOOL_RESULT_RE.search(body):
             return replies["tool"], 0.0
         return replies["text"], 0.0

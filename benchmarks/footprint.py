@@ -12,9 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-import clients as C
 import floors
-from harness import Series, rotation
+from harness import Series, shuffled
 
 # --------------------------------------------------------------------------- fresh interpreters
 
@@ -55,7 +54,7 @@ def scenario_import(targets: dict[str, tuple[str, str]], repeats: int) -> dict[s
         except subprocess.CalledProcessError as exc:
             results[name].error = f"failed: {exc.stderr.strip().splitlines()[-1][:140]}"
     for round_no in range(repeats):
-        for name, stmt in rotation(items, round_no):
+        for name, stmt in shuffled(items, round_no):
             if not results[name].error:
                 results[name].values.append(_time_import(stmt))
     print(f"  import: {time.perf_counter() - started:.1f} s", flush=True)
@@ -83,7 +82,9 @@ def _probe(target: str, root: str) -> None:
             MockLLM().chat([ChatMessage(role="user", content="hi")])
         floors.Floor(root, "chat_completions").invoke()
     elif target:
-        client = next(c for c in C.all_clients() if c.name == target)
+        import rows  # the row modules: loaded only by the probes of rows, not by the baselines
+
+        client = next(c for c in rows.all_clients() if c.name == target)
         client.invoke(client.build(root))
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -97,7 +98,7 @@ def scenario_rss(names: list[str], root: str, repeats: int) -> dict[str, Series]
     results = {name: Series() for name in targets}
     started = time.perf_counter()
     for round_no in range(repeats):
-        for label, target in rotation(list(targets.items()), round_no):
+        for label, target in shuffled(list(targets.items()), round_no):
             if results[label].error:
                 continue
             out = subprocess.run(

@@ -1,5 +1,6 @@
 """The framework rows: LangChain and LlamaIndex call helpers, the thinnest adapter of each
-framework (``thin.py``), and ours (with and without ``NO_PROXY`` in the environment).
+framework (``thin_lc.py``, ``thin_li.py``), and ours (with and without ``NO_PROXY`` in the
+environment).
 
 Every framework row is a :class:`~clients.Client` whose calls go through the framework's own
 public API (``invoke``/``stream``/``ainvoke``/``bind_tools``, ``chat``/``stream_chat``/``achat``/
@@ -30,21 +31,22 @@ from clients import (
 
 
 def thin_row(framework: str, api: str) -> Client:
-    """The thinnest adapter of ``framework`` (``thin.py``): the limit for our rows."""
+    """The thinnest adapter of ``framework`` (``thin_lc.py``, ``thin_li.py``): the limit for our
+    rows."""
     name = THIN_NAMES[framework].format(api=api)
     if framework == "langchain":
 
         def build_lc(root: str) -> Any:
-            import thin
+            import thin_lc  # imports LangChain: only when the row is built
 
-            return thin.thin_langchain(root, api)
+            return thin_lc.build(root, api)
 
         return lc(name, api, "thin", FRAMEWORK_IMPORTS[framework], build_lc, scenarios=TIMED)
 
     def build_li(root: str) -> Any:
-        import thin
+        import thin_li  # imports LlamaIndex: only when the row is built
 
-        return thin.thin_llamaindex(root, api)
+        return thin_li.build(root, api)
 
     return li(
         name,

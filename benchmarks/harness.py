@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import http.client
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -24,16 +25,16 @@ HERE = Path(__file__).resolve().parent
 class Settings:
     """How much of each scenario to run."""
 
-    invoke_rounds: int = 9
+    invoke_rounds: int = 15
     invoke_calls: int = 30
-    stream_rounds: int = 9
+    stream_rounds: int = 21
     stream_chunks: int = 1000
-    paced_rounds: int = 3
+    paced_rounds: int = 5
     paced_chunks: int = 200
     pace_ms: float = 1.0
-    async_rounds: int = 3
-    async_requests: int = 300
-    tools_rounds: int = 7
+    async_rounds: int = 7
+    async_seconds: float = 0.25
+    tools_rounds: int = 11
     tools_calls: int = 5
     import_repeats: int = 5
     rss_repeats: int = 3
@@ -47,7 +48,7 @@ QUICK = Settings(
     paced_rounds=1,
     paced_chunks=50,
     async_rounds=1,
-    async_requests=50,
+    async_seconds=0.1,
     tools_rounds=1,
     tools_calls=2,
     import_repeats=1,
@@ -159,9 +160,30 @@ class ServerMeter:
 # --------------------------------------------------------------------------- scenarios
 
 
-def rotation(items: list[Any], round_no: int) -> list[Any]:
-    k = round_no % len(items) if items else 0
-    return items[k:] + items[:k]
+def shuffled(items: list[Any], round_no: int) -> list[Any]:
+    """The order of round ``round_no``: a permutation drawn afresh every round (seeded by the
+    round, so two runs use the same orders). A shared machine slows down in bursts of a second
+    or two, which hit the clients that run during them; a rotation keeps neighbours together
+    (the rows of one kind sit side by side in the table) so a burst hits a whole block of them,
+    while a new permutation spreads the bursts over every client alike."""
+    return random.Random(round_no).sample(items, len(items))
+
+
+def settle() -> None:
+    """Run before every timed sample, untimed: collect the garbage the previous client left, so
+    that no client pays on its own clock for collecting another's (the generation counters
+    start from zero for every sample)."""
+    gc.collect()
+
+
+def freeze() -> None:
+    """Move every object alive now out of the collector's sight (``gc.freeze``), once the
+    clients are built and after each warm-up: the process holds every framework, peer SDK and
+    their first-use imports, a heap no user's process has; a full collection that scanned it
+    would land on whichever client happened to trigger it. Each client still pays for
+    collecting the garbage it makes."""
+    gc.collect()
+    gc.freeze()
 
 
 def fail(exc: BaseException) -> str:
@@ -178,7 +200,9 @@ def run_interleaved(
     measure: Callable[[C.Client, Any], float | tuple[float, dict[str, Any]]],
     warm_up: bool = True,
 ) -> dict[str, Series]:
-    """``measure`` once per client per round, rotating the order every round."""
+    """``measure`` once per client per round, in a new order every round (:func:`shuffled`),
+    after one untimed warm-up call each (``warm_up``) and :func:`freeze`; :func:`settle`
+    before every sample."""
     results = {client.name: Series() for client, _ in live}
     started = time.perf_counter()
     if warm_up:  # untimed: first-use costs (lazy imports, connections) stay out of the rounds
@@ -187,13 +211,14 @@ def run_interleaved(
                 measure(client, obj)
             except Exception as exc:
                 results[client.name].error = fail(exc)
+    freeze()
     for round_no in range(rounds):
-        gc.collect()
-        for client, obj in rotation(live, round_no):
+        for client, obj in shuffled(live, round_no):
             series = results[client.name]
             if series.error:
                 continue
             try:
+                settle()
                 outcome = measure(client, obj)
             except Exception as exc:
                 series.error = fail(exc)

@@ -6,21 +6,24 @@
     python benchmarks/run.py --quick --only "ours: ChatCloud"   # rows whose name contains
                                                     # the text (floors, thin adapters, refs too)
     python benchmarks/run.py --quick --scenarios stream      # some scenarios only
+    python benchmarks/run.py --scenarios stream --only "ours: ChatCloudflareAIGateway, messages"
+                                 # one target, full rounds, about a minute (README: "Checking")
 
 Run the full one on a quiet machine (nothing else using the CPUs: on a shared machine every
 figure moves), from a virtualenv with the peers installed (``benchmarks/README.md``,
-"Reproduce"). It starts ``fake_server.py`` in a subprocess, builds every client of ``clients.py``
-(and ``thin.py``, the thinnest adapter of each framework), checks each with one call, then runs
-the scenarios. Within a scenario each round visits every client once, in
-an order rotated every round, so slow drift of the machine hits all clients alike. Each figure is
-the median over rounds with its spread (interquartile range, or min–max for fewer than 5 rounds);
-each ratio is to the raw-httpx floor of the same API (× floor) or to the thinnest adapter of the
-same framework and API (× thin), measured in the same run. Import time and peak RSS are measured
-in fresh interpreters. The tables are printed and written to
-``benchmarks/results/latest.md`` (and ``.json``).
+"Reproduce"). It starts ``fake_server.py`` in a subprocess, builds every client of ``rows.py``
+(the thinnest adapter of each framework included), checks each with one call, then runs the
+scenarios. Within a scenario each round visits every client once, in a new order every round,
+so the bursts of a shared machine hit all clients alike (``harness.run_interleaved``). Each
+figure is the median over rounds with its spread (interquartile range, or min–max for fewer
+than 5 rounds); each ratio is to the raw-httpx floor of the same API (× floor) or to the
+thinnest adapter of the same framework and API (× thin), measured in the same run. Import time
+and peak RSS are measured in fresh interpreters. The tables are printed, and a full run writes
+them to ``benchmarks/results/latest.md`` (and ``.json``).
 
-Modules: ``clients.py`` (the table of rows) with ``floors.py``, ``thin.py``, ``frameworks.py``
-and ``peers.py`` (the rows); ``harness.py`` (settings, series, the server process, the
+Modules: ``clients.py`` (what a row is), ``rows.py`` (the table of rows) with ``floors.py``,
+``thin.py`` (+ ``thin_lc.py``, ``thin_li.py``), ``frameworks.py`` and ``peers.py`` (the rows);
+``harness.py`` (settings, series, the server process, the
 interleaved loop), ``scenarios.py`` (in-process scenarios), ``footprint.py`` (import time and
 peak RSS in fresh interpreters), ``report.py`` (the tables), ``fake_server.py`` (the server).
 """
@@ -28,7 +31,6 @@ peak RSS in fresh interpreters), ``report.py`` (the tables), ``fake_server.py`` 
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.metadata
 import json
 import os
@@ -43,8 +45,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import clients as C  # noqa: E402
+import rows  # noqa: E402
 from footprint import AFTER, scenario_import, scenario_rss  # noqa: E402
-from harness import QUICK, Series, Server, ServerMeter, Settings, fail  # noqa: E402
+from harness import QUICK, Series, Server, ServerMeter, Settings, fail, freeze  # noqa: E402
 from scenarios import (  # noqa: E402
     event_loop,
     scenario_async,
@@ -127,7 +130,7 @@ def run(
     """Everything (or the ``scenarios`` named); returns the raw results."""
     wanted = [
         c
-        for c in C.all_clients()
+        for c in rows.all_clients()
         if not only or only in c.name or c.group in ("floor", "thin", "ref")
     ]
     server = Server(settings)
@@ -177,12 +180,7 @@ def _timed(
     streaming = [c for c, _ in live if "stream" in c.scenarios]
     paced_live = build_clients(server.root + "/paced", streaming)[0] if "paced" in scenarios else []
     loop = event_loop()
-    # Every client and framework is loaded in this one process, a heap no single user would
-    # have: freezing it keeps full garbage collections (which would scan all of it) from
-    # landing on whichever client happens to trigger them. Each client still pays for
-    # collecting its own garbage.
-    gc.collect()
-    gc.freeze()
+    freeze()  # and again after each scenario's warm-up (harness.freeze says why)
 
     def pick(scenario: str) -> list[tuple[C.Client, Any]]:
         return [pair for pair in live if scenario in pair[0].scenarios]
@@ -241,6 +239,8 @@ def main() -> None:
     unknown = sorted(set(scenarios) - set(SCENARIOS))
     if unknown:
         parser.error(f"unknown scenarios {unknown}; choose from {', '.join(SCENARIOS)}")
+    if args.update_readme and (args.quick or args.only or set(scenarios) != set(SCENARIOS)):
+        parser.error("--update-readme needs a full run (no --quick, --only or --scenarios)")
     from report import render, targets_table
 
     settings = QUICK if args.quick else Settings()
@@ -250,8 +250,9 @@ def main() -> None:
     text = render(results)
     print(text)
     print(targets_table(results))
-    if args.quick:
-        print(f"quick run done in {results['elapsed_s']:.0f} s (nothing written)")
+    if args.quick or args.only or set(scenarios) != set(SCENARIOS):
+        # Only a full run replaces results/latest.* (they are the record of the last full run).
+        print(f"partial or quick run done in {results['elapsed_s']:.0f} s (nothing written)")
         return
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(_jsonable(results), indent=1))

@@ -1,23 +1,30 @@
 """The in-process scenarios: sequential invoke, streams (back to back and paced), the tool round
-trip and async throughput. Each runs every client once per round, rotating the order."""
+trip and async throughput. Each runs every client once per round, in a new order every round
+(``harness.run_interleaved``)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import clients as C
-from harness import Series, Settings, fail, run_interleaved
+from harness import Series, Settings, run_interleaved
 
 
 def scenario_invoke(live: list[tuple[C.Client, Any]], s: Settings) -> dict[str, Series]:
-    def measure(client: C.Client, obj: Any) -> float:
+    """``invoke_calls`` calls one after another: wall time per call, and this process's CPU time
+    per call (``cpu``: what the client costs without the server and the wait)."""
+
+    def measure(client: C.Client, obj: Any) -> tuple[float, dict[str, Any]]:
         invoke = client.invoke
+        c0 = time.process_time()
         t0 = time.perf_counter()
         for _ in range(s.invoke_calls):
             invoke(obj)
-        return (time.perf_counter() - t0) / s.invoke_calls
+        wall = (time.perf_counter() - t0) / s.invoke_calls
+        return wall, {"cpu": (time.process_time() - c0) / s.invoke_calls}
 
     return run_interleaved("invoke", live, s.invoke_rounds, measure)
 
@@ -90,35 +97,35 @@ def scenario_async(
     concurrency: int,
     loop: asyncio.AbstractEventLoop,
 ) -> dict[str, Series]:
-    """``async_requests`` calls with at most ``concurrency`` in flight, all on one event loop."""
-
-    async def batch(client: C.Client, obj: Any, total: int) -> float:
-        assert client.ainvoke is not None
-        ainvoke = client.ainvoke
-        gate = asyncio.Semaphore(concurrency)
-
-        async def one() -> None:
-            async with gate:
-                await ainvoke(obj)
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(total)))
-        return total / (time.perf_counter() - t0)
+    """``concurrency`` workers, each calling ``ainvoke`` one call after another until
+    ``async_seconds`` have passed (a call started before then is awaited and counted; every
+    worker makes at least one), all on one event loop: completed calls per second. Every client
+    gets the same time, so a slow one (a peer at 100 req/s) does not stretch the run, and a fast
+    one makes hundreds of calls per sample."""
 
     def measure(client: C.Client, obj: Any) -> float:
-        return loop.run_until_complete(batch(client, obj, s.async_requests))
+        assert client.ainvoke is not None
+        return loop.run_until_complete(workers(client.ainvoke, obj, concurrency, s.async_seconds))
 
-    # Warm-up: open the connections once, outside the timed rounds.
-    warm: list[tuple[C.Client, Any]] = []
-    for client, obj in live:
-        try:
-            loop.run_until_complete(batch(client, obj, min(concurrency, s.async_requests)))
-            warm.append((client, obj))
-        except Exception as exc:
-            print(f"  async warm-up failed for {client.name}: {fail(exc)}", flush=True)
-    results = run_interleaved(
-        f"async c={concurrency}", warm, s.async_rounds, measure, warm_up=False
-    )
-    for client, _ in live:
-        results.setdefault(client.name, Series(error="failed in warm-up"))
-    return results
+    # The warm-up (one untimed sample each) opens the connections a sample needs.
+    return run_interleaved(f"async c={concurrency}", live, s.async_rounds, measure)
+
+
+async def workers(
+    ainvoke: Callable[[Any], Awaitable[Any]], obj: Any, concurrency: int, seconds: float
+) -> float:
+    """Calls per second of ``concurrency`` workers calling ``ainvoke(obj)`` for ``seconds``."""
+    done = 0
+    t0 = time.perf_counter()
+    deadline = t0 + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while True:
+            await ainvoke(obj)
+            done += 1
+            if time.perf_counter() >= deadline:
+                return
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done / (time.perf_counter() - t0)

@@ -87,23 +87,27 @@ def chat_completion(
     return body
 
 
-def _chunk(body: Mapping[str, Any], delta: Body, finish: str | None = None) -> Body:
-    return {
+def _chunk(body: Mapping[str, Any], usage: bool, delta: Body, finish: str | None = None) -> Body:
+    chunk: Body = {
         "id": body["id"],
         "object": "chat.completion.chunk",
         "created": body.get("created", CREATED),
         "model": body["model"],
         "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        "usage": None,
     }
+    if usage:  # with include_usage, every chunk but the last carries "usage": null (OpenAI's docs)
+        chunk["usage"] = None
+    return chunk
 
 
-def _call_chunks(body: Mapping[str, Any], index: int, call: Mapping[str, Any]) -> list[SSEItem]:
+def _call_chunks(
+    body: Mapping[str, Any], usage: bool, index: int, call: Mapping[str, Any]
+) -> list[SSEItem]:
     function = call["function"]
     start = {**call, "index": index, "function": {"name": function["name"], "arguments": ""}}
-    frames: list[SSEItem] = [_chunk(body, {"tool_calls": [start]})]
+    frames: list[SSEItem] = [_chunk(body, usage, {"tool_calls": [start]})]
     frames += [
-        _chunk(body, {"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+        _chunk(body, usage, {"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
         for piece in fragments(function["arguments"])
     ]
     return frames
@@ -117,25 +121,28 @@ def chat_completion_chunks(
     Args:
         body: a body from :func:`chat_completion` (or written by hand in that shape).
         split: how the text and the reasoning are split into deltas.
-        include_usage: end with the ``choices: []`` usage chunk (OpenAI sends it when the
-            request asks with ``stream_options.include_usage``).
+        include_usage: end with the ``choices: []`` usage chunk and give every other chunk
+            ``"usage": null``, as OpenAI does when the request asks with
+            ``stream_options.include_usage`` (without it, no chunk has a ``usage`` field:
+            https://platform.openai.com/docs/api-reference/chat-streaming/streaming).
 
     Returns:
         The events: ``chat.completion.chunk`` objects, then ``"[DONE]"``.
     """
     choice = body["choices"][0]
     message = choice["message"]
-    frames: list[SSEItem] = [_chunk(body, {"role": "assistant", "content": ""})]
+    usage = include_usage
+    frames: list[SSEItem] = [_chunk(body, usage, {"role": "assistant", "content": ""})]
     for key in ("reasoning_content", "content"):
         text = message.get(key) or ""
-        frames += [_chunk(body, {key: piece}) for piece in split(text)]
+        frames += [_chunk(body, usage, {key: piece}) for piece in split(text)]
     for index, call in enumerate(message.get("tool_calls") or ()):
-        frames += _call_chunks(body, index, call)
-    frames.append(_chunk(body, {}, choice["finish_reason"]))
+        frames += _call_chunks(body, usage, index, call)
+    frames.append(_chunk(body, usage, {}, choice["finish_reason"]))
     if include_usage:
-        usage = _chunk(body, {})
-        usage.update(choices=[], usage=body.get("usage"))
-        frames.append(usage)
+        last = _chunk(body, usage, {})
+        last.update(choices=[], usage=body.get("usage"))
+        frames.append(last)
     return [*frames, "[DONE]"]
 
 

@@ -218,7 +218,7 @@ def test_chat_completions_stream_has_no_usage_unless_asked(
     assert data[-1] == "[DONE]"
     chunks = [json.loads(d) for d in data[:-1]]
     assert all(chunk["choices"] for chunk in chunks)
-    assert not any(chunk.get("usage") for chunk in chunks)
+    assert not [chunk for chunk in chunks if "usage" in chunk]
 
 
 def test_workers_ai_model_gets_no_gateway_metadata(fake: FakeGateway) -> None:

@@ -96,8 +96,11 @@ def test_chat_chunks_open_with_the_role_and_end_with_usage_and_done() -> None:
         (0, "c1", "add"),
         (1, "c2", "mul"),
     ]
+    assert all("usage" in c and c["usage"] is None for c in chunks[:-1])
     without = chat_completion_chunks(chat_completion(TEXT), include_usage=False)
     assert all(c == "[DONE]" or c["choices"] for c in without)
+    # Without include_usage, OpenAI's chunks have no "usage" field at all (not even null).
+    assert not [c for c in without if c != "[DONE]" and "usage" in c]
 
 
 def test_truncated_turns_say_so_in_each_format() -> None:

@@ -1,0 +1,324 @@
+"""The benchmark's own code (``benchmarks/``): its structure, the fake server's wire shapes, the
+harness's order and garbage-collection rules, the report's target checks, and every row that the
+test environment can build (floors, thinnest adapters, ours, the aiohttp references) answering
+through the fake server. Nothing here times anything: performance is measured only by
+``benchmarks/run.py``."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import gc
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_layering import _cycles
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+CHAT_PATH = b"/client/v4/accounts/acct/ai/v1/chat/completions"
+
+
+@pytest.fixture(autouse=True)
+def bench_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark modules import each other by their top-level names, as ``run.py`` does."""
+    monkeypatch.syspath_prepend(str(BENCH))
+
+
+def _modules() -> dict[str, Path]:
+    return {path.stem: path for path in BENCH.glob("*.py")}
+
+
+def test_benchmark_modules_form_no_import_cycle() -> None:
+    modules = _modules()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):  # function-level imports included
+            if isinstance(node, ast.Import):
+                graph[name].update(a.name for a in node.names if a.name in modules)
+            elif isinstance(node, ast.ImportFrom) and node.module in modules:
+                graph[name].add(node.module)
+    assert {"clients", "rows", "thin", "thin_lc", "thin_li"} <= graph.keys()
+    assert _cycles(graph) == []
+
+
+def test_benchmark_functions_stay_under_fifty_lines() -> None:
+    long = [
+        f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in BENCH.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > 50
+    ]
+    assert long == []
+
+
+# --------------------------------------------------------------------------- the fake server
+
+
+def _events(writes: list[bytes]) -> list[Any]:
+    """The ``data:`` payloads of a stream's writes (head, then one HTTP chunk per event)."""
+    head, *chunks = writes
+    assert b"transfer-encoding: chunked" in head
+    out: list[Any] = []
+    for chunk in chunks:
+        size, rest = chunk.split(b"\r\n", 1)
+        frame = rest[: int(size, 16)].decode()
+        for line in frame.splitlines():
+            if line.startswith("data: "):
+                data = line[6:]
+                out.append(data if data == "[DONE]" else json.loads(data))
+    return out
+
+
+def _chat_stream(body: dict[str, Any], paced: bool = False) -> list[Any]:
+    import fake_server
+
+    replies = fake_server.Replies(chunks=4, paced_chunks=2, pace_s=0.0)
+    path = (b"/paced" if paced else b"") + CHAT_PATH
+    reply, _ = replies.reply(b"POST", path, json.dumps(body).encode())
+    assert isinstance(reply, list)
+    return _events(reply)
+
+
+@pytest.mark.parametrize("paced", [False, True])
+def test_chat_stream_without_include_usage_has_no_usage_field(paced: bool) -> None:
+    # OpenAI: "usage" is present only with stream_options.include_usage
+    # (https://platform.openai.com/docs/api-reference/chat-streaming).
+    for body in ({"stream": True}, {"stream": True, "stream_options": {"include_usage": False}}):
+        events = _chat_stream(body, paced)
+        chunks = events[:-1]
+        assert events[-1] == "[DONE]"
+        assert chunks and all(chunk["choices"] for chunk in chunks)
+        assert not [chunk for chunk in chunks if "usage" in chunk]
+
+
+@pytest.mark.parametrize("paced", [False, True])
+def test_chat_stream_with_include_usage_carries_null_then_the_usage(paced: bool) -> None:
+    events = _chat_stream({"stream": True, "stream_options": {"include_usage": True}}, paced)
+    *chunks, last, done = events
+    assert done == "[DONE]"
+    assert all("usage" in chunk and chunk["usage"] is None for chunk in chunks)
+    assert last["choices"] == []
+    assert last["usage"]["completion_tokens"] == (2 if paced else 4)
+
+
+def test_server_answers_json_and_tool_calls_whatever_the_usage_option() -> None:
+    import fake_server
+
+    replies = fake_server.Replies(chunks=3, paced_chunks=2, pace_s=0.0)
+    tools = {"tools": [{"type": "function", "function": {"name": "get_weather"}}]}
+    plain, _ = replies.reply(b"POST", CHAT_PATH, b'{"stream_options":{"include_usage":true}}')
+    called, _ = replies.reply(b"POST", CHAT_PATH, json.dumps(tools).encode())
+    assert isinstance(plain, bytes) and b'"finish_reason":"stop"' in plain
+    assert isinstance(called, bytes) and b'"tool_calls"' in called
+
+
+# --------------------------------------------------------------------------- the harness
+
+
+def test_each_round_has_its_own_order_and_every_client_once() -> None:
+    from harness import shuffled
+
+    items = list(range(12))
+    orders = [shuffled(items, n) for n in range(6)]
+    assert all(sorted(order) == items for order in orders)
+    assert orders == [shuffled(items, n) for n in range(6)]  # the same orders in every run
+    # Not a rotation: who follows whom changes from round to round.
+    followers = {tuple(order[order.index(0) + 1 :][:1]) for order in orders if order[-1] != 0}
+    assert len(followers) > 1
+
+
+def test_every_sample_starts_with_collected_generations() -> None:
+    import clients as C
+    from harness import run_interleaved
+
+    def client(name: str) -> C.Client:
+        return C.Client(
+            name=name,
+            api="chat_completions",
+            group="floor",
+            framework=None,
+            import_stmt="",
+            build=lambda root: None,
+            invoke=lambda obj: "",
+            stream=lambda obj: iter(()),
+            ainvoke=None,
+            tools=None,
+        )
+
+    counts: list[tuple[int, int, int]] = []
+
+    def measure(c: C.Client, obj: Any) -> float:
+        counts.append(gc.get_count())
+        for _ in range(2000):  # cyclic garbage left for the next client's sample
+            cycle: list[Any] = []
+            cycle.append(cycle)
+        return 1.0
+
+    live = [(client(f"c{i}"), None) for i in range(3)]
+    try:
+        results = run_interleaved("test", live, 4, measure)
+        assert gc.get_freeze_count() > 0  # the clients' heap is out of the collector's sight
+    finally:
+        gc.unfreeze()
+    assert all(len(series.values) == 4 for series in results.values())
+    timed = counts[3:]  # after the three warm-up calls
+    assert len(timed) == 12
+    assert all(young < 100 and older == [0, 0] for young, *older in timed), timed
+
+
+async def test_async_workers_keep_the_concurrency_and_count_every_call() -> None:
+    from scenarios import workers
+
+    in_flight = 0
+    peak = 0
+    calls = 0
+
+    async def ainvoke(_: Any) -> str:
+        nonlocal in_flight, peak, calls
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.002)
+        in_flight -= 1
+        calls += 1
+        return "ok"
+
+    rate = await workers(ainvoke, None, 8, 0.05)
+    assert peak == 8
+    assert calls >= 16  # every worker went on calling until the time was up
+    assert rate > 0
+
+
+async def test_a_call_slower_than_the_sample_still_counts_once_per_worker() -> None:
+    from scenarios import workers
+
+    calls = 0
+
+    async def ainvoke(_: Any) -> str:
+        nonlocal calls
+        await asyncio.sleep(0.03)
+        calls += 1
+        return "ok"
+
+    rate = await workers(ainvoke, None, 5, 0.001)
+    assert calls == 5
+    assert 0 < rate < 5 / 0.03
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _results(invoke: dict[str, float]) -> dict[str, Any]:
+    from harness import Series
+
+    def row(name: str, group: str, framework: str | None, api: str) -> dict[str, Any]:
+        scenarios = ["invoke", "stream", "async"]
+        fields = {"api": api, "group": group, "framework": framework, "import": "", "note": ""}
+        return {"name": name, **fields, "scenarios": scenarios}
+
+    lc_thin = "thin: LangChain BaseChatModel over raw httpx/aiohttp, chat_completions"
+    li_thin = "thin: LlamaIndex CustomLLM over raw httpx/aiohttp, chat_completions"
+    clients = [
+        row("floor: raw httpx, chat_completions", "floor", None, "chat_completions"),
+        row("floor: raw httpx, run", "floor", None, "run"),
+        row(lc_thin, "thin", "langchain", "chat_completions"),
+        row(li_thin, "thin", "llamaindex", "chat_completions"),
+        row("ours: lc", "ours", "langchain", "chat_completions"),
+        row("ours: li", "ours", "llamaindex", "chat_completions"),
+        row("peer: lc run", "peer", "langchain", "run"),
+        row("peer: li", "peer", "llamaindex", "chat_completions"),
+    ]
+    return {
+        "clients": clients,
+        "invoke": {name: Series(values=[value]) for name, value in invoke.items()},
+        "rss": {},
+        "import": {},
+    }
+
+
+def _invoke_cell(results: dict[str, Any], name: str) -> str:
+    from report import targets_table
+
+    line = next(r for r in targets_table(results).splitlines() if r.startswith(f"| {name} |"))
+    return line.split(" | ")[1]
+
+
+def test_invoke_is_compared_with_the_peers_of_its_own_framework() -> None:
+    results = _results(
+        {
+            "floor: raw httpx, chat_completions": 1.0,
+            "floor: raw httpx, run": 2.0,
+            "thin: LangChain BaseChatModel over raw httpx/aiohttp, chat_completions": 1.5,
+            "thin: LlamaIndex CustomLLM over raw httpx/aiohttp, chat_completions": 1.6,
+            "ours: lc": 1.6,  # 1.6× floor: below LlamaIndex's peer (1.7) but not LangChain's
+            "ours: li": 1.65,  # 1.65× floor: below its own framework's peer (1.7)
+            "peer: lc run": 3.0,  # 1.5× the floor of its API
+            "peer: li": 1.7,
+        }
+    )
+    assert _invoke_cell(results, "ours: lc") == "1.07 **missed**"
+    assert _invoke_cell(results, "ours: li") == "1.03 met"
+    from report import targets_table
+
+    table = "\n".join(targets_table(results).splitlines()[:4])
+    assert "LangChain 1.50, LlamaIndex 1.70" in table
+    assert "below every peer of its framework" in table
+
+
+# --------------------------------------------------------------------------- rows end to end
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    sys.path.insert(0, str(BENCH))
+    try:
+        from harness import Server, Settings
+
+        settings = Settings(stream_chunks=6, paced_chunks=2, pace_ms=0.0)
+        fake = Server(settings)
+        try:
+            yield fake
+        finally:
+            fake.close()
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _buildable() -> list[Any]:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import rows
+
+        # The peers need the benchmark's own virtualenv (benchmarks/requirements.txt).
+        return [c for c in rows.all_clients() if c.group != "peer"]
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+@pytest.mark.parametrize("row", _buildable(), ids=lambda c: c.name)
+def test_row_answers_through_the_fake_server(server: Any, row: Any) -> None:
+    import clients as C
+
+    obj = row.build(server.root)
+    if "invoke" in row.scenarios:
+        assert "Cloudflare" in row.invoke(obj)
+        pieces = [text for text in row.stream(obj) if text]
+        assert "".join(pieces) == "w0 w1 w2 w3 w4 w5 "
+    if row.tools is not None:
+        try:
+            assert "Cloudflare" in row.tools(obj)
+        except C.Unsupported:
+            assert row.name.startswith("thin: LlamaIndex")  # a CustomLLM has no tool calling
+    if row.ainvoke is not None:
+        loop = asyncio.new_event_loop()
+        try:
+            assert "Cloudflare" in loop.run_until_complete(row.ainvoke(obj))
+        finally:
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.close()
