@@ -75,6 +75,9 @@ _METADATA_HEADERS: dict[str, str] = {
     "cf-aig-model": "model",
     "cf-aig-provider": "provider",
 }
+_METADATA_RAW: dict[bytes, str] = {
+    name.encode(): field for name, field in _METADATA_HEADERS.items()
+}
 
 # Pool size: at most 100 connections. httpcore's pools (the sync client, and the async one when
 # a proxy applies) keep httpx's default of 20 idle ones: they rescan every connection on every
@@ -95,19 +98,33 @@ _URL_CACHE_SIZE = 64  # distinct URLs: one per endpoint (and /ai/run model) in u
 
 def gateway_metadata(headers: Mapping[str, str], body: Any = None) -> GatewayMetadata:
     """Gateway metadata from response headers and a body's ``gatewayMetadata``."""
-    # One pass over the headers: an httpx.Headers lookup scans every header, so seven lookups
-    # cost more than reading them all once.
-    multi_items = getattr(headers, "multi_items", None)
-    items = multi_items() if multi_items is not None else headers.items()
-    values: dict[str, str] = {}
-    for name, value in items:
-        field = _METADATA_HEADERS.get(name.lower())
-        if field is not None and field not in values:
-            values[field] = value
+    values = _metadata_values(headers)
     key_source = _key_source(body)
     if key_source is not None:
         values["key_source"] = key_source
     return GatewayMetadata(**values)
+
+
+def _metadata_values(headers: Mapping[str, str]) -> dict[str, str]:
+    """The ``cf-aig-*`` header values by :class:`GatewayMetadata` field (first one wins)."""
+    values: dict[str, str] = {}
+    raw = getattr(headers, "raw", None)
+    if raw is not None:
+        # httpx.Headers: one pass over the raw byte pairs, decoding only the matches (a lookup
+        # scans every header, and multi_items() decodes every name and value) — the values are
+        # decoded as httpx decodes them (Headers.encoding).
+        encoding: str | None = None
+        for name, value in raw:
+            field = _METADATA_RAW.get(name.lower())
+            if field is not None and field not in values:
+                encoding = encoding or headers.encoding  # type: ignore[attr-defined]
+                values[field] = value.decode(encoding)
+        return values
+    for name, text in headers.items():  # aiohttp's CIMultiDictProxy: every value, in order
+        field = _METADATA_HEADERS.get(name.lower())
+        if field is not None and field not in values:
+            values[field] = text
+    return values
 
 
 def _key_source(body: Any) -> str | None:
@@ -168,10 +185,14 @@ def _sum_usage(a: Usage | None, b: Usage | None) -> Usage | None:
     )
 
 
+# json.dumps with these options builds a JSONEncoder per call; this one is built once (stateless).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def _dump_payload(payload: Mapping[str, Any]) -> bytes:
     """The request body; NaN, infinities and non-JSON values fail here, not at the server."""
     try:
-        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = _ENCODER.encode(payload)
     except (TypeError, ValueError) as exc:
         raise GatewayConfigError(
             f"The request cannot be sent as JSON ({exc}); pass finite numbers and JSON values "
@@ -393,14 +414,20 @@ class BaseClient:
     def _parse_chat(self, prepared: Prepared, response: Reply) -> ChatResponse:
         body = load_json(response.content)
         parsed = get_format(prepared.route.endpoint).parse_response(body)
-        gateway = gateway_metadata(response.headers, body)
-        if gateway.key_source is None:
-            # /ai/run nests gatewayMetadata under "result"; the wire module found it there.
-            nested = _key_source(parsed.provider_details)
-            key_source = nested or (parsed.gateway and parsed.gateway.key_source)
-            if key_source:
-                gateway = replace(gateway, key_source=key_source)
-        return replace(parsed, gateway=gateway)
+        values = _metadata_values(response.headers)
+        # The body's gatewayMetadata, else the one /ai/run nests under "result" (the wire module
+        # found it there).
+        key_source = (
+            _key_source(body)
+            or _key_source(parsed.provider_details)
+            or (parsed.gateway and parsed.gateway.key_source)
+        )
+        if key_source:
+            values["key_source"] = key_source
+        # The reply was built just above and no one else holds it: set its gateway in place, as
+        # its own __post_init__ does, instead of dataclasses.replace() building it a second time.
+        object.__setattr__(parsed, "gateway", GatewayMetadata(**values))
+        return parsed
 
     def _parse_embeddings(self, response: Reply, texts: int) -> EmbeddingResponse:
         """One batch's reply; exactly one vector per text, or a :class:`GatewayError`."""

@@ -159,11 +159,11 @@ class Redactor:
         if token is None:
             return reply
         headers = reply.headers
-        multi_items = getattr(headers, "multi_items", None)
-        items = list(multi_items() if multi_items is not None else headers.items())
-        if any(token in value for _, value in items):
+        if self._token_in_headers(headers, token):
             import httpx
 
+            multi_items = getattr(headers, "multi_items", None)
+            items = multi_items() if multi_items is not None else headers.items()
             # httpx.Headers: case-insensitive like the original, and what httpx decodes from.
             reply.headers = httpx.Headers([(name, self.text(value)) for name, value in items])
         extensions: Any = getattr(reply, "extensions", None)
@@ -172,6 +172,16 @@ class Redactor:
         if isinstance(reason, bytes) and token_bytes is not None and token_bytes in reason:
             reply.extensions = {**extensions, "reason_phrase": self.data(reason)}
         return reply
+
+    def _token_in_headers(self, headers: Any, token: str) -> bool:
+        """Whether a header value holds ``token`` (names are never masked)."""
+        token_bytes = self.token_bytes
+        raw = getattr(headers, "raw", None)
+        if raw is not None and token_bytes is not None and token_bytes.isascii():
+            # httpx.Headers: the raw bytes, without decoding every value. An ASCII token is the
+            # same bytes in every encoding httpx decodes headers with (ASCII, UTF-8, Latin-1).
+            return any(token_bytes in value for _, value in raw)
+        return any(token in value for _, value in headers.items())
 
     def masker(self, cap: int = MAX_BODY_BYTES) -> ChunkMasker:
         """A masker for one body read chunk by chunk, at most ``cap`` bytes in all.

@@ -273,6 +273,28 @@ def _refuse_misspelt_setting(key: str, owner: str) -> None:
         )
 
 
+_TABLES: dict[int, tuple[Mapping[str, _Converter], Mapping[str, _Converter]]] = {}
+"""id(converters) -> (converters, its checked table): an adapter passes the same mapping on
+every call, so the table is merged and checked once, not per call."""
+
+
+def _converter_table(converters: Mapping[str, _Converter] | None) -> Mapping[str, _Converter]:
+    """``converters`` over the default ones, checked (a ``ValueError`` names the wrong keys)."""
+    key = id(converters)
+    cached = _TABLES.get(key)
+    if cached is not None and cached[0] is converters and converters is not None:
+        return cached[1]
+    table = {**_DEFAULT_CONVERTERS, **(converters or {})}
+    wrong = sorted(name for name in table if CALL_KEYWORDS.get(name) is not CallKind.FIELD)
+    if wrong:
+        raise ValueError(f"converters for keywords that are not request fields: {wrong}")
+    if isinstance(converters, MappingProxyType):  # read-only: safe to keep its merged table
+        if len(_TABLES) >= 16:
+            _TABLES.clear()
+        _TABLES[key] = (converters, MappingProxyType(table))
+    return table
+
+
 def sort_call_kwargs(
     kwargs: Mapping[str, Any],
     *,
@@ -297,10 +319,7 @@ def sort_call_kwargs(
         ValueError: ``converters`` names a keyword that is not a request field (a bug in the
             adapter).
     """
-    table = {**_DEFAULT_CONVERTERS, **(converters or {})}
-    wrong = sorted(name for name in table if CALL_KEYWORDS.get(name) is not CallKind.FIELD)
-    if wrong:
-        raise ValueError(f"converters for keywords that are not request fields: {wrong}")
+    table = _converter_table(converters)
     call = CallKwargs()
     for key, value in kwargs.items():
         _sort_one(call, key, value, owner, table)

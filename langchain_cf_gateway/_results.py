@@ -41,6 +41,8 @@ from cf_gateway_core import (
     ReasoningPart,
     StreamEvent,
     TextDelta,
+    TextPart,
+    ToolCallPart,
     Usage,
     reply_citations,
 )
@@ -150,26 +152,44 @@ def content_kwargs(response: ChatResponse) -> dict[str, Any]:
 
 def to_ai_message(response: ChatResponse, model_name: str) -> AIMessage:
     """A complete reply as an ``AIMessage`` (``model_name``: the model id requested)."""
+    texts: list[str] = []
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
-    for part in response.tool_calls:
-        if part.error is None:
-            calls.append(tool_call(name=part.name, args=dict(part.arguments), id=part.id))
-        else:
-            invalid.append(
-                invalid_tool_call(
-                    name=part.name, args=part.raw_arguments, id=part.id, error=part.error
-                )
-            )
+    reasoning = False
+    for part in response.parts:  # one pass; a plain text reply has nothing else to read
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            _add_call(part, calls, invalid)
+        elif isinstance(part, ReasoningPart):
+            reasoning = True
+    extra = _reasoning_kwargs(response.parts) if reasoning else {}
+    if response.content_blocks:
+        extra.update(content_kwargs(response))
+    # Only what the reply has: the message's own defaults stand for the rest.
+    fields: dict[str, Any] = {}
+    if extra:
+        fields["additional_kwargs"] = extra
+    if calls:
+        fields["tool_calls"] = calls
+    if invalid:
+        fields["invalid_tool_calls"] = invalid
+    if response.usage is not None:
+        fields["usage_metadata"] = to_usage_metadata(response.usage)
     return AIMessage(
-        content=response.text,
-        additional_kwargs={**_reasoning_kwargs(response.parts), **content_kwargs(response)},
-        tool_calls=calls,
-        invalid_tool_calls=invalid,
-        usage_metadata=to_usage_metadata(response.usage),
+        content="".join(texts),
         response_metadata=response_metadata(response, model_name),
         id=response.id,
+        **fields,
     )
+
+
+def _add_call(part: ToolCallPart, calls: list[ToolCall], invalid: list[InvalidToolCall]) -> None:
+    if part.error is None:
+        calls.append(tool_call(name=part.name, args=dict(part.arguments), id=part.id))
+    else:
+        args, error = part.raw_arguments, part.error
+        invalid.append(invalid_tool_call(name=part.name, args=args, id=part.id, error=error))
 
 
 # --------------------------------------------------------------------------- streams

@@ -11,6 +11,7 @@ core's per-call keyword table (:mod:`cf_gateway_core.calls`); :func:`bound_tools
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Literal
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -176,11 +177,13 @@ def _tool_specs(tools: Sequence[Any] | None) -> tuple[ToolSpec | ProviderTool, .
     return tuple(to_tool_spec(tool) for tool in tools or ())
 
 
-CALL_CONVERTERS: Mapping[str, Callable[[Any], Any]] = {
-    "tools": _tool_specs,
-    "tool_choice": to_tool_choice,
-    "response_format": to_response_format,
-}
+CALL_CONVERTERS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
+    {
+        "tools": _tool_specs,
+        "tool_choice": to_tool_choice,
+        "response_format": to_response_format,
+    }
+)
 """Per-call request fields whose LangChain values need converting (for ``sort_call_kwargs``)."""
 
 

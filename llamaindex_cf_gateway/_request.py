@@ -9,6 +9,7 @@ converters for ``tools``, ``tool_choice`` and ``response_format`` and the messag
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage
@@ -30,11 +31,13 @@ def _response_format(value: object) -> ResponseFormat | None:
     )
 
 
-_CONVERTERS: Mapping[str, Callable[[Any], Any]] = {
-    "tools": lambda tools: to_tool_specs(tools or ()),
-    "tool_choice": to_tool_choice,
-    "response_format": _response_format,
-}
+_CONVERTERS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
+    {
+        "tools": lambda tools: to_tool_specs(tools or ()),
+        "tool_choice": to_tool_choice,
+        "response_format": _response_format,
+    }
+)
 """LlamaIndex's per-call values -> the ``ChatRequest`` fields they set."""
 
 

@@ -65,14 +65,35 @@ def _marked(request: ChatRequest) -> Iterator[str]:
                     break
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def count_breakpoints(payload: Any) -> int:
-    """The number of ``cache_control`` objects in an Anthropic request body."""
-    if isinstance(payload, Mapping):
-        own = 1 if isinstance(payload.get("cache_control"), Mapping) else 0
-        return own + sum(count_breakpoints(v) for k, v in payload.items() if k != "cache_control")
-    if isinstance(payload, list):
-        return sum(count_breakpoints(item) for item in payload)
-    return 0
+    """The number of ``cache_control`` objects in an Anthropic request body.
+
+    Every object and list is visited (``extra_body`` and blocks sent back verbatim may hold
+    marks anywhere); JSON scalars, most of a body, are skipped by their exact type before the
+    slower ``Mapping`` check.
+    """
+    count = 0
+    stack = [payload]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is list:
+            stack.extend(node)
+        elif kind in _SCALARS:
+            continue
+        elif kind is dict or isinstance(node, Mapping):
+            mark = node.get("cache_control")
+            if mark is None:
+                stack.extend(node.values())
+            else:
+                count += isinstance(mark, Mapping)
+                stack.extend(value for key, value in node.items() if key != "cache_control")
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
 
 
 def reject_cache_control(request: ChatRequest, endpoint: str) -> None:

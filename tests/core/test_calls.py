@@ -10,6 +10,7 @@ request fields that the client writes as a header and a body field.
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -132,6 +133,18 @@ def test_request_merges_instance_values_under_the_call() -> None:
 def test_converters_for_other_keywords_are_a_bug() -> None:
     with pytest.raises(ValueError, match="not request fields"):
         sort_call_kwargs({}, owner="TheModel", converters={"endpoint": str})
+
+
+def test_converters_are_checked_on_every_call_whatever_was_passed_before() -> None:
+    # Read-only converter tables are checked once and reused: a good table passed first must not
+    # let a wrong one through later, nor change what the good one converts.
+    good = MappingProxyType({"tool_choice": lambda value: ToolChoice(mode="required")})
+    wrong = MappingProxyType({"endpoint": str})
+    for _ in range(2):
+        call = sort_call_kwargs({"tool_choice": "x", "stop": "END"}, owner="M", converters=good)
+        assert call.fields == {"tool_choice": ToolChoice(mode="required"), "stop": ("END",)}
+        with pytest.raises(ValueError, match="not request fields"):
+            sort_call_kwargs({}, owner="M", converters=wrong)
 
 
 # ----------------------------------------------------------------------------------- endpoint

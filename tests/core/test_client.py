@@ -167,6 +167,26 @@ def test_gateway_metadata_from_headers_and_body(fake: FakeGateway, client: Gatew
     }
 
 
+def test_gateway_metadata_header_names_any_case_values_as_httpx_reads_them() -> None:
+    # Header names are case-insensitive; a value is decoded as httpx decodes it (UTF-8 here);
+    # the first of a repeated header wins; other headers are not metadata.
+    headers = [
+        (b"Content-Type", b"application/json"),
+        (b"CF-AIG-Log-Id", "log-\u00e9".encode()),
+        (b"cf-aig-cache-status", b"MISS"),
+        (b"CF-AIG-CACHE-STATUS", b"HIT"),
+        (b"x-cf-aig-step", b"9"),
+    ]
+    body = json.dumps(completion()).encode()
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, headers=headers, content=body))
+    with GatewayClient(
+        account_id=ACCOUNT, api_token=TOKEN, http_client=httpx.Client(transport=transport)
+    ) as client:
+        gateway = client.chat(request()).gateway
+    assert gateway is not None
+    assert gateway.as_dict() == {"log_id": "log-\u00e9", "cache_status": "MISS"}
+
+
 def test_retries_429_then_succeeds_honouring_retry_after(fake: FakeGateway) -> None:
     fake.queue_error(429, code=2003, message="Rate limited", headers={"retry-after": "0"})
     fake.queue_error(503, message="busy", headers={"retry-after-ms": "1"})

@@ -224,6 +224,21 @@ def test_more_than_four_breakpoints_is_refused() -> None:
     assert fake.requests == []
 
 
+def test_breakpoints_anywhere_in_extra_body_count_toward_the_limit() -> None:
+    # Two marks in the messages and three deep in extra_body (in a list, in a nested object):
+    # five in all is refused; four, with one of them dropped, is sent as given.
+    fake = FakeGateway()
+    blocks = [{"type": "text", "text": f"part {i}", "cache_control": EPHEMERAL} for i in range(2)]
+    nested = {"a": [{"cache_control": EPHEMERAL}, {"b": {"cache_control": EPHEMERAL}}]}
+    extra = {"metadata": {"x": [nested]}, "cache_control": EPHEMERAL}
+    with pytest.raises(GatewayConfigError, match="at most 4"):
+        _llm(fake).invoke([HumanMessage(blocks)], extra_body=extra)
+    assert fake.requests == []
+    extra_four = {"metadata": {"x": [nested]}}
+    _llm(fake).invoke([HumanMessage(blocks)], extra_body=extra_four)
+    assert fake.last_request.json["metadata"] == extra_four["metadata"]
+
+
 @pytest.mark.parametrize("endpoint", ["chat_completions", "responses"])
 def test_prompt_cache_key_is_sent_and_cached_tokens_reported(endpoint: str) -> None:
     fake = FakeGateway()
