@@ -39,11 +39,27 @@ def run_stream(
     return out, response
 
 
+# Starts the rest of its argv with SIGINT ignored, as a shell's background job or some CI runners
+# start processes (the ignore is inherited across exec).
+_SIGINT_IGNORED = (
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN);"
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])",
+)
+
+
+def cli_argv(*args: str, sigint_ignored: bool = False) -> list[str]:
+    """The argv of ``cf-gateway ARGS`` (as ``python -m cf_gateway_core.cli``), optionally started
+    with SIGINT ignored."""
+    launcher = _SIGINT_IGNORED if sigint_ignored else ()
+    return [sys.executable, *launcher, "-m", "cf_gateway_core.cli", *args]
+
+
 @contextmanager
 def emulator_process(*flags: str, wait: float = 30.0) -> Iterator[str]:
     """Run ``cf-gateway emulator --port 0 --quiet`` in its own process; yield its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cf_gateway_core.cli", "emulator", "--port", "0", "--quiet", *flags],
+        cli_argv("emulator", "--port", "0", "--quiet", *flags),
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

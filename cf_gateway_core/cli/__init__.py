@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -22,6 +23,7 @@ from cf_gateway_core.cli._command import (
     EXIT_USAGE,
     Subcommand,
     fail,
+    interrupted_by,
     logging_to_stderr,
 )
 
@@ -76,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     debug_level = logging.DEBUG if args.debug else None
-    try:
-        with logging_to_stderr("cf_gateway", debug_level):
+    try:  # Ctrl-C works even when the process was started with SIGINT ignored
+        with interrupted_by(signal.SIGINT), logging_to_stderr("cf_gateway", debug_level):
             code: int = args.run(args)
             return code
     except KeyboardInterrupt:

@@ -9,7 +9,9 @@ import argparse
 import contextlib
 import logging
 import re
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ __all__ = [
     "Subcommand",
     "cli_terms",
     "fail",
+    "interrupted_by",
     "logging_to_stderr",
 ]
 
@@ -94,6 +97,26 @@ environment:
   CLOUDFLARE_GATEWAY_ID                         gateway id (header cf-aig-gateway-id)
   CLOUDFLARE_API_BASE_URL                       API base, e.g. a local `cf-gateway emulator`
 """
+
+
+@contextlib.contextmanager
+def interrupted_by(*signals: signal.Signals) -> Iterator[None]:
+    """While the block runs, each of ``signals`` raises ``KeyboardInterrupt`` (as Ctrl-C does).
+
+    Restores Ctrl-C for a process started with SIGINT ignored (a shell's background job, some CI
+    runners; the ignore is inherited across exec, https://docs.python.org/3/library/signal.html),
+    which could otherwise not be stopped. The previous handlers come back afterwards. Python
+    sets signal handlers only in the main thread, so elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import signal
 import sys
-import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from cf_gateway_core.cli._command import (
     EXIT_OK,
     HINT_ATTRIBUTE,
     Subcommand,
+    interrupted_by,
     logging_to_stderr,
 )
 
@@ -85,7 +83,8 @@ def _run(args: argparse.Namespace) -> int:
 
     # With --debug the "cf_gateway" handler already shows these records.
     level = None if args.quiet or args.debug else logging.INFO
-    with logging_to_stderr("cf_gateway.emulator", level), _sigterm_interrupts():
+    # SIGTERM stops the foreground server as cleanly as Ctrl-C.
+    with logging_to_stderr("cf_gateway.emulator", level), interrupted_by(signal.SIGTERM):
         try:
             serve(
                 FakeGateway(accept_any_model=args.accept_any_model),
@@ -99,23 +98,6 @@ def _run(args: argparse.Namespace) -> int:
             raise
     print("cf-gateway emulator stopped.", file=sys.stderr, flush=True)
     return EXIT_OK
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """Let SIGTERM stop the foreground server as cleanly as Ctrl-C (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 SUBCOMMANDS = (

@@ -17,6 +17,7 @@ import pytest
 
 from cf_gateway_core.emulator.server import run_in_thread
 from cf_gateway_core.testing import FakeGateway
+from tests._helpers import cli_argv
 from tests.reliability.fault_server import FaultServer, sse_reply
 
 if sys.platform == "win32":  # pragma: no cover
@@ -26,6 +27,10 @@ import pexpect
 
 PROMPT = "> "
 TIMEOUT = 30
+# A shell's background job or a CI runner may start the CLI with SIGINT ignored: Ctrl-C works alike.
+SIGINT_EITHER_WAY = pytest.mark.parametrize(
+    "sigint_ignored", [False, True], ids=["SIGINT-default", "SIGINT-ignored-at-start"]
+)
 
 
 @pytest.fixture
@@ -33,10 +38,17 @@ def fake() -> FakeGateway:
     return FakeGateway()
 
 
-def _spawn(env: dict[str, str], *args: str) -> Any:
+@pytest.fixture
+def sigint_ignored() -> bool:
+    """Whether the CLI is started with SIGINT ignored (parametrized by the Ctrl-C tests)."""
+    return False
+
+
+def _spawn(env: dict[str, str], *args: str, sigint_ignored: bool = False) -> Any:
+    executable, *argv = cli_argv("chat", *args, sigint_ignored=sigint_ignored)
     child = pexpect.spawn(
-        sys.executable,
-        ["-m", "cf_gateway_core.cli", "chat", *args],
+        executable,
+        argv,
         env=env,
         encoding="utf-8",
         timeout=TIMEOUT,
@@ -59,9 +71,10 @@ def _environment(base_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def repl(fake: FakeGateway) -> Iterator[Any]:
+def repl(fake: FakeGateway, sigint_ignored: bool) -> Iterator[Any]:
     with run_in_thread(fake) as server:
-        child = _spawn(_environment(server.base_url), "-m", "openai/gpt-5.5")
+        env = _environment(server.base_url)
+        child = _spawn(env, "-m", "openai/gpt-5.5", sigint_ignored=sigint_ignored)
         yield child
         child.close(force=True)
 
@@ -86,8 +99,9 @@ def held() -> Iterator[FaultServer]:
 
 
 @pytest.fixture
-def held_repl(held: FaultServer) -> Iterator[Any]:
-    child = _spawn(_environment(held.base_url), "-m", "openai/gpt-5.5")
+def held_repl(held: FaultServer, sigint_ignored: bool) -> Iterator[Any]:
+    env = _environment(held.base_url)
+    child = _spawn(env, "-m", "openai/gpt-5.5", sigint_ignored=sigint_ignored)
     yield child
     child.close(force=True)
 
@@ -146,6 +160,7 @@ def test_ctrl_d_leaves_with_status_0(repl: Any) -> None:
     assert repl.exitstatus == 0
 
 
+@SIGINT_EITHER_WAY
 def test_ctrl_c_stops_the_answer_but_not_the_conversation(
     held_repl: Any, held: FaultServer
 ) -> None:
@@ -168,6 +183,7 @@ def test_ctrl_c_stops_the_answer_but_not_the_conversation(
     assert second == [{"role": "user", "content": "next one"}]  # the stopped turn was forgotten
 
 
+@SIGINT_EITHER_WAY
 def test_ctrl_c_at_the_prompt_clears_the_line(repl: Any, fake: FakeGateway) -> None:
     repl.send("half a thou")
     # Interrupt once the line editor has taken (echoed) the whole line and waits for more:

@@ -7,7 +7,6 @@ import logging
 import selectors
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from cf_gateway_core import (
 )
 from cf_gateway_core.emulator.server import run_in_thread
 from cf_gateway_core.testing import FakeGateway
+from tests._helpers import cli_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-SECRET-456"
@@ -192,10 +192,17 @@ def _banner(proc: subprocess.Popen[str], timeout: float) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_cli_emulator_process_serves_and_stops_cleanly(sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["SIGINT", "SIGTERM", "SIGINT-when-started-with-SIGINT-ignored"],
+)
+def test_cli_emulator_process_serves_and_stops_cleanly(
+    sig: signal.Signals, sigint_ignored: bool
+) -> None:
+    # A shell's background job or a CI runner may start it with SIGINT ignored; Ctrl-C works alike.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cf_gateway_core.cli", "emulator", "--port", "0"],
+        cli_argv("emulator", "--port", "0", sigint_ignored=sigint_ignored),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
