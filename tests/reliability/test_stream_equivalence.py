@@ -289,6 +289,19 @@ def _summary(reply: Any) -> tuple[Any, ...]:
     return reply.text, calls, reply.finish_reason, reply.usage
 
 
+def _json_then_stream(wire: str, data: st.DataObject) -> tuple[Content, FakeGateway]:
+    """A drawn reply in ``wire``'s format, queued on a fake twice: as JSON, then as a stream."""
+    spec = WIRES[wire]
+    content = data.draw(contents(cut_calls=spec.cuts_calls))
+    if wire == "run":  # no finish reason on /ai/run (see WIRES)
+        content = Content(content.pieces, content.calls, False)
+    fake = FakeGateway()
+    frames, _ = spec.sse(content)
+    fake.queue(Reply.json(spec.json(content)), endpoint=wire)
+    fake.queue(Reply.sse(b"".join(frames)), endpoint=wire)
+    return content, fake
+
+
 _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -296,14 +309,7 @@ _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Heal
 @_SETTINGS
 @given(data=st.data())
 def test_stream_and_json_reply_give_the_same_message(wire: str, data: st.DataObject) -> None:
-    spec = WIRES[wire]
-    content = data.draw(contents(cut_calls=spec.cuts_calls))
-    if wire == "run":
-        content = Content(content.pieces, content.calls, False)
-    fake = FakeGateway()
-    frames, _ = spec.sse(content)
-    fake.queue(Reply.json(spec.json(content)), endpoint=wire)
-    fake.queue(Reply.sse(b"".join(frames)), endpoint=wire)
+    content, fake = _json_then_stream(wire, data)
     endpoint = MODELS[wire][1]
     with _client(fake) as client:
         whole = client.chat(_request(wire), endpoint=endpoint)
@@ -313,7 +319,7 @@ def test_stream_and_json_reply_give_the_same_message(wire: str, data: st.DataObj
             streamed = events.result()
     assert whole.text == content.text
     assert _summary(streamed) == _summary(whole)
-    cut = content.length and content.calls and spec.cuts_calls
+    cut = content.length and content.calls and WIRES[wire].cuts_calls
     if cut:  # the cut-off call is invalid in both, its raw text kept, never guessed
         assert whole.tool_calls[-1].error is not None
         assert whole.tool_calls[-1].raw_arguments == content.calls[-1].arguments
@@ -347,14 +353,7 @@ def test_a_stream_cut_before_its_end_signal_raises(wire: str, data: st.DataObjec
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_langchain_invoke_and_merged_stream_agree(wire: str, data: st.DataObject) -> None:
-    spec = WIRES[wire]
-    content = data.draw(contents(cut_calls=spec.cuts_calls))
-    if wire == "run":
-        content = Content(content.pieces, content.calls, False)
-    fake = FakeGateway()
-    frames, _ = spec.sse(content)
-    fake.queue(Reply.json(spec.json(content)), endpoint=wire)
-    fake.queue(Reply.sse(b"".join(frames)), endpoint=wire)
+    _, fake = _json_then_stream(wire, data)
     model = ChatCloudflareAIGateway(
         model=MODELS[wire][0],
         endpoint=MODELS[wire][1],
