@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -370,6 +371,15 @@ def check_workers_ai_opt_ins(
         )
 
 
+WORKERS_AI_EXTRAS_DEPRECATED = (
+    "workers_ai_extras is deprecated and will be removed in the next release: pass "
+    "session_affinity= and reject_if_busy= to ChatRequest (or to the LangChain / LlamaIndex model, "
+    "at construction or per call), which checks them and writes the x-session-affinity header and "
+    "the options.rejectIfBusy body field itself."
+)
+"""The warning of :func:`workers_ai_extras`."""
+
+
 def workers_ai_extras(
     *,
     session_affinity: str | None = None,
@@ -378,8 +388,10 @@ def workers_ai_extras(
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """Request headers and body fields for Workers AI's opt-ins.
 
-    The client writes both itself from ``ChatRequest.session_affinity`` and
-    ``ChatRequest.reject_if_busy``; this helper is for callers building their own requests.
+    .. deprecated:: 0.1.0
+        Pass ``session_affinity=`` and ``reject_if_busy=`` to :class:`ChatRequest` or to the
+        adapters' models instead; they check the values the same way and write the header and
+        the body field themselves. Removed in the next release.
 
     Args:
         session_affinity: a session id; requests with the same id reach the same model instance,
@@ -396,6 +408,7 @@ def workers_ai_extras(
         GatewayConfigError: ``session_affinity`` is empty or not printable ASCII, or an opt-in is
             set for a model that is not a Workers AI model.
     """
+    warnings.warn(WORKERS_AI_EXTRAS_DEPRECATED, DeprecationWarning, stacklevel=2)
     check_workers_ai_opt_ins(model, session_affinity, reject_if_busy)
     headers = {} if session_affinity is None else {SESSION_AFFINITY_HEADER: session_affinity}
     body: dict[str, Any] = {"options": {"rejectIfBusy": True}} if reject_if_busy else {}

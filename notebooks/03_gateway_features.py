@@ -16,29 +16,17 @@
 # ## Setup: your account, or the offline emulator
 #
 # With `CLOUDFLARE_ACCOUNT_ID` and `CLOUDFLARE_API_TOKEN` set (the token needs
-# **Account › Workers AI › Read**), every cell below calls the real gateway. Without them, the
-# next cell starts the package's local **emulator** — a small HTTP server on `127.0.0.1` that
-# answers in each API's real wire format — and points the package at it through the same
-# environment variables (`CLOUDFLARE_API_BASE_URL` plus placeholder credentials). Nothing else in
-# the notebook changes: the code you read is the code you would ship.
-#
-# Offline answers are deterministic stand-ins (mostly an echo of your prompt), not model output.
+# **Account › Workers AI › Read**), every cell below calls the real gateway. Without them,
+# `offline_unless_credentials()` starts the package's local **emulator** — a small HTTP server on
+# `127.0.0.1` that answers in each API's real wire format — and points the package at it through
+# the same environment variables. Nothing else in the notebook changes: the code you read is the
+# code you would ship. Offline answers are deterministic stand-ins, not model output.
 
 # %%
-import os
+from cf_gateway_core.testing import offline_unless_credentials
 
-from cf_gateway_core.emulator.server import run_in_thread
-
-credentials = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
-OFFLINE = not all(os.environ.get(name) for name in credentials)
-if OFFLINE:
-    emulator = run_in_thread()  # a free port on 127.0.0.1, served from a background thread
-    os.environ["CLOUDFLARE_ACCOUNT_ID"] = "offline-account"
-    os.environ["CLOUDFLARE_API_TOKEN"] = "offline-token"
-    os.environ["CLOUDFLARE_API_BASE_URL"] = emulator.base_url
-    print("No Cloudflare credentials: running offline against the emulator at", emulator.base_url)
-else:
-    print("Using your Cloudflare account from CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN")
+gateway = offline_unless_credentials()  # your account, or the emulator on 127.0.0.1
+print(gateway)
 
 # %% [markdown]
 # ## Model prefixes → endpoints
@@ -299,5 +287,4 @@ except NotFoundError as err:
 # ```
 
 # %%
-if OFFLINE:
-    emulator.stop()
+gateway.stop()  # stops the emulator, if one was started

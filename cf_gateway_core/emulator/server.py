@@ -26,7 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import NamedTuple
 
-from cf_gateway_core.testing import FakeGateway, Reply
+from cf_gateway_core.emulator.exchange import Reply
+from cf_gateway_core.testing._fake import FakeGateway
 
 __all__ = ["EmulatorServer", "RunningEmulator", "make_server", "run_in_thread", "serve"]
 

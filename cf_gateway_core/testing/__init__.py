@@ -18,6 +18,9 @@ builders.
   (:func:`spend_cap_reply`, :func:`byok_rejected_reply`, :func:`credentials_rejected_reply`).
 - :meth:`FakeGateway.queue_turns` — a script of turns for agent loops, each answered in the
   format of the request it meets.
+- :func:`offline_unless_credentials` — your account when ``CLOUDFLARE_ACCOUNT_ID`` and
+  ``CLOUDFLARE_API_TOKEN`` are set, else the emulator on loopback, through the environment (the
+  notebooks' first cell); it returns a :class:`GatewayTarget`.
 
 See docs/testing.md. Names that need ``httpx`` or the emulator are imported on first use, so
 importing a builder module costs no more than the builder.
@@ -67,6 +70,7 @@ if TYPE_CHECKING:
         endpoint_of,
     )
     from cf_gateway_core.testing._fake import FakeGateway
+    from cf_gateway_core.testing._offline import GatewayTarget, offline_unless_credentials
     from cf_gateway_core.testing.replies import (
         WireFormat,
         byok_rejected_reply,
@@ -86,6 +90,7 @@ __all__ = [
     "CREDENTIALS_REJECTED",
     "ENDPOINT_PATHS",
     "FakeGateway",
+    "GatewayTarget",
     "RecordedRequest",
     "Reply",
     "SSEItem",
@@ -107,6 +112,7 @@ __all__ = [
     "error_envelope",
     "error_reply",
     "fragments",
+    "offline_unless_credentials",
     "reply_to",
     "responses_events",
     "responses_object",
@@ -131,6 +137,9 @@ __all__ = [
 # the emulator, which the pure builders above do not.
 _LAZY: dict[str, str] = {
     "FakeGateway": "cf_gateway_core.testing._fake",
+    **dict.fromkeys(
+        ("GatewayTarget", "offline_unless_credentials"), "cf_gateway_core.testing._offline"
+    ),
     **dict.fromkeys(
         ("ENDPOINT_PATHS", "RecordedRequest", "Reply", "endpoint_of"),
         "cf_gateway_core.emulator.exchange",

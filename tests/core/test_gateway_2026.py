@@ -172,28 +172,50 @@ def test_workers_ai_opt_ins_for_other_models_are_config_errors(
     kwargs: dict[str, Any], model: str
 ) -> None:
     name = next(iter(kwargs))
+    fake = FakeGateway()
+    request = ChatRequest(model=model, messages=(Message.user("Hi"),), **kwargs)
     with pytest.raises(GatewayConfigError, match=f"^{name} only applies to Workers AI models"):
-        workers_ai_extras(model=model, **kwargs)
+        client(fake).chat(request)
+    assert fake.requests == []
 
 
 def test_both_workers_ai_opt_ins_for_another_model_are_named_together() -> None:
     match = "^session_affinity and reject_if_busy only apply to Workers AI models"
+    fake = FakeGateway()
+    request = dataclasses.replace(REQUEST, session_affinity="s1", reject_if_busy=True)
     with pytest.raises(GatewayConfigError, match=match):
-        workers_ai_extras(session_affinity="s1", reject_if_busy=True, model="openai/gpt-5.5")
+        client(fake).chat(request)
+    assert fake.requests == []
 
 
 def test_workers_ai_opt_ins_for_workers_ai_models_are_sent() -> None:
-    headers, body = workers_ai_extras(
-        session_affinity="s1", reject_if_busy=True, model="@cf/meta/llama-3.1-8b-instruct"
-    )
+    fake = FakeGateway()
+    request = dataclasses.replace(WORKERS, session_affinity="s1", reject_if_busy=True)
+    client(fake).chat(request, endpoint="run")
+    assert fake.last_request.headers["x-session-affinity"] == "s1"
+    assert fake.last_request.json["options"] == {"rejectIfBusy": True}
+
+
+def test_workers_ai_extras_is_deprecated_and_still_works_for_one_release() -> None:
+    # Not in the public API contract; ChatRequest and the models take both opt-ins themselves.
+    with pytest.warns(DeprecationWarning, match="workers_ai_extras is deprecated") as caught:
+        headers, body = workers_ai_extras(
+            session_affinity="s1", reject_if_busy=True, model="@cf/meta/llama-3.1-8b-instruct"
+        )
+    message = str(caught[0].message)
+    assert "ChatRequest" in message and "session_affinity=" in message
+    assert caught[0].filename == __file__  # the warning points at the caller's line
     fake = FakeGateway()
     client(fake).chat(
-        dataclasses.replace(WORKERS, extra_body=body),
-        endpoint="run",
-        extra_headers=headers,
+        dataclasses.replace(WORKERS, extra_body=body), endpoint="run", extra_headers=headers
     )
     assert fake.last_request.headers["x-session-affinity"] == "s1"
     assert fake.last_request.json["options"] == {"rejectIfBusy": True}
+    with (
+        pytest.warns(DeprecationWarning, match="workers_ai_extras is deprecated"),
+        pytest.raises(GatewayConfigError, match=r"^session_affinity only applies"),
+    ):
+        workers_ai_extras(session_affinity="s1", model="openai/gpt-5.5")
 
 
 # ----------------------------------------------------------------- item 7: GPT-OSS streams
