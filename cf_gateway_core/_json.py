@@ -49,7 +49,7 @@ def _orjson_utf8_loader() -> Callable[[bytes], Any] | None:
 
     def _utf8_orjson(data: bytes) -> Any:
         # orjson reads bytes as strict UTF-8 only, so what it parses is what the text parses to.
-        if _LONG_RUN in data.translate(_DIGITS):
+        if data.translate(_DIGITS).find(_LONG_RUN) >= 0:  # find: faster than "in" on bytes
             return json.loads(data.decode())
         try:
             return orjson_loads(data)
@@ -68,7 +68,7 @@ def _orjson_loader() -> Loads | None:
 
     def _loads_orjson(data: str | bytes) -> Any:
         raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-        if _LONG_RUN in raw.translate(_DIGITS):
+        if raw.translate(_DIGITS).find(_LONG_RUN) >= 0:
             return json.loads(data)  # a possible > 64-bit integer: orjson would make it a float
         try:
             return orjson_loads(data)

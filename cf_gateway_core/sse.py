@@ -141,7 +141,7 @@ class SSEDecoder:
         """
         if (
             chunk[-2:] != b"\n\n"
-            or b"\r" in chunk
+            or 13 in chunk  # a carriage return (an int finds it with memchr, many times faster)
             or self._partial
             or self._utf8_held
             or self._pending_cr

@@ -11,6 +11,7 @@ error with the same partial text.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cf_gateway_core import ChatRequest, GatewayClient, Message, StreamError
+from cf_gateway_core import AsyncGatewayClient, ChatRequest, GatewayClient, Message, StreamError
 from cf_gateway_core.errors import GatewayError
 
 ACCOUNT = "acct"
@@ -182,6 +183,35 @@ def _outcome(api: str, chunks: list[bytes]) -> tuple[Any, ...]:
     return ("ok", events, stream.result())
 
 
+async def _aoutcome(api: str, chunks: list[bytes]) -> tuple[Any, ...]:
+    """The async client's :func:`_outcome` (the same decoding behind an async read loop)."""
+
+    async def body() -> Any:
+        for chunk in chunks:
+            yield chunk
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+
+    client = AsyncGatewayClient(
+        account_id=ACCOUNT,
+        api_token=TOKEN,
+        base_url="http://127.0.0.1:9/client/v4",
+        max_retries=0,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    request = ChatRequest(model=MODELS[api], messages=(Message.user("hi"),))
+    events: list[Any] = []
+    try:
+        async with client.stream(request, endpoint=ENDPOINTS[api]) as stream:
+            events.extend([event async for event in stream])
+    except StreamError as exc:
+        return ("StreamError", exc.message, exc.partial_text)
+    except GatewayError as exc:
+        return (type(exc).__name__, str(exc))
+    return ("ok", events, stream.result())
+
+
 def _check(api: str, data: st.DataObject) -> None:
     frames = data.draw(streams(api))
     one_per_read = _outcome(api, frames)
@@ -208,6 +238,15 @@ def test_messages_stream_is_the_same_in_any_reads(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_run_stream_is_the_same_in_any_reads(data: st.DataObject) -> None:
     _check("run", data)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(api=st.sampled_from(sorted(MODELS)), data=st.data())
+def test_an_async_stream_is_the_same_in_any_reads(api: str, data: st.DataObject) -> None:
+    frames = data.draw(streams(api))
+    one_per_read = asyncio.run(_aoutcome(api, frames))
+    assert asyncio.run(_aoutcome(api, data.draw(reads(frames)))) == one_per_read
+    assert one_per_read == _outcome(api, frames)
 
 
 def test_a_plain_text_stream_read_frame_by_frame_gives_every_piece() -> None:
