@@ -120,6 +120,8 @@ _BLOCK_MAPPERS: dict[str, Callable[[dict[str, Any], int], _ReplyPart]] = {
 
 def _canonical_order(parts: list[_ReplyPart]) -> tuple[_ReplyPart, ...]:
     # Reasoning, one joined text part, tool calls — as StreamAccumulator builds them.
+    if len(parts) == 1 and isinstance(parts[0], TextPart):  # the usual reply: one text block
+        return (parts[0],) if parts[0].text else ()
     ordered: list[_ReplyPart] = [p for p in parts if isinstance(p, ReasoningPart)]
     text = "".join(p.text for p in parts if isinstance(p, TextPart))
     if text:

@@ -133,14 +133,12 @@ def anthropic_content_blocks(content: Iterable[Any]) -> tuple[Mapping[str, Any],
     Kept when any is a server-tool block or cites; ``()`` when the reply is plain text, thinking
     and tool calls.
     """
-    blocks = [b for b in content if isinstance(b, Mapping)]
-    kept = [b for b in blocks if _kind(b) not in _REASONING_BLOCKS]
-    special = any(
-        _kind(b) not in _PLAIN_BLOCKS or (_kind(b) == "text" and b.get("citations")) for b in kept
-    )
-    if not special:
-        return ()
-    return tuple(_clean_text(b) if _kind(b) == "text" else dict(b) for b in kept)
+    kept = [b for b in content if isinstance(b, Mapping) and _kind(b) not in _REASONING_BLOCKS]
+    for block in kept:  # the usual reply (text and tool calls, no citation) is left at once
+        kind = _kind(block)
+        if kind not in _PLAIN_BLOCKS or (kind == "text" and block.get("citations")):
+            return tuple(_clean_text(b) if _kind(b) == "text" else dict(b) for b in kept)
+    return ()
 
 
 class AnthropicBlocks:
