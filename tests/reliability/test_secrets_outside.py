@@ -19,7 +19,6 @@ import gzip
 import itertools
 import json
 import logging
-import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -57,6 +56,7 @@ from tests.reliability.fault_server import (
     raw_reply,
     sse_reply,
 )
+from tests.reliability.observers import traceback_with_locals
 
 ENV_TOKEN = "CLOUDFLARE_API_TOKEN"
 ENV_URL = "CLOUDFLARE_API_BASE_URL"
@@ -194,18 +194,13 @@ def test_llamaindex_from_json_of_an_edited_base_url_does_not_send_the_env_token(
 # --- (b) no printable token in frame locals ------------------------------------------------------
 
 
-def locals_dump(exc: BaseException) -> str:
-    """What an error tracker records: the whole chain with every frame's locals."""
-    return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
-
-
 def exception_texts(exc: BaseException) -> Iterator[str]:
     """str, repr, attributes and the capture_locals traceback of an exception."""
     yield str(exc)
     yield repr(exc)
     yield repr(exc.args)
     yield repr(getattr(exc, "__dict__", {}))
-    yield locals_dump(exc)
+    yield traceback_with_locals(exc)
 
 
 UNAUTHORIZED = {"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]}
@@ -260,7 +255,7 @@ def test_capture_locals_of_a_plain_401_never_shows_the_token(server: FaultServer
         with pytest.raises(GatewayError) as info:
             call()
         raised += 1
-        dump = locals_dump(info.value)
+        dump = traceback_with_locals(info.value)
         assert "Bearer" not in dump or "Bearer **********" in dump
         assert TOKEN not in dump, dump[dump.find(TOKEN) - 400 : dump.find(TOKEN) + 100]
     assert raised == SURFACES
@@ -273,7 +268,7 @@ def test_capture_locals_of_a_refused_connection_never_shows_the_token() -> None:
     for call in _run_each_surface(refused_url(), max_retries=0):
         with pytest.raises(GatewayError) as info:
             call()
-        assert TOKEN not in locals_dump(info.value)
+        assert TOKEN not in traceback_with_locals(info.value)
 
 
 # --- (c) a token echoed by the server -----------------------------------------------------------
@@ -366,7 +361,7 @@ def own_log_texts(caplog: pytest.LogCaptureFixture) -> Iterator[str]:
             yield record.getMessage()
             yield repr(record.args)
             if record.exc_info and record.exc_info[1] is not None:
-                yield locals_dump(record.exc_info[1])
+                yield traceback_with_locals(record.exc_info[1])
 
 
 @pytest.mark.parametrize("failure", ECHO_FAILURES)
