@@ -29,6 +29,7 @@ from langchain_core.load import dumpd, load
 from llama_index.core.llms import ChatMessage
 
 from cf_gateway_core import (
+    APIConnectionError,
     AsyncGatewayClient,
     ChatResponse,
     GatewayClient,
@@ -330,9 +331,16 @@ def _echo_401() -> Action:
 
 
 def _gzip_error() -> Action:
-    body = gzip.compress(json.dumps({"error": {"message": f"key {TOKEN} invalid"}}).encode())
+    # mtime=0: by default gzip stamps the current time into the header (RFC 1952 MTIME), and the
+    # bytes sent would change from one second to the next.
+    body = gzip.compress(
+        json.dumps({"error": {"message": f"key {TOKEN} invalid"}}).encode(), mtime=0
+    )
     return echo_head(400, "Bad Request", {"content-encoding": "gzip", **SSE}, body)
 
+
+ECHO_TIMEOUT = 60.0
+"""Seconds a surface waits for the echoing server (which answers at once): bounds a hang only."""
 
 ECHO_FAILURES: dict[str, Callable[[], Action]] = {
     "error frame": _error_frame,
@@ -370,12 +378,17 @@ def test_echoed_token_is_masked_in_every_error(
 ) -> None:
     server.script_times(SURFACES, ECHO_FAILURES[failure]())
     errors: list[BaseException] = []
-    for call in _run_each_surface(server.base_url, max_retries=0):
+    # The server answers at once; the timeout only bounds a hang. The suite's 2 s read timeout
+    # could expire on a loaded machine before a surface read the echo: it then raised
+    # APITimeoutError and the token in the reply was never checked.
+    for call in _run_each_surface(server.base_url, max_retries=0, timeout=ECHO_TIMEOUT):
         with pytest.raises(GatewayError) as info:
             call()
         errors.append(info.value)
     assert len(errors) == SURFACES
     assert server.pending == 0  # every surface met the echoing server
+    # ... and read its reply: the error is the reply's, not a timeout or a broken connection.
+    assert not [exc for exc in errors if isinstance(exc, APIConnectionError)], failure
     for exc in errors:
         for text in exception_texts(exc):
             assert TOKEN not in text, (failure, type(exc), text[:2000])
