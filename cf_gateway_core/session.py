@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core.calls import check_chat_endpoint
-from cf_gateway_core.checks import HINT_CUTOFF, check_flag, closest_name
+from cf_gateway_core.checks import HINT_CUTOFF, cannot_travel_message, check_flag, closest_name
 from cf_gateway_core.client import FAST_TRANSPORT_DEPRECATED, AsyncGatewayClient, GatewayClient
 from cf_gateway_core.config import GatewayConfig
 from cf_gateway_core.errors import GatewayConfigError
@@ -112,16 +112,6 @@ def normalize_constructor_kwargs(
         else:
             check_chat_endpoint(out["endpoint"])
     return out
-
-
-def _cannot_travel(keyword: str) -> str:
-    return (
-        f"a model built with a caller-owned {keyword}= cannot be pickled (an httpx client holds "
-        "sockets, locks and an SSL context, and belongs to the process that made it). Leave "
-        f"{keyword} unset to send the model to another process (it then builds its own HTTP "
-        f"clients there), or build the model where it runs with that process's own {keyword}=. "
-        "copy.copy and copy.deepcopy share a caller-owned client instead."
-    )
 
 
 class GatewaySession:
@@ -246,7 +236,7 @@ class GatewaySession:
         """
         for keyword, owned in (("http_client", self._http), ("http_async_client", self._ahttp)):
             if owned is not None:
-                raise TypeError(_cannot_travel(keyword))
+                raise TypeError(cannot_travel_message(type(self).__name__, keyword))
         return {"config": self.config, "options": self.options, "fast_transport": self._fast}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -4,9 +4,6 @@ server."""
 
 from __future__ import annotations
 
-import selectors
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +24,7 @@ from cf_gateway_core.emulator.server import run_in_thread
 from cf_gateway_core.testing import FakeGateway
 from langchain_cf_gateway import ChatCloudflareAIGateway
 from llamaindex_cf_gateway import CloudflareAIGateway
+from tests._helpers import emulator_process
 
 PRO = "openai/gpt-5.5-pro"  # Responses-only in the model table
 UNKNOWN = [
@@ -251,24 +249,9 @@ def test_adapters_against_server_get_404_for_unknown_slug(base_url: str, cls: An
 # ----------------------------------------------------------------- the command line
 
 
-def _serve(*flags: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cf_gateway_core.cli", "emulator", "--port", "0", "--quiet", *flags],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        assert selector.select(30.0), "the emulator printed nothing in time"
-    return proc, proc.stdout.readline().split()[-1]
-
-
 @pytest.mark.parametrize(("flags", "known"), [((), False), (("--accept-any-model",), True)])
 def test_cli_emulator_accept_any_model_flag(flags: tuple[str, ...], known: bool) -> None:
-    proc, url = _serve(*flags)
-    try:
+    with emulator_process(*flags) as url:
         client = GatewayClient(account_id="acct", api_token="t", base_url=url, max_retries=0)
         if known:
             assert "Hi" in client.chat(ask("acme/chat-1", "Hi")).text
@@ -276,6 +259,3 @@ def test_cli_emulator_accept_any_model_flag(flags: tuple[str, ...], known: bool)
             with pytest.raises(NotFoundError):
                 client.chat(ask("acme/chat-1", "Hi"))
         client.close()
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)

@@ -61,14 +61,20 @@ def emulator() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def results(emulator: str, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+def _environment(emulator: str) -> dict[str, str]:
+    """This process's environment with the emulator's address and credentials, none of yours."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
     env.update(
         CLOUDFLARE_ACCOUNT_ID="emulator",
         CLOUDFLARE_API_TOKEN="emulator",
         CLOUDFLARE_API_BASE_URL=emulator,
     )
+    return env
+
+
+@pytest.fixture(scope="module")
+def results(emulator: str, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    env = _environment(emulator)
     done = subprocess.run(
         [sys.executable, "-c", RUNNER],
         input=json.dumps(BLOCKS),
@@ -105,12 +111,7 @@ def test_process_pool_block_runs_where_workers_spawn(emulator: str, tmp_path: Pa
         'import multiprocessing\nmultiprocessing.set_start_method("spawn", force=True)\n' + code,
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
-    env.update(
-        CLOUDFLARE_ACCOUNT_ID="emulator",
-        CLOUDFLARE_API_TOKEN="emulator",
-        CLOUDFLARE_API_BASE_URL=emulator,
-    )
+    env = _environment(emulator)
     done = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

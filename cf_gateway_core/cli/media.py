@@ -24,7 +24,7 @@ from cf_gateway_core.client import GatewayClient
 from cf_gateway_core.config import DEFAULT_BASE_URL
 from cf_gateway_core.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from cf_gateway_core.media import DEFAULT_IMAGE_MODEL, DEFAULT_TTS_MODEL, sniff_mime
-from cf_gateway_core.transcription import DEFAULT_ASR_MODEL
+from cf_gateway_core.transcription import DEFAULT_ASR_MODEL, Transcription
 
 __all__ = ["SUBCOMMANDS"]
 
@@ -188,6 +188,28 @@ def _image(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------- transcribe
 
 
+def _vtt(result: Transcription, model: str) -> str:
+    if result.vtt is None:
+        raise UsageError(f"{model} returns no WebVTT; use --format text or words")
+    return result.vtt if result.vtt.endswith("\n") else result.vtt + "\n"
+
+
+def _words(result: Transcription, model: str) -> str:
+    return "".join(
+        f"{word.start if word.start is not None else '?':>8}  {word.word}\n"
+        for word in result.words
+    )
+
+
+# --format -> what is printed, whole lines.
+_TRANSCRIPT_FORMATS: dict[str, Callable[[Transcription, str], str]] = {
+    "text": lambda result, model: result.text + "\n",
+    "vtt": _vtt,
+    "words": _words,
+    "json": lambda result, model: json.dumps(dict(result.raw), indent=2) + "\n",
+}
+
+
 def _transcribe_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("audio", metavar="FILE", help="audio file (mp3, wav, flac, ogg, webm, m4a)")
     parser.add_argument(
@@ -200,7 +222,7 @@ def _transcribe_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=("text", "vtt", "words", "json"),
+        choices=tuple(_TRANSCRIPT_FORMATS),
         default="text",
         help="text (default), vtt subtitles, words with timestamps, or json",
     )
@@ -212,17 +234,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         result = client.transcribe(
             args.audio, model=args.model, language=args.language, content_type=args.content_type
         )
-        if args.format == "vtt":
-            if result.vtt is None:
-                raise UsageError(f"{args.model} returns no WebVTT; use --format text or words")
-            print(result.vtt, end="" if result.vtt.endswith("\n") else "\n")
-        elif args.format == "words":
-            for word in result.words:
-                print(f"{word.start if word.start is not None else '?':>8}  {word.word}")
-        elif args.format == "json":
-            print(json.dumps(dict(result.raw), indent=2))
-        else:
-            print(result.text)
+        print(_TRANSCRIPT_FORMATS[args.format](result, args.model), end="")
         return EXIT_OK
 
     return _run(args, action)

@@ -95,6 +95,9 @@ def test_speak_then_transcribe(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().out.startswith("WEBVTT")
     assert main(["transcribe", str(audio), "--format", "words", "--offline"]) == 0
     assert capsys.readouterr().out.splitlines()[1].split() == ["0.5", "from"]
+    assert main(["transcribe", str(audio), "--format", "json", "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("}\n") and "hello from the command line" in json.loads(out)["text"]
 
 
 def test_transcribe_refuses_a_non_audio_file(

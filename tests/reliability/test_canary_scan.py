@@ -21,21 +21,13 @@ import asyncio
 import inspect
 import json
 import logging
-import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.load import dumps
-from langchain_core.tracers.base import BaseTracer
-from langchain_core.tracers.schemas import Run
 from llama_index.core.callbacks import CallbackManager
-from llama_index.core.callbacks.base_handler import BaseCallbackHandler as LICallbackHandler
-from llama_index.core.callbacks.schema import CBEventType
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 from llama_index.core.llms import ChatMessage
 from pydantic import Field
@@ -58,54 +50,19 @@ from tests.reliability.fault_server import (
     json_reply,
     sse_reply,
 )
+from tests.reliability.observers import (
+    EventRecorder,
+    EveryCallback,
+    LegacyCallbacks,
+    RunRecorder,
+    traceback_with_locals,
+)
 
 HEADER_CANARY = "hdr-CANARY-5f1e0c9a7b"
 """The value of a per-call extra header: never in a callback, event or tracer payload."""
 
 
 # --- what the frameworks hand to observers -------------------------------------------------------
-
-
-class _Everything(BaseCallbackHandler):
-    """A LangChain handler that keeps the arguments of every callback."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def _keep(self, *args: Any, **kwargs: Any) -> None:
-        self.seen.append(repr(args) + repr(kwargs))
-
-    on_chat_model_start = on_llm_start = on_llm_new_token = on_llm_end = on_llm_error = _keep
-    on_chain_start = on_chain_end = on_chain_error = on_text = on_retry = _keep
-    on_custom_event = _keep
-
-
-class _Runs(BaseTracer):
-    """A tracer (what LangSmith receives): every run as JSON."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.runs: list[str] = []
-
-    def _persist_run(self, run: Run) -> None:
-        self.runs.append(run.model_dump_json())
-
-    def _end_trace(self, run: Run) -> None:
-        super()._end_trace(run)
-        self.runs.append(run.model_dump_json())
-
-
-class _Events(BaseEventHandler):
-    """LlamaIndex instrumentation events, as repr and JSON."""
-
-    events: list[str] = Field(default_factory=list)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "CanaryEvents"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(repr(event) + event.model_dump_json())
 
 
 class _Spans(BaseSpanHandler[Any]):
@@ -131,44 +88,6 @@ class _Spans(BaseSpanHandler[Any]):
             self.seen.append(traceback_with_locals(err))
 
 
-class _LegacyCallbacks(LICallbackHandler):
-    """A LlamaIndex (legacy) callback handler that keeps every payload."""
-
-    def __init__(self) -> None:
-        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
-        self.payloads: list[str] = []
-
-    def on_event_start(
-        self,
-        event_type: CBEventType,
-        payload: dict[str, Any] | None = None,
-        event_id: str = "",
-        parent_id: str = "",
-        **kwargs: Any,
-    ) -> str:
-        self.payloads.append(repr(payload))
-        return event_id
-
-    def on_event_end(
-        self,
-        event_type: CBEventType,
-        payload: dict[str, Any] | None = None,
-        event_id: str = "",
-        **kwargs: Any,
-    ) -> None:
-        self.payloads.append(repr(payload))
-
-    def start_trace(self, trace_id: str | None = None) -> None:
-        pass
-
-    def end_trace(self, trace_id: str | None = None, trace_map: Any = None) -> None:
-        pass
-
-
-def traceback_with_locals(exc: BaseException) -> str:
-    return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
-
-
 class Harvest:
     """Everything the calls of one scenario produced, as text, by origin."""
 
@@ -176,12 +95,12 @@ class Harvest:
         self.errors: list[str] = []
         self.results: list[str] = []
         self.serialized: list[str] = []
-        self.lc = _Everything()
-        self.runs = _Runs()
+        self.lc = EveryCallback()
+        self.runs = RunRecorder()
         self.stream_events: list[str] = []
-        self.li_events = _Events()
+        self.li_events = EventRecorder()
         self.li_spans = _Spans()
-        self.li_callbacks = _LegacyCallbacks()
+        self.li_callbacks = LegacyCallbacks()
 
     def error(self, exc: BaseException) -> None:
         self.errors += [str(exc), repr(exc), repr(vars(exc)), traceback_with_locals(exc)]

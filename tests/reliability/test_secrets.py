@@ -13,18 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.load import dumpd, dumps, load
-from langchain_core.tracers.base import BaseTracer
-from langchain_core.tracers.schemas import Run
 from llama_index.core.callbacks import CallbackManager
-from llama_index.core.callbacks.base_handler import BaseCallbackHandler as BaseLICallbackHandler
-from llama_index.core.callbacks.schema import CBEventType
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms import ChatMessage
-from pydantic import Field
 
 from cf_gateway_core import (
     AsyncGatewayClient,
@@ -55,6 +47,7 @@ from tests.reliability.fault_server import (
     sse_reply,
     stall,
 )
+from tests.reliability.observers import EventRecorder, EveryCallback, LegacyCallbacks, RunRecorder
 
 
 def record_texts(records: list[logging.LogRecord]) -> Iterator[str]:
@@ -294,33 +287,6 @@ def test_secret_async_debug_logs_are_clean(
 # --- the framework adapters ---------------------------------------------------------------------
 
 
-class _EverythingRecorder(BaseCallbackHandler):
-    """A LangChain callback handler that keeps every argument of every event."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def _keep(self, *args: Any, **kwargs: Any) -> None:
-        self.seen.append(repr(args) + repr(kwargs))
-
-    on_chat_model_start = on_llm_start = on_llm_new_token = on_llm_end = on_llm_error = _keep
-
-
-class _RunRecorder(BaseTracer):
-    """A tracer (what LangSmith sees): keeps every finished run as JSON."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.runs: list[str] = []
-
-    def _persist_run(self, run: Run) -> None:
-        self.runs.append(run.model_dump_json())
-
-    def _end_trace(self, run: Run) -> None:
-        super()._end_trace(run)
-        self.runs.append(run.model_dump_json())
-
-
 @pytest.mark.filterwarnings("ignore:The function `load` is in beta")
 def test_secret_langchain_model_never_shows_the_token(
     server: FaultServer, debug_logs: pytest.LogCaptureFixture
@@ -328,7 +294,7 @@ def test_secret_langchain_model_never_shows_the_token(
     llm = lc_chat(server.base_url, max_retries=0)
     texts = [repr(llm), str(llm), llm.model_dump_json(), repr(llm.model_dump()), dumps(llm)]
     texts += [json.dumps(dumpd(llm)), repr(llm._identifying_params), repr(llm._get_ls_params())]
-    recorder, tracer = _EverythingRecorder(), _RunRecorder()
+    recorder, tracer = EveryCallback(), RunRecorder()
     config: Any = {"callbacks": [recorder, tracer]}
     server.script(json_reply({"errors": [{"code": 10000, "message": "nope"}]}, status=401))
     with pytest.raises(GatewayError) as info:
@@ -367,59 +333,12 @@ def test_secret_langchain_token_from_environment_never_shows(
         assert TOKEN not in text
 
 
-class _EventRecorder(BaseEventHandler):
-    """A LlamaIndex instrumentation handler that keeps every event."""
-
-    events: list[str] = Field(default_factory=list)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "EventRecorder"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(repr(event) + event.model_dump_json())
-
-
-class _CallbackRecorder(BaseLICallbackHandler):
-    """A LlamaIndex (legacy) callback handler that keeps every payload."""
-
-    def __init__(self) -> None:
-        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
-        self.payloads: list[str] = []
-
-    def on_event_start(
-        self,
-        event_type: CBEventType,
-        payload: dict[str, Any] | None = None,
-        event_id: str = "",
-        parent_id: str = "",
-        **kwargs: Any,
-    ) -> str:
-        self.payloads.append(repr(payload))
-        return event_id
-
-    def on_event_end(
-        self,
-        event_type: CBEventType,
-        payload: dict[str, Any] | None = None,
-        event_id: str = "",
-        **kwargs: Any,
-    ) -> None:
-        self.payloads.append(repr(payload))
-
-    def start_trace(self, trace_id: str | None = None) -> None:
-        pass
-
-    def end_trace(self, trace_id: str | None = None, trace_map: Any = None) -> None:
-        pass
-
-
 def test_secret_llamaindex_model_never_shows_the_token(
     server: FaultServer, debug_logs: pytest.LogCaptureFixture
 ) -> None:
-    callbacks = _CallbackRecorder()
+    callbacks = LegacyCallbacks()
     llm = li_chat(server.base_url, max_retries=0, callback_manager=CallbackManager([callbacks]))
-    recorder = _EventRecorder()
+    recorder = EventRecorder()
     dispatcher = get_dispatcher()
     dispatcher.add_event_handler(recorder)
     try:

@@ -19,7 +19,6 @@ import gzip
 import itertools
 import json
 import logging
-import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,6 +29,7 @@ from langchain_core.load import dumpd, load
 from llama_index.core.llms import ChatMessage
 
 from cf_gateway_core import (
+    APIConnectionError,
     AsyncGatewayClient,
     ChatResponse,
     GatewayClient,
@@ -57,6 +57,7 @@ from tests.reliability.fault_server import (
     raw_reply,
     sse_reply,
 )
+from tests.reliability.observers import traceback_with_locals
 
 ENV_TOKEN = "CLOUDFLARE_API_TOKEN"
 ENV_URL = "CLOUDFLARE_API_BASE_URL"
@@ -194,18 +195,13 @@ def test_llamaindex_from_json_of_an_edited_base_url_does_not_send_the_env_token(
 # --- (b) no printable token in frame locals ------------------------------------------------------
 
 
-def locals_dump(exc: BaseException) -> str:
-    """What an error tracker records: the whole chain with every frame's locals."""
-    return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
-
-
 def exception_texts(exc: BaseException) -> Iterator[str]:
     """str, repr, attributes and the capture_locals traceback of an exception."""
     yield str(exc)
     yield repr(exc)
     yield repr(exc.args)
     yield repr(getattr(exc, "__dict__", {}))
-    yield locals_dump(exc)
+    yield traceback_with_locals(exc)
 
 
 UNAUTHORIZED = {"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]}
@@ -260,7 +256,7 @@ def test_capture_locals_of_a_plain_401_never_shows_the_token(server: FaultServer
         with pytest.raises(GatewayError) as info:
             call()
         raised += 1
-        dump = locals_dump(info.value)
+        dump = traceback_with_locals(info.value)
         assert "Bearer" not in dump or "Bearer **********" in dump
         assert TOKEN not in dump, dump[dump.find(TOKEN) - 400 : dump.find(TOKEN) + 100]
     assert raised == SURFACES
@@ -273,7 +269,7 @@ def test_capture_locals_of_a_refused_connection_never_shows_the_token() -> None:
     for call in _run_each_surface(refused_url(), max_retries=0):
         with pytest.raises(GatewayError) as info:
             call()
-        assert TOKEN not in locals_dump(info.value)
+        assert TOKEN not in traceback_with_locals(info.value)
 
 
 # --- (c) a token echoed by the server -----------------------------------------------------------
@@ -335,9 +331,16 @@ def _echo_401() -> Action:
 
 
 def _gzip_error() -> Action:
-    body = gzip.compress(json.dumps({"error": {"message": f"key {TOKEN} invalid"}}).encode())
+    # mtime=0: by default gzip stamps the current time into the header (RFC 1952 MTIME), and the
+    # bytes sent would change from one second to the next.
+    body = gzip.compress(
+        json.dumps({"error": {"message": f"key {TOKEN} invalid"}}).encode(), mtime=0
+    )
     return echo_head(400, "Bad Request", {"content-encoding": "gzip", **SSE}, body)
 
+
+ECHO_TIMEOUT = 60.0
+"""Seconds a surface waits for the echoing server (which answers at once): bounds a hang only."""
 
 ECHO_FAILURES: dict[str, Callable[[], Action]] = {
     "error frame": _error_frame,
@@ -366,7 +369,7 @@ def own_log_texts(caplog: pytest.LogCaptureFixture) -> Iterator[str]:
             yield record.getMessage()
             yield repr(record.args)
             if record.exc_info and record.exc_info[1] is not None:
-                yield locals_dump(record.exc_info[1])
+                yield traceback_with_locals(record.exc_info[1])
 
 
 @pytest.mark.parametrize("failure", ECHO_FAILURES)
@@ -375,12 +378,17 @@ def test_echoed_token_is_masked_in_every_error(
 ) -> None:
     server.script_times(SURFACES, ECHO_FAILURES[failure]())
     errors: list[BaseException] = []
-    for call in _run_each_surface(server.base_url, max_retries=0):
+    # The server answers at once; the timeout only bounds a hang. The suite's 2 s read timeout
+    # could expire on a loaded machine before a surface read the echo: it then raised
+    # APITimeoutError and the token in the reply was never checked.
+    for call in _run_each_surface(server.base_url, max_retries=0, timeout=ECHO_TIMEOUT):
         with pytest.raises(GatewayError) as info:
             call()
         errors.append(info.value)
     assert len(errors) == SURFACES
     assert server.pending == 0  # every surface met the echoing server
+    # ... and read its reply: the error is the reply's, not a timeout or a broken connection.
+    assert not [exc for exc in errors if isinstance(exc, APIConnectionError)], failure
     for exc in errors:
         for text in exception_texts(exc):
             assert TOKEN not in text, (failure, type(exc), text[:2000])
