@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, SecretStr, SkipValidation
+from pydantic import ConfigDict, Field, SecretStr
 
-from cf_gateway_core import GatewayOptions
-from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient
+from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient, OptionsField
 from langchain_cf_gateway._session import SessionModel
 
 __all__ = ["ServiceFields"]
@@ -37,7 +36,7 @@ class ServiceFields(SessionModel):
     """Seconds per request; ``None`` for no timeout."""
     max_retries: int = 2
     """Retries of failed requests (429, 5xx, connection errors)."""
-    gateway_options: SkipValidation[GatewayOptions | dict[str, Any] | None] = None
+    gateway_options: OptionsField = None
     """Gateway features as ``cf-aig-*`` headers on model calls."""
     allow_insecure_http: bool = False
     """Permit a plain ``http://`` base URL to a non-loopback host."""

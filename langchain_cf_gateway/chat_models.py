@@ -16,14 +16,15 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams, Langu
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, SkipValidation, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from cf_gateway_core import ChatRequest, GatewayOptions, Route, resolve_route
+from cf_gateway_core import ChatRequest, Route, resolve_route
 from cf_gateway_core.calls import check_workers_ai_opt_ins, sort_call_kwargs, stop_tuple
 from cf_gateway_core.pydantic_fields import (
     AsyncHttpClient,
     HttpClient,
+    OptionsField,
     unwrapped_config_errors,
 )
 from langchain_cf_gateway._convert import to_messages
@@ -142,7 +143,7 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
     """Extra JSON fields merged into every request body."""
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """Extra JSON fields merged into every request body (after ``model_kwargs``)."""
-    gateway_options: SkipValidation[GatewayOptions | dict[str, Any] | None] = None
+    gateway_options: OptionsField = None
     """Gateway features as ``cf-aig-*`` headers (cache, logging, retries…); stored as a dict."""
     session_affinity: str | None = None
     """Sent as header ``x-session-affinity`` (Workers AI prompt caching across requests)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
-from pydantic import ConfigDict, Field, SecretStr, SkipValidation, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 from typing_extensions import Self
 
 from cf_gateway_core import (
@@ -17,10 +17,14 @@ from cf_gateway_core import (
     BatchAPI,
     BatchWait,
     EmbeddingRequest,
-    GatewayOptions,
     embeddings_route,
 )
-from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient, unwrapped_config_errors
+from cf_gateway_core.pydantic_fields import (
+    AsyncHttpClient,
+    HttpClient,
+    OptionsField,
+    unwrapped_config_errors,
+)
 from langchain_cf_gateway._errors import translated
 from langchain_cf_gateway._session import SessionModel
 
@@ -76,7 +80,7 @@ class CloudflareAIGatewayEmbeddings(SessionModel, Embeddings):
     """Extra JSON fields merged into every request body."""
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """Extra JSON fields merged into every request body (after ``model_kwargs``)."""
-    gateway_options: SkipValidation[GatewayOptions | dict[str, Any] | None] = None
+    gateway_options: OptionsField = None
     """Gateway features as ``cf-aig-*`` headers; stored as a dict."""
     allow_insecure_http: bool = False
     """Permit a plain ``http://`` base URL to a non-loopback host."""

@@ -19,7 +19,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    InstanceOf,
     PrivateAttr,
     SecretStr,
     field_serializer,
@@ -31,6 +30,7 @@ from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
     HttpClient,
+    OptionsField,
     open_session,
     refuse_caller_owned,
     share_caller_owned,
@@ -105,7 +105,7 @@ class GatewayFields(BaseModel):
     max_retries: int = Field(
         default=2, description="Retries on 429/5xx/connection errors, before any streamed byte."
     )
-    gateway_options: InstanceOf[GatewayOptions] | dict[str, Any] | None = Field(
+    gateway_options: OptionsField = Field(
         default=None,
         description=(
             "GatewayOptions (or a dict of its fields) sent as cf-aig-* headers on every request; "

@@ -188,3 +188,28 @@ def test_values_pickle_and_copy_when_only_the_package_was_imported() -> None:
         "cf_gateway_core.media",
         "60",
     ]
+
+
+@pytest.mark.parametrize("package", sorted(CHAT_IMPORTS))
+def test_gateway_options_field_takes_options_or_a_mapping_and_refuses_other_types(
+    package: str,
+) -> None:
+    # The field is declared without a pydantic schema of GatewayOptions (import cost); what it
+    # accepts and refuses is the README's promise, the same in both adapters.
+    from collections import OrderedDict
+
+    from cf_gateway_core import GatewayConfigError, GatewayOptions
+
+    if package == "langchain_cf_gateway":
+        from langchain_cf_gateway import ChatCloudflareAIGateway as Chat
+    else:
+        from llamaindex_cf_gateway import CloudflareAIGateway as Chat  # type: ignore[assignment]
+    settings = {"model": "openai/gpt-5.5", "account_id": "acct", "api_token": "tok"}
+    for given in (GatewayOptions(cache_ttl=60), {"cache_ttl": 60}, OrderedDict(cache_ttl=60)):
+        chat = Chat(**settings, gateway_options=given)
+        assert GatewayOptions.coerce(chat.gateway_options) == GatewayOptions(cache_ttl=60)
+    for wrong in ("cache_ttl=60", 60, [("cache_ttl", 60)]):
+        with pytest.raises(GatewayConfigError, match="gateway_options must be a GatewayOptions"):
+            Chat(**settings, gateway_options=wrong)
+    with pytest.raises(GatewayConfigError, match="unknown gateway_options key"):
+        Chat(**settings, gateway_options={"cache_tll": 60})
