@@ -136,6 +136,21 @@ def test_adapter_langchain_stream_error_hands_text_so_far_to_callbacks(
     assert response.generations[0][0].text == "Hello"
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_adapter_langchain_streaming_invoke_cut_keeps_the_text_in_the_error(
+    mode: str, server: FaultServer
+) -> None:
+    # README: an invoke that streams (streaming=True) cannot hand the text to on_llm_error
+    # (LangChain's generate builds that result from the error alone); StreamError holds it.
+    server.script(sse_reply(HELLO_FRAMES, ending="cut"))
+    lc = lc_chat(server.base_url, streaming=True)
+    with within(1.5), pytest.raises(StreamError) as info:
+        lc.invoke("hi") if mode == "sync" else asyncio.run(lc.ainvoke("hi"))
+    assert info.value.partial_text == "Hello"
+    assert isinstance(info.value, ModelAPIError)
+    assert len(server.requests) == 1
+
+
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("mode", MODES)
 def test_adapter_stream_stall_midway_times_out(
