@@ -73,7 +73,7 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
     """
     if route.native:
         return _native_payload(request, route)
-    bare = dataclasses.replace(request, extra_body={})
+    bare = _without_extra_body(request)
     builder = _INNER_BUILDERS[route.model.kind]
     if get_profile(route.model.id).responses_only:
         # A Responses-only model's run input is a Responses body — docs/gateway-2026.md.
@@ -87,8 +87,16 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
     return {"model": route.model.id, "input": inner}
 
 
+def _without_extra_body(request: ChatRequest) -> ChatRequest:
+    """``request`` for the inner body builder: its ``extra_body`` is merged by the caller.
+
+    Copied only when it has one (``dataclasses.replace`` rebuilds every field).
+    """
+    return dataclasses.replace(request, extra_body={}) if request.extra_body else request
+
+
 def _native_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
-    payload = openai_chat.build_payload(dataclasses.replace(request, extra_body={}), route)
+    payload = openai_chat.build_payload(_without_extra_body(request), route)
     for key in _NATIVE_DROP:
         payload.pop(key, None)
     # e.g. {"options": {"rejectIfBusy": true}} goes top-level — docs/wire-notes.md §1.2 [C].
