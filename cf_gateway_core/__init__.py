@@ -256,13 +256,23 @@ _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in nam
 if not typing.TYPE_CHECKING:  # hidden from type checkers, which would read any name as Any
 
     def __getattr__(name: str) -> typing.Any:
-        """Import the module that defines ``name`` and keep the value here for later lookups."""
+        """Import the module that defines ``name`` and keep the value here for later lookups.
+
+        A submodule's name (``cf_gateway_core.profiles``) imports that submodule, as the
+        package's former eager imports made ``cf_gateway_core.<module>.<name>`` work.
+        """
         module = _MODULE_OF.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
+        if module is not None:
+            value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+            globals()[name] = value
+            return value
+        if not name.startswith("__"):
+            try:
+                return importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{name}":
+                    raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

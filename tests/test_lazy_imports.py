@@ -147,6 +147,18 @@ def test_every_exported_name_resolves_both_ways_in_a_fresh_interpreter(package: 
     assert count > 3
 
 
+def test_submodules_stay_reachable_as_attributes_of_the_package() -> None:
+    # The README names cf_gateway_core.profiles.known_models(); the package used to import every
+    # module, so cf_gateway_core.<module>.<name> worked after a bare import and still does.
+    code = (
+        "import cf_gateway_core as c\n"
+        "print(c.profiles.known_models('text-to-image')[0].startswith('@cf/'), "
+        "c.errors.GatewayError is c.GatewayError, c.media.DEFAULT_TTS_MODEL, "
+        "c.testing.FakeGateway.__name__)\n"
+    )
+    assert _run(code).split() == ["True", "True", "@cf/myshell-ai/melotts", "FakeGateway"]
+
+
 @pytest.mark.parametrize("package", ["cf_gateway_core", *sorted(CHAT_IMPORTS)])
 def test_an_unknown_name_is_an_attribute_error(package: str) -> None:
     code = (
