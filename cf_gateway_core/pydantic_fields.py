@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-from pydantic import PlainValidator, ValidationError, ValidationInfo
+from pydantic import PlainValidator, SecretStr, ValidationError, ValidationInfo
 
 from cf_gateway_core.checks import (
     SETTING_NAMES,
@@ -42,16 +42,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CALLER_OWNED",
+    "CONNECTION_FIELDS",
     "SETTING_NAMES",
     "AsyncHttpClient",
     "HttpClient",
     "OptionsField",
     "SealedHeaders",
     "cannot_travel_message",
+    "connection_changes",
     "check_extra_headers",
     "masked_headers",
     "open_session",
     "refuse_caller_owned",
+    "reopen_session",
     "share_caller_owned",
     "strict_setting",
     "unwrapped_config_errors",
@@ -60,6 +63,23 @@ __all__ = [
 
 CALLER_OWNED = ("http_client", "http_async_client")
 """Fields holding caller-owned httpx clients: never pickled, shared by copies."""
+
+CONNECTION_FIELDS = frozenset(
+    {
+        "account_id",
+        "api_token",
+        "gateway_id",
+        "base_url",
+        "timeout",
+        "max_retries",
+        "allow_insecure_http",
+        "gateway_options",
+        "http_client",
+        "http_async_client",
+        "fast_transport",
+    }
+)
+"""The fields :func:`open_session` reads: changing one after construction re-opens the session."""
 
 
 def open_session(model: Any) -> GatewaySession:
@@ -90,6 +110,66 @@ def open_session(model: Any) -> GatewaySession:
         http_client=model.http_client,
         http_async_client=model.http_async_client,
         fast_transport=getattr(model, "fast_transport", False),
+    )
+
+
+def reopen_session(
+    model: Any, changes: Mapping[str, Any], assign: Callable[[str, Any], None]
+) -> None:
+    """Apply connection-setting changes to an open model and resolve its session again.
+
+    Setting ``model.gateway_options = {...}`` (or ``api_token``, ``base_url``, ``timeout``…) after
+    construction, or ``model_copy(update=...)`` of one of them, takes effect on the next call, as
+    a user of a pydantic model expects: the values are checked as the constructor checks them
+    and a new session (with new HTTP clients built on first use) replaces the old one. On a
+    ``GatewayConfigError`` the model keeps its previous values and session. Nothing is sent.
+
+    Args:
+        model: an adapter object whose session is open (``model._session``).
+        changes: field name -> new value, connection fields only.
+        assign: the class's plain field assignment (pydantic's ``__setattr__``).
+
+    Raises:
+        GatewayConfigError: a value the constructor would refuse.
+    """
+    private = model.__pydantic_private__
+    before = {name: model.__dict__[name] for name in changes}
+    session = private.pop("_session")  # write-backs inside _open_session then go straight through
+    try:
+        for name, value in changes.items():
+            if name in SETTING_NAMES:
+                check_setting(name, value)
+            assign(name, _secret(value) if name == "api_token" else value)
+        private["_session"] = model._open_session()
+    except BaseException:
+        model.__dict__.update(before)
+        private["_session"] = session
+        raise
+
+
+def _secret(value: Any) -> Any:
+    """An assigned token as the field holds it (``SecretStr``), as the constructor stores it."""
+    if value is None or isinstance(value, SecretStr):
+        return value
+    reveal = getattr(value, "get_secret_value", None)
+    if callable(reveal):
+        value = reveal()
+    if not isinstance(value, str):
+        raise GatewayConfigError(
+            f"api_token must be a string or a secret, got {type(value).__name__}; "
+            "pass the API token as a str (or set CLOUDFLARE_API_TOKEN)."
+        )
+    return SecretStr(value)
+
+
+def connection_changes(model: Any, name: str) -> bool:
+    """Whether assigning ``name`` on ``model`` must re-open its session."""
+    private = model.__pydantic_private__
+    return (
+        name in CONNECTION_FIELDS
+        and name in model.__dict__
+        and private is not None
+        and "_session" in private
     )
 
 
