@@ -45,8 +45,9 @@ _TEXT_DELTA_KEYS = frozenset({"content", "role"})
 def _plain_text(chunk: dict[str, Any]) -> str | None:
     """The text of a frame that carries only text; ``None`` for any other frame.
 
-    Only text means one choice, a delta of ``content`` and maybe ``role``, no finish reason and
-    no usage; other frames take the general mapping.
+    Only text means one choice, a delta of ``content`` and maybe ``role`` (other delta keys
+    only when null, which the general mapping ignores too), no finish reason and no usage;
+    other frames take the general mapping.
     """
     choices = chunk.get("choices")
     if type(choices) is not list or len(choices) != 1 or chunk.get("usage"):
@@ -57,8 +58,12 @@ def _plain_text(chunk: dict[str, Any]) -> str | None:
     if choice.get("index", 0) not in (0, None):
         return None
     delta = choice.get("delta")
-    if type(delta) is not dict or not delta.keys() <= _TEXT_DELTA_KEYS:
+    if type(delta) is not dict:
         return None
+    if not delta.keys() <= _TEXT_DELTA_KEYS and any(
+        value is not None for key, value in delta.items() if key not in _TEXT_DELTA_KEYS
+    ):
+        return None  # (many OpenAI-compatible servers send "tool_calls": null etc. every time)
     content = delta.get("content")
     return content if type(content) is str else None
 

@@ -127,8 +127,19 @@ class ChunkDecoder:
         self._text: list[str] = []
 
     def text_frame(self, frame: dict[str, Any], event: str) -> str | None:
-        """Always ``None``: every Responses event is fed (see the ``ChunkDecoder`` protocol)."""
-        return None
+        """The text of an ``output_text.delta`` (see the ``ChunkDecoder`` protocol); else ``None``.
+
+        What :meth:`feed` and ``_piece_events`` do with such an event, without the tables.
+        """
+        if type_of(frame, event) != "response.output_text.delta":
+            return None
+        text = frame.get("delta")
+        if type(text) is not str:
+            return None
+        if text:
+            self._seen.add((_index(frame), "text", _int(frame.get("content_index")) or 0))
+            self._text.append(text)
+        return text
 
     def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
         """Decode one server-sent event; unknown event types give ``[]``.

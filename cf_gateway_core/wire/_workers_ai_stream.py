@@ -121,13 +121,30 @@ class ChunkDecoder:
         return events
 
     def text_frame(self, frame: dict[str, Any], event: str) -> str | None:
-        """The text of a native text frame (see the ``ChunkDecoder`` protocol); else ``None``."""
-        if not self._done and frame.keys() <= _TEXT_FRAME_KEYS and event == "message":
+        """The text of a plain text frame (see the ``ChunkDecoder`` protocol); else ``None``.
+
+        A native frame, or an OpenAI chunk or Anthropic ``text_delta`` once this stream's
+        decoder of that shape exists (the frame it would be fed to).
+        """
+        if self._done:
+            return None
+        if frame.keys() <= _TEXT_FRAME_KEYS and event == "message":
             text = frame.get("response")
-            if type(text) is str:
-                if text:
-                    self._text.append(text)
-                return text
+            if type(text) is not str:
+                return None
+        else:
+            text = self._inner_text(frame, event)
+        if text:
+            self._text.append(text)  # what _note does with feed()'s one TextDelta
+        return text
+
+    def _inner_text(self, frame: dict[str, Any], event: str) -> str | None:
+        if event == "error" or is_error_frame(frame):
+            return None  # feed() raises
+        if "choices" in frame:  # _dispatch's order: OpenAI first
+            return None if self._openai is None else self._openai.text_frame(frame, event)
+        if self._anthropic is not None and type_of(frame) == "content_block_delta":
+            return self._anthropic.text_frame(frame, event)
         return None
 
     def close(self) -> list[StreamEvent]:

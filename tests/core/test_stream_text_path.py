@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cf_gateway_core import AsyncGatewayClient, ChatRequest, GatewayClient, Message, StreamError
@@ -29,8 +30,9 @@ MODELS = {
     "chat_completions": "openai/gpt-5.5",
     "messages": "anthropic/claude-sonnet-4.5",
     "run": "@cf/meta/llama-3.1-8b-instruct",
+    "responses": "openai/gpt-5.5",
 }
-ENDPOINTS = {"chat_completions": "auto", "messages": "auto", "run": "run"}
+ENDPOINTS = {"chat_completions": "auto", "messages": "auto", "run": "run", "responses": "responses"}
 
 texts = st.text(max_size=12) | st.sampled_from(["", " ", "w1 ", TOKEN, "é€😀", "a\nb"])
 
@@ -58,10 +60,16 @@ def _run_text(text: str) -> bytes:
     return _data({"response": text, "p": "abc"})
 
 
+def _responses_text(text: str) -> bytes:
+    frame = {"type": "response.output_text.delta", "output_index": 0, "content_index": 0}
+    return _data({**frame, "delta": text}, "response.output_text.delta")
+
+
 TEXT_FRAMES: dict[str, Callable[[str], bytes]] = {
     "chat_completions": _cc_text,
     "messages": _msg_text,
     "run": _run_text,
+    "responses": _responses_text,
 }
 _CC_START = {"index": 0, "delta": {"role": "assistant", "content": ""}}
 _MSG_START = {"id": "m1", "model": "claude", "usage": {"input_tokens": 3}}
@@ -75,7 +83,11 @@ STARTS = {
         _data(_MSG_BLOCK, "content_block_start"),
     ],
     "run": [],
+    "responses": [
+        _data({"type": "response.created", "response": {"id": "r1", "model": "gpt-5.5"}}),
+    ],
 }
+_DONE_RESPONSE = {"id": "r1", "status": "completed", "output": [], "usage": {"input_tokens": 3}}
 ENDS = {
     "chat_completions": [
         _data({"id": "c1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
@@ -88,6 +100,10 @@ ENDS = {
         _data({"type": "message_stop"}, "message_stop"),
     ],
     "run": [_data({"response": "", "usage": _USAGE}), b"data: [DONE]\n\n"],
+    "responses": [
+        _data({"type": "response.output_text.done", "output_index": 0, "text": "whole"}),
+        _data({"type": "response.completed", "response": _DONE_RESPONSE}),
+    ],
 }
 _TOOL_DELTA = {"index": 0, "id": "t1", "function": {"name": "f", "arguments": '{"a"'}}
 
@@ -112,11 +128,21 @@ ODD_FRAMES = [
     b'id: 8\n\n',
     b'event: \ndata: {"response": "empty event"}\n\n',
     b'event: ping\ndata: {"type": "ping"}\n\n',
+    _data({"type": "response.output_text.delta", "output_index": "1", "delta": "idx"}),
+    _data({"type": "response.output_text.done", "output_index": 1, "text": "idx whole"}),
+    _data({"type": "response.output_text.delta", "content_index": True, "delta": "b"}),
+    _data({"type": "response.output_text.delta", "delta": ["x"]}),
+    _data({"type": "response.reasoning_text.delta", "delta": "thinking"}),
+    _data({"type": "response.failed", "response": {"error": {"message": "no"}}}),
+    b'event: response.output_text.delta\ndata: {"delta": "typed by the event"}\n\n',
     _data({"type": "content_block_delta", "delta": {"type": "text_delta", "text": 5}}),
     _data({"type": "content_block_start", "content_block": {"type": "text", "text": 1}}),
     _data({"type": "content_block_start", "content_block": {"type": "thinking", "thinking": [1]}}),
     _data({"choices": [{"index": 0, "delta": {"content": "x", "tool_calls": [_TOOL_DELTA]}}]}),
     b'data: {"choices": [{"index": 1, "delta": {"content": "second choice"}}]}\n\n',
+    _data({"choices": [{"index": 0, "delta": {"content": "n", "tool_calls": None}}]}),
+    _data({"choices": [{"index": 0, "delta": {"content": "r", "reasoning_content": "think"}}]}),
+    _data({"choices": [{"index": 0, "delta": {"content": "f", "refusal": "no"}}]}),
     b'data: {"choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": "length"}]}\n\n',
     b'data: {"tool_calls": [{"name": "f", "arguments": {"a": 1}}], "response": "t"}\n\n',
     b'data: {"response": "x", "p": "y", "usage": {"prompt_tokens": 1}}\n\n',
@@ -132,12 +158,10 @@ ODD_FRAMES = [
 @st.composite
 def streams(draw: st.DrawFn, api: str) -> list[bytes]:
     """One frame per item: the API's start, text and odd frames, maybe its end, maybe a BOM."""
-    body = draw(
-        st.lists(
-            st.one_of(texts.map(TEXT_FRAMES[api]), st.sampled_from(ODD_FRAMES)),
-            max_size=14,
-        )
-    )
+    # /ai/run streams may carry OpenAI chunks or Anthropic events too (universal models).
+    shapes = [_cc_text, _msg_text, _run_text] if api == "run" else [TEXT_FRAMES[api]]
+    text_frames = st.tuples(st.sampled_from(shapes), texts).map(lambda pair: pair[0](pair[1]))
+    body = draw(st.lists(st.one_of(text_frames, st.sampled_from(ODD_FRAMES)), max_size=14))
     frames = [*STARTS[api], *body, *(ENDS[api] if draw(st.booleans()) else [])]
     if frames and draw(st.booleans()):
         frames[0] = b"\xef\xbb\xbf" + frames[0]
@@ -146,9 +170,13 @@ def streams(draw: st.DrawFn, api: str) -> list[bytes]:
 
 @st.composite
 def reads(draw: st.DrawFn, frames: list[bytes]) -> list[bytes]:
-    """The same bytes in random reads: byte by byte, all at once, or cut anywhere."""
+    """The same bytes in other reads: byte by byte, all at once, cut anywhere, or frames grouped."""
     body = b"".join(frames)
-    how = draw(st.sampled_from(["bytes", "whole", "cuts"]))
+    how = draw(st.sampled_from(["bytes", "whole", "cuts", "groups"]))
+    if how == "groups":  # whole frames, several to a read now and then
+        ends = sorted(set(draw(st.lists(st.integers(0, len(frames)), max_size=len(frames)))))
+        edges = [0, *ends, len(frames)]
+        return [b"".join(frames[a:b]) for a, b in itertools.pairwise(edges) if b > a]
     if how == "bytes":
         return [body[i : i + 1] for i in range(len(body))]
     if how == "whole":
@@ -240,6 +268,12 @@ def test_run_stream_is_the_same_in_any_reads(data: st.DataObject) -> None:
     _check("run", data)
 
 
+@SETTINGS
+@given(data=st.data())
+def test_responses_stream_is_the_same_in_any_reads(data: st.DataObject) -> None:
+    _check("responses", data)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(api=st.sampled_from(sorted(MODELS)), data=st.data())
 def test_an_async_stream_is_the_same_in_any_reads(api: str, data: st.DataObject) -> None:
@@ -247,6 +281,33 @@ def test_an_async_stream_is_the_same_in_any_reads(api: str, data: st.DataObject)
     one_per_read = asyncio.run(_aoutcome(api, frames))
     assert asyncio.run(_aoutcome(api, data.draw(reads(frames)))) == one_per_read
     assert one_per_read == _outcome(api, frames)
+
+
+@pytest.mark.parametrize("api", sorted(MODELS))
+def test_text_after_the_end_signal_is_decoded_the_same_in_any_reads(api: str) -> None:
+    # The read before the last ends on text, so the last read (one text frame) is tried on the
+    # text path, which must see that the stream already ended as the general path does.
+    text = TEXT_FRAMES[api]
+    frames = [*STARTS[api], text("a"), *ENDS[api][:-1], text("b"), ENDS[api][-1], text("late")]
+    grouped = [b"".join(frames[:-1]), frames[-1]]
+    assert _outcome(api, grouped) == _outcome(api, frames)
+    assert asyncio.run(_aoutcome(api, grouped)) == _outcome(api, frames)
+
+
+def test_a_responses_part_begun_on_the_text_path_is_not_repeated_by_its_done_event() -> None:
+    second = {"type": "response.output_text.delta", "output_index": 1, "content_index": 0}
+    done = {"type": "response.output_text.done", "output_index": 1, "content_index": 0}
+    frames = [
+        *STARTS["responses"],
+        _responses_text("a"),
+        _responses_text("b"),  # the text path from here on
+        _data({**second, "delta": "c"}),
+        _data({**done, "text": "c"}),  # a part whose deltas came: its whole text is not added
+        *ENDS["responses"],
+    ]
+    kind, events, reply = _outcome("responses", frames)
+    assert reply.text == "abc"
+    assert _outcome("responses", [b"".join(frames)]) == (kind, events, reply)
 
 
 def test_a_plain_text_stream_read_frame_by_frame_gives_every_piece() -> None:
