@@ -127,5 +127,14 @@ async def workers(
             if time.perf_counter() >= deadline:
                 return
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    tasks = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        # One call failed: stop the other workers too, so that none of them is left on the
+        # shared event loop to run during the next client's sample.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return done / (time.perf_counter() - t0)

@@ -211,6 +211,25 @@ async def test_a_call_slower_than_the_sample_still_counts_once_per_worker() -> N
     assert 0 < rate < 5 / 0.03
 
 
+async def test_a_failing_call_stops_every_worker_of_the_sample() -> None:
+    from scenarios import workers
+
+    calls = 0
+
+    async def ainvoke(_: Any) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("boom")
+        await asyncio.sleep(0.001)
+        return "ok"
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await workers(ainvoke, None, 4, 10.0)
+    # Nothing of the failed sample is left to run on the loop (it would run during the next).
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -262,13 +281,37 @@ def test_invoke_is_compared_with_the_peers_of_its_own_framework() -> None:
             "peer: li": 1.7,
         }
     )
-    assert _invoke_cell(results, "ours: lc") == "1.07 **missed**"
+    assert _invoke_cell(results, "ours: lc") == "1.07 **missed**"  # 1.6 > LangChain's 1.5
     assert _invoke_cell(results, "ours: li") == "1.03 met"
     from report import targets_table
 
     table = "\n".join(targets_table(results).splitlines()[:4])
     assert "LangChain 1.50, LlamaIndex 1.70" in table
     assert "below every peer of its framework" in table
+
+
+def test_client_cpu_is_reported_as_a_ratio_to_the_thinnest_adapter() -> None:
+    from harness import Series
+    from report import render
+
+    results = _results({})
+    lc_thin = "thin: LangChain BaseChatModel over raw httpx/aiohttp, chat_completions"
+    results["invoke"] = {
+        lc_thin: Series(values=[1.0, 1.0], extra={"cpu": [0.0004, 0.0004]}),
+        "ours: lc": Series(values=[1.0, 1.0], extra={"cpu": [0.0005, 0.0005]}),
+    }
+    results["stream"] = {
+        lc_thin: Series(values=[0.05], extra={"cpu_per_event": [40e-6], "ttfc": [0.001]}),
+        "ours: lc": Series(values=[0.06], extra={"cpu_per_event": [46e-6], "ttfc": [0.001]}),
+    }
+    results.update(
+        machine={"date": "", "cpu": "", "cores": 2, "python": "", "platform": "", "packages": {}},
+        settings={"stream_chunks": 1000, "paced_chunks": 200, "pace_ms": 1.0},
+    )
+    text = render(results)
+    table = text.split("### Client CPU per call and per event", 1)[1].split("###", 1)[0]
+    assert "| ours: lc | 500 | 1.25 | 46.0 | 1.15 |" in table
+    assert f"| {lc_thin} | 400 | 1.00 | 40.0 | 1.00 |" in table
 
 
 # --------------------------------------------------------------------------- rows end to end
