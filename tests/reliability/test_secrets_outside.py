@@ -31,6 +31,7 @@ from llama_index.core.llms import ChatMessage
 from cf_gateway_core import (
     APIConnectionError,
     AsyncGatewayClient,
+    AuthenticationError,
     ChatResponse,
     GatewayClient,
     GatewayConfigError,
@@ -248,12 +249,16 @@ def _run_each_surface(base_url: str, **kwargs: Any) -> Iterator[Callable[[], obj
 
 SURFACES = 12
 
+ECHO_TIMEOUT = 60.0
+"""Seconds a surface waits for a fault server that answers at once: it bounds a hang only. The
+suite's 2 s read timeout could run out on a loaded machine before the reply was read."""
+
 
 def test_capture_locals_of_a_plain_401_never_shows_the_token(server: FaultServer) -> None:
     server.script_times(SURFACES, json_reply(UNAUTHORIZED, status=401))
     raised = 0
-    for call in _run_each_surface(server.base_url, max_retries=0):
-        with pytest.raises(GatewayError) as info:
+    for call in _run_each_surface(server.base_url, max_retries=0, timeout=ECHO_TIMEOUT):
+        with pytest.raises(AuthenticationError) as info:  # the 401 was read, not timed out
             call()
         raised += 1
         dump = traceback_with_locals(info.value)
@@ -339,9 +344,6 @@ def _gzip_error() -> Action:
     return echo_head(400, "Bad Request", {"content-encoding": "gzip", **SSE}, body)
 
 
-ECHO_TIMEOUT = 60.0
-"""Seconds a surface waits for the echoing server (which answers at once): bounds a hang only."""
-
 ECHO_FAILURES: dict[str, Callable[[], Action]] = {
     "error frame": _error_frame,
     "garbage frame": _garbage_frame,
@@ -378,9 +380,8 @@ def test_echoed_token_is_masked_in_every_error(
 ) -> None:
     server.script_times(SURFACES, ECHO_FAILURES[failure]())
     errors: list[BaseException] = []
-    # The server answers at once; the timeout only bounds a hang. The suite's 2 s read timeout
-    # could expire on a loaded machine before a surface read the echo: it then raised
-    # APITimeoutError and the token in the reply was never checked.
+    # With the suite's 2 s timeout a loaded machine could time a surface out before it read the
+    # echo (APITimeoutError): the token in the reply was then never checked.
     for call in _run_each_surface(server.base_url, max_retries=0, timeout=ECHO_TIMEOUT):
         with pytest.raises(GatewayError) as info:
             call()
