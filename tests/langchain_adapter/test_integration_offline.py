@@ -80,6 +80,7 @@ class TestResponsesOffline(_OfflineBase):
     @pytest.mark.xfail(
         reason="the OpenAI Responses API has no stop sequences; stop=… raises GatewayConfigError",
         raises=ValueError,
+        strict=True,
     )
     def test_stop_sequence(self, model: BaseChatModel) -> None:
         super().test_stop_sequence(model)
