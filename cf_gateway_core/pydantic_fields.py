@@ -39,6 +39,7 @@ from cf_gateway_core.session import GatewaySession
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Self
 
 __all__ = [
     "CALLER_OWNED",
@@ -47,6 +48,7 @@ __all__ = [
     "AsyncHttpClient",
     "HttpClient",
     "OptionsField",
+    "SettingsFollowAssignment",
     "SealedHeaders",
     "cannot_travel_message",
     "connection_changes",
@@ -145,6 +147,34 @@ def reopen_session(
         model.__dict__.update(before)
         private["_session"] = session
         raise
+
+
+class SettingsFollowAssignment:
+    """Mixin (before pydantic's ``BaseModel``): connection settings changed later are used.
+
+    ``model.gateway_options = {...}`` and ``model.model_copy(update={...})`` of a connection
+    setting go through :func:`reopen_session`; any other field is assigned as pydantic does.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assign a field; a connection setting re-opens the session (next call uses it)."""
+        if connection_changes(self, name):
+            reopen_session(self, {name: value}, super().__setattr__)
+        else:
+            super().__setattr__(name, value)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; connection settings in ``update`` give the copy its own session.
+
+        Raises:
+            GatewayConfigError: a connection setting the constructor would refuse.
+        """
+        update = dict(update or {})
+        changes = {name: update.pop(name) for name in CONNECTION_FIELDS & update.keys()}
+        copied: Self = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
+        if changes:
+            reopen_session(copied, changes, super(SettingsFollowAssignment, copied).__setattr__)
+        return copied
 
 
 def _secret(value: Any) -> Any:

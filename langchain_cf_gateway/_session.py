@@ -22,12 +22,10 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, field_valida
 
 from cf_gateway_core import AsyncGatewayClient, GatewayClient, GatewayOptions
 from cf_gateway_core.pydantic_fields import (
-    CONNECTION_FIELDS,
     SETTING_NAMES,
-    connection_changes,
+    SettingsFollowAssignment,
     open_session,
     refuse_caller_owned,
-    reopen_session,
     share_caller_owned,
     strict_setting,
 )
@@ -38,15 +36,13 @@ from cf_gateway_core.session import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import httpx
     from typing_extensions import Self
 
 __all__ = ["SessionModel"]
 
 
-class SessionModel(BaseModel):
+class SessionModel(SettingsFollowAssignment, BaseModel):
     """A ``GatewaySession`` behind the connection fields a class declares."""
 
     # defer_build: this mixin is never validated itself (each class using it builds its own
@@ -119,26 +115,6 @@ class SessionModel(BaseModel):
     @property
     def _async_client(self) -> AsyncGatewayClient:
         return self._session.aclient
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Assign a field; a connection setting re-opens the session (next call uses it)."""
-        if connection_changes(self, name):
-            reopen_session(self, {name: value}, super().__setattr__)
-        else:
-            super().__setattr__(name, value)
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy; connection settings in ``update`` give the copy its own session.
-
-        Raises:
-            GatewayConfigError: a connection setting the constructor would refuse.
-        """
-        update = dict(update or {})
-        changes = {name: update.pop(name) for name in CONNECTION_FIELDS & update.keys()}
-        copied = super().model_copy(update=update, deep=deep)
-        if changes:
-            reopen_session(copied, changes, super(SessionModel, copied).__setattr__)
-        return copied
 
     def __getstate__(self) -> dict[Any, Any]:
         """Pydantic's state; the session inside pickles as its settings.

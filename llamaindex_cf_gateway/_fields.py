@@ -27,15 +27,13 @@ from pydantic import (
 
 from cf_gateway_core import GatewayOptions
 from cf_gateway_core.pydantic_fields import (
-    CONNECTION_FIELDS,
     SETTING_NAMES,
     AsyncHttpClient,
     HttpClient,
     OptionsField,
-    connection_changes,
+    SettingsFollowAssignment,
     open_session,
     refuse_caller_owned,
-    reopen_session,
     share_caller_owned,
     strict_setting,
     unwrapped_config_errors,
@@ -47,8 +45,6 @@ from cf_gateway_core.session import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from typing_extensions import Self
 
 __all__ = ["CONNECTION_NAMES", "GatewayFields"]
@@ -67,7 +63,7 @@ CONNECTION_NAMES = (
 """The settings one object hands to another (``GatewayFeedback.from_llm``)."""
 
 
-class GatewayFields(BaseModel):
+class GatewayFields(SettingsFollowAssignment, BaseModel):
     """Where and how to reach Cloudflare AI Gateway (the same names in every class)."""
 
     # defer_build: this mixin is never validated itself (each class using it builds its own
@@ -192,26 +188,6 @@ class GatewayFields(BaseModel):
         session = open_session(self)
         self.gateway_options = session.options
         return session
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Assign a field; a connection setting re-opens the session (next call uses it)."""
-        if connection_changes(self, name):
-            reopen_session(self, {name: value}, super().__setattr__)
-        else:
-            super().__setattr__(name, value)
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy; connection settings in ``update`` give the copy its own session.
-
-        Raises:
-            GatewayConfigError: a connection setting the constructor would refuse.
-        """
-        update = dict(update or {})
-        changes = {name: update.pop(name) for name in CONNECTION_FIELDS & update.keys()}
-        copied = super().model_copy(update=update, deep=deep)
-        if changes:
-            reopen_session(copied, changes, super(GatewayFields, copied).__setattr__)
-        return copied
 
     # -- travelling: pickle, cloudpickle, copy.copy, copy.deepcopy, model_copy -------------------
 
