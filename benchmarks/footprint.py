@@ -56,7 +56,7 @@ def scenario_import(targets: dict[str, tuple[str, str]], repeats: int) -> dict[s
     for round_no in range(repeats):
         for name, stmt in shuffled(items, round_no):
             if not results[name].error:
-                results[name].values.append(_time_import(stmt))
+                results[name].add(round_no, _time_import(stmt))
     print(f"  import: {time.perf_counter() - started:.1f} s", flush=True)
     return results
 
@@ -110,7 +110,7 @@ def scenario_rss(names: list[str], root: str, repeats: int) -> dict[str, Series]
             if out.returncode != 0:
                 results[label].error = "failed: " + out.stderr.strip().splitlines()[-1][:140]
                 continue
-            results[label].values.append(int(out.stdout.strip().splitlines()[-1]) / 1024)
+            results[label].add(round_no, int(out.stdout.strip().splitlines()[-1]) / 1024)
     print(f"  rss: {time.perf_counter() - started:.1f} s", flush=True)
     return results
 

@@ -62,11 +62,29 @@ QUICK = Settings(
 
 @dataclass
 class Series:
-    """Per-round values of one client in one scenario (or the error that stopped it)."""
+    """Per-round values of one client in one scenario (or the error that stopped it).
+
+    ``rounds[i]`` is the number of the round ``values[i]`` (and each ``extra[key][i]``) was
+    measured in; a series built without it numbers its values 0, 1, 2, … (every round)."""
 
     values: list[float] = field(default_factory=list)
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    rounds: list[int] = field(default_factory=list)
+
+    def by_round(self, key: str | None = None) -> dict[int, float]:
+        """The values (or ``extra[key]``) keyed by their round, for per-round pairing
+        (``paired.py``)."""
+        values = self.values if key is None else list(self.extra.get(key, []))
+        numbers = self.rounds if len(self.rounds) == len(values) else range(len(values))
+        return dict(zip(numbers, values, strict=True))
+
+    def add(self, round_no: int, value: float, extra: dict[str, Any] | None = None) -> None:
+        """Record the value (and the extra figures) of round ``round_no``."""
+        for key, item in (extra or {}).items():
+            self.extra.setdefault(key, []).append(item)
+        self.values.append(value)
+        self.rounds.append(round_no)
 
     @property
     def median(self) -> float | None:
@@ -224,11 +242,8 @@ def run_interleaved(
                 series.error = fail(exc)
                 continue
             if isinstance(outcome, tuple):
-                value, extra = outcome
-                for key, item in extra.items():
-                    series.extra.setdefault(key, []).append(item)
+                series.add(round_no, *outcome)
             else:
-                value = outcome
-            series.values.append(value)
+                series.add(round_no, outcome)
     print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
     return results

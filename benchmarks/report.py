@@ -1,6 +1,7 @@
 """Markdown tables from one run's results (``run.py`` calls :func:`render` and
 :func:`targets_table`); ratios are always to rows of the same run: the raw-httpx floor of the same
-API ("× floor") and the thinnest adapter of the same framework and API ("× thin")."""
+API ("× floor") and the thinnest adapter of the same framework and API ("× thin"), each the
+median of per-round paired ratios (``paired.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import clients as C
 from harness import Series, cell as _cell, fmt as _fmt
+from paired import Ratio, paired, per_round, summarize
 
 FLOOR = "floor: raw httpx, {api}"
 
@@ -29,20 +31,12 @@ def _median(series: Series | None) -> float | None:
     return None if series is None or series.error else series.median
 
 
-def _ttfc(series: Series | None) -> Series | None:
-    if series is None or series.error:
-        return series
-    return Series(values=list(series.extra.get("ttfc", [])))
-
-
-def _ratio(value: float | None, floor: float | None, invert: bool = False) -> float | None:
-    if value is None or floor is None or not floor or not value:
-        return None
-    return floor / value if invert else value / floor
-
-
 def _r(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
+
+
+def _rt(ratio: Ratio | None) -> str:
+    return "–" if ratio is None else ratio.text()
 
 
 def _rows(results: dict[str, Any], scenario: str) -> list[dict[str, Any]]:
@@ -50,7 +44,9 @@ def _rows(results: dict[str, Any], scenario: str) -> list[dict[str, Any]]:
 
 
 class Figures:
-    """Medians and ratios, looked up by client name."""
+    """Medians and ratios, looked up by client name. Every ratio is the median of per-round
+    paired ratios (``paired.py``): in each round, one row's value over the other row's value
+    of the same round."""
 
     def __init__(self, results: dict[str, Any]) -> None:
         self.results = results
@@ -59,6 +55,11 @@ class Figures:
     def series(self, scenario: str, name: str) -> Series | None:
         table = self.results.get(scenario) or {}
         return table.get(name)
+
+    def rounds(self, scenario: str, name: str, key: str | None = None) -> dict[int, float] | None:
+        """``name``'s values (or ``extra[key]``) by round; ``None`` for a failed client."""
+        series = self.series(scenario, name)
+        return None if series is None or series.error else series.by_round(key)
 
     def floor_name(self, name: str) -> str:
         return FLOOR.format(api=self.by_name[name]["api"])
@@ -70,40 +71,35 @@ class Figures:
             return None
         return C.THIN_NAMES[framework].format(api=client["api"])
 
-    def ratio(self, scenario: str, name: str, to: str | None = None) -> float | None:
-        """``name``'s median over ``to``'s (default: the floor of its API); for throughput,
-        ``to``'s over ``name``'s inverted, so that higher is better."""
-        base_name = to if to is not None else self.floor_name(name)
-        value = _median(self.series(scenario, name))
-        base = _median(self.series(scenario, base_name))
-        if scenario.startswith("async"):
-            return _ratio(base, value, True)
-        return _ratio(value, base)
+    def pair(
+        self, scenario: str, name: str, to: str | None = None, key: str | None = None
+    ) -> Ratio | None:
+        """The median over rounds of ``name``'s value over ``to``'s (default: the floor of its
+        API) in the same round; times and throughputs alike (lower is better for a time ratio,
+        higher for a throughput ratio)."""
+        num = self.rounds(scenario, name, key)
+        den = self.rounds(scenario, to if to is not None else self.floor_name(name), key)
+        return None if num is None or den is None else paired(num, den)
 
-    def thin_ratio(self, scenario: str, name: str) -> float | None:
+    def ratio(
+        self, scenario: str, name: str, to: str | None = None, key: str | None = None
+    ) -> float | None:
+        found = self.pair(scenario, name, to, key)
+        return None if found is None else found.median
+
+    def thin_pair(self, scenario: str, name: str, key: str | None = None) -> Ratio | None:
         thin = self.thin_name(name)
-        return None if thin is None else self.ratio(scenario, name, thin)
+        return None if thin is None else self.pair(scenario, name, thin, key)
 
-    def ttfc(self, name: str, to: str | None = None) -> tuple[float | None, float | None]:
-        base_name = to if to is not None else self.floor_name(name)
-        value = _median(_ttfc(self.series("stream", name)))
-        base = _median(_ttfc(self.series("stream", base_name)))
-        return value, _ratio(value, base)
+    def thin_ratio(self, scenario: str, name: str, key: str | None = None) -> float | None:
+        found = self.thin_pair(scenario, name, key)
+        return None if found is None else found.median
 
     def extra(self, scenario: str, name: str, key: str) -> float | None:
         series = self.series(scenario, name)
         if series is None or series.error or not series.extra.get(key):
             return None
         return _median(Series(values=list(series.extra[key])))
-
-    def extra_thin_ratio(self, scenario: str, name: str, key: str) -> float | None:
-        """The median of ``name``'s per-round ``key`` over its thinnest adapter's."""
-        thin = self.thin_name(name)
-        return (
-            None
-            if thin is None
-            else _ratio(self.extra(scenario, name, key), self.extra(scenario, thin, key))
-        )
 
     def import_ms(self, stmt: str) -> float | None:
         value = _median(self.results["import"].get(stmt))
@@ -141,9 +137,8 @@ def _sync_table(f: Figures) -> list[str]:
         if not {"invoke", "stream"} & set(client["scenarios"]):
             continue
         name = client["name"]
-        thin = f.thin_name(name)
-        ttfc, _ = f.ttfc(name)
-        _, ttfc_thin = f.ttfc(name, thin) if thin else (None, None)
+        ttfc = f.extra("stream", name, "ttfc")
+        ttfc_thin = f.thin_ratio("stream", name, "ttfc")
         cpu = f.extra("stream", name, "cpu_per_event")
         lines.append(
             f"| {name} | {_cell(f.series('invoke', name), 1e6)} | {_r(f.ratio('invoke', name))} "
@@ -177,9 +172,9 @@ def _cpu_table(f: Figures) -> list[str]:
             continue
         lines.append(
             f"| {name} | {_fmt(invoke * 1e6 if invoke else None)} "
-            f"| {_r(f.extra_thin_ratio('invoke', name, 'cpu'))} "
+            f"| {_r(f.thin_ratio('invoke', name, 'cpu'))} "
             f"| {_fmt(stream * 1e6 if stream else None, 1)} "
-            f"| {_r(f.extra_thin_ratio('stream', name, 'cpu_per_event'))} |"
+            f"| {_r(f.thin_ratio('stream', name, 'cpu_per_event'))} |"
         )
     return lines
 
@@ -262,7 +257,8 @@ def render(results: dict[str, Any]) -> str:
         "",
         "Medians over rounds, (interquartile range) or (min–max) below 5 rounds; ratios to the "
         "raw-httpx floor of the same API (× floor) and to the thinnest adapter of the same "
-        "framework and API (× thin) in this run (time ratios: lower is better; throughput "
+        "framework and API (× thin) in this run, each the median over rounds of the ratio of "
+        "the two rows' values in the same round (time ratios: lower is better; throughput "
         "ratios: higher is better).",
         "",
         "### Sequential calls, streams (one SSE event per HTTP chunk), tool round trip",
@@ -320,18 +316,45 @@ def _check(value: float | None, limit: float, higher: bool = False) -> bool | No
     return value >= limit if higher else value <= limit
 
 
-def _fastest_peer(f: Figures, name: str) -> float | None:
-    """The lowest per-event stream time among peers of ``name``'s framework and API."""
+def _peers(f: Figures, name: str, same_api: bool) -> list[str]:
+    """The peers of ``name``'s framework (and of its API, with ``same_api``)."""
     client = f.by_name[name]
-    times = [
-        _median(f.series("stream", c["name"]))
+    return [
+        c["name"]
         for c in f.results["clients"]
         if c["group"] == "peer"
         and c["framework"] == client["framework"]
-        and c["api"] == client["api"]
+        and (not same_api or c["api"] == client["api"])
     ]
-    known = [t for t in times if t]
-    return min(known) if known else None
+
+
+def _worst(ratios: list[Ratio | None]) -> Ratio | None:
+    """The largest of the per-peer ratios: ours against the peer it compares worst with."""
+    return max((r for r in ratios if r is not None), key=lambda r: r.median, default=None)
+
+
+def stream_vs_peers(f: Figures, name: str) -> Ratio | None:
+    """Ours over each peer of its framework and API, per round (the median of per-round
+    ratios, for each peer); the largest of them: "no slower than the fastest peer" is "no
+    slower than any peer". ``None`` without such a peer."""
+    return _worst([f.pair("stream", name, peer) for peer in _peers(f, name, True)])
+
+
+def invoke_vs_peers(f: Figures, name: str) -> Ratio | None:
+    """Per round, ours over the floor of its API divided by a peer over the floor of the peer's
+    API (for a peer of the same API: ours over the peer), the median over rounds for each peer
+    of ours' framework (any API); the largest. Below 1: below every peer."""
+    own = f.rounds("invoke", name)
+    own_floor = f.rounds("invoke", f.floor_name(name))
+    if own is None or own_floor is None:
+        return None
+    ours = per_round(own, own_floor)
+    ratios = []
+    for peer in _peers(f, name, False):
+        theirs, floor = f.rounds("invoke", peer), f.rounds("invoke", f.floor_name(peer))
+        if theirs is not None and floor is not None:
+            ratios.append(summarize(per_round(ours, per_round(theirs, floor))))
+    return _worst(ratios)
 
 
 def best_peer_invoke(f: Figures, framework: str | None) -> float | None:
@@ -345,27 +368,27 @@ def best_peer_invoke(f: Figures, framework: str | None) -> float | None:
     return min((r for r in ratios if r is not None), default=None)
 
 
+def _cell_of(ratio: Ratio | None, limit: float, higher: bool = False) -> str:
+    value = None if ratio is None else ratio.median
+    return f"{_rt(ratio)} {_verdict(_check(value, limit, higher))}"
+
+
 def _target_cells(f: Figures, name: str) -> list[str]:
-    thin = f.thin_name(name)
-    inv = f.thin_ratio("invoke", name)
-    inv_floor = f.ratio("invoke", name)
-    best_peer = best_peer_invoke(f, f.by_name[name]["framework"])
-    below = True if best_peer is None else (inv_floor is not None and inv_floor < best_peer)
-    st = f.thin_ratio("stream", name)
-    peer = _fastest_peer(f, name)
-    own = _median(f.series("stream", name))
-    vs_peer = _ratio(own, peer)
-    _, tt = f.ttfc(name, thin) if thin else (None, None)
-    a50 = f.thin_ratio("async50", name)
-    a200 = f.thin_ratio("async200", name)
-    peer_cell = "no peer" if vs_peer is None else f"{_r(vs_peer)} {_verdict(vs_peer <= 1.05)}"
+    inv = f.thin_pair("invoke", name)
+    vs_inv = invoke_vs_peers(f, name)
+    below = True if vs_inv is None else vs_inv.median < 1
+    inv_ok = _check(None if inv is None else inv.median, TARGETS["invoke"])
+    inv_cell = f"{_rt(inv)} {_verdict(None if inv_ok is None else inv_ok and below)}"
+    if vs_inv is not None:
+        inv_cell += f", {vs_inv.median:.2f}× best peer"
+    vs_peer = stream_vs_peers(f, name)
     return [
-        f"{_r(inv)} {_verdict(_check(inv, TARGETS['invoke']) and below)}",
-        f"{_r(st)} {_verdict(_check(st, TARGETS['stream']))}",
-        peer_cell,
-        f"{_r(tt)} {_verdict(_check(tt, TARGETS['ttfc']))}",
-        f"{_r(a50)} {_verdict(_check(a50, TARGETS['async'], higher=True))}",
-        f"{_r(a200)} {_verdict(_check(a200, TARGETS['async'], higher=True))}",
+        inv_cell,
+        _cell_of(f.thin_pair("stream", name), TARGETS["stream"]),
+        "no peer" if vs_peer is None else _cell_of(vs_peer, TARGETS["stream_peer"]),
+        _cell_of(f.thin_pair("stream", name, "ttfc"), TARGETS["ttfc"]),
+        _cell_of(f.thin_pair("async50", name), TARGETS["async"], higher=True),
+        _cell_of(f.thin_pair("async200", name), TARGETS["async"], higher=True),
     ]
 
 
@@ -377,8 +400,14 @@ def targets_table(results: dict[str, Any]) -> str:
     lines = [
         "### Targets (ours)",
         "",
-        'Best peer invoke ratio to its floor in this run, per framework (the bar for "below '
-        f'every peer of its framework"): LangChain {_r(best["langchain"])}, '
+        "Every ratio here is the median over rounds of the per-round ratio (ours in round r over "
+        "the other row in round r), with its interquartile range (min–max below 5 rounds); "
+        '`benchmarks/README.md`, "Ratios", says why. Invoke against the peers: per round, ours '
+        "over the floor of its API divided by the peer over the floor of the peer's API; "
+        '"× best peer" is the largest median of that over the peers of the framework (below '
+        "1.00: below every peer of its framework). Stream against the peers: ours over each "
+        "peer of the same framework and API, the largest median. Best peer invoke ratio to its "
+        f"floor in this run, per framework: LangChain {_r(best['langchain'])}, "
         f"LlamaIndex {_r(best['llamaindex'])}.",
         "",
         "| client | invoke ≤1.1× thin and below every peer of its framework (× floor) "

@@ -268,7 +268,12 @@ def main() -> None:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Series):
-        return {"values": value.values, "error": value.error, "extra": value.extra}
+        return {
+            "values": value.values,
+            "rounds": value.rounds,
+            "error": value.error,
+            "extra": value.extra,
+        }
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):

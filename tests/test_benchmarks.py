@@ -168,9 +168,49 @@ def test_every_sample_starts_with_collected_generations() -> None:
     finally:
         gc.unfreeze()
     assert all(len(series.values) == 4 for series in results.values())
+    assert all(series.rounds == [0, 1, 2, 3] for series in results.values())
     timed = counts[3:]  # after the three warm-up calls
     assert len(timed) == 12
     assert all(young < 100 and older == [0, 0] for young, *older in timed), timed
+
+
+def test_a_client_failing_mid_run_keeps_the_numbers_of_the_rounds_it_ran() -> None:
+    import clients as C
+    from harness import run_interleaved
+
+    def client(name: str) -> C.Client:
+        return C.Client(
+            name=name,
+            api="chat_completions",
+            group="floor",
+            framework=None,
+            import_stmt="",
+            build=lambda root: None,
+            invoke=lambda obj: "",
+            stream=lambda obj: iter(()),
+            ainvoke=None,
+            tools=None,
+        )
+
+    calls = {"ok": 0, "flaky": 0}
+
+    def measure(c: C.Client, obj: Any) -> tuple[float, dict[str, Any]]:
+        calls[c.name] += 1
+        if c.name == "flaky" and calls["flaky"] == 4:  # warm-up, rounds 0 and 1, then fails
+            raise RuntimeError("boom")
+        return float(calls[c.name]), {"cpu": 0.5}
+
+    try:
+        results = run_interleaved(
+            "test", [(client("ok"), None), (client("flaky"), None)], 5, measure
+        )
+    finally:
+        gc.unfreeze()
+    assert results["ok"].rounds == [0, 1, 2, 3, 4]
+    flaky = results["flaky"]
+    assert flaky.rounds == [0, 1] and flaky.error == "failed: RuntimeError: boom"
+    assert flaky.by_round() == {0: 2.0, 1: 3.0}
+    assert flaky.by_round("cpu") == {0: 0.5, 1: 0.5}
 
 
 async def test_async_workers_keep_the_concurrency_and_count_every_call() -> None:
@@ -281,13 +321,135 @@ def test_invoke_is_compared_with_the_peers_of_its_own_framework() -> None:
             "peer: li": 1.7,
         }
     )
-    assert _invoke_cell(results, "ours: lc") == "1.07 **missed**"  # 1.6 > LangChain's 1.5
-    assert _invoke_cell(results, "ours: li") == "1.03 met"
+    # ours: lc is 1.6× its floor, the LangChain peer 1.5× the floor of its own API: 1.07× it.
+    assert _invoke_cell(results, "ours: lc") == "1.07 (1.07–1.07) **missed**, 1.07× best peer"
+    assert _invoke_cell(results, "ours: li") == "1.03 (1.03–1.03) met, 0.97× best peer"
     from report import targets_table
 
     table = "\n".join(targets_table(results).splitlines()[:4])
     assert "LangChain 1.50, LlamaIndex 1.70" in table
     assert "below every peer of its framework" in table
+
+
+# --------------------------------------------------------------------------- paired ratios
+
+THIN_LC = "thin: LangChain BaseChatModel over raw httpx/aiohttp, chat_completions"
+FAST, SLOW = 1.0, 1.6  # the two modes of a bimodal machine: every time x1 or x1.6
+
+
+def _bimodal(true_ratio: float) -> tuple[list[float], list[float]]:
+    """Seven rounds of the thinnest adapter (40 units) and of ours (``true_ratio`` × 40), each
+    sample in the fast or the slow mode, the mode independent of the client: both modes in the
+    same round four times, ours fast and thin slow twice, the reverse once. Thin's median falls
+    in the slow mode, ours' in the fast one."""
+    modes = [(FAST, FAST), (FAST, FAST), (SLOW, SLOW), (SLOW, SLOW), (FAST, SLOW)]
+    modes += [(SLOW, FAST), (FAST, SLOW)]
+    ours = [40 * true_ratio * m_ours for m_ours, _ in modes]
+    thin = [40 * m_thin for _, m_thin in modes]
+    return ours, thin
+
+
+def test_paired_median_is_robust_where_the_ratio_of_medians_flips() -> None:
+    import statistics
+
+    from paired import paired
+
+    ours, thin = _bimodal(1.2)
+    of_medians = statistics.median(ours) / statistics.median(thin)
+    assert of_medians == pytest.approx(1.2 * FAST / SLOW)  # 0.75: "met" by the old statistic
+    ratio = paired(dict(enumerate(ours)), dict(enumerate(thin)))
+    assert ratio is not None
+    assert ratio.median == pytest.approx(1.2)  # the true ratio: missed against 1.1
+    assert ratio.rounds == 7
+    # The quartiles (on the logs): halfway between the mixed-mode 0.75 and 1.2, and 1.2.
+    assert ratio.low == pytest.approx((0.75 * 1.2) ** 0.5) and ratio.high == pytest.approx(1.2)
+    assert ratio.text() == "1.20 (0.95–1.20)"
+
+
+def _stream_results(ours: list[float], thin: list[float], rounds: list[int]) -> dict[str, Any]:
+    from harness import Series
+
+    results = _results({})
+    results["stream"] = {
+        THIN_LC: Series(values=thin, extra={"ttfc": thin}),
+        "ours: lc": Series(values=ours, extra={"ttfc": ours}, rounds=rounds),
+    }
+    return results
+
+
+def _target_cells(results: dict[str, Any], name: str) -> list[str]:
+    from report import targets_table
+
+    line = next(r for r in targets_table(results).splitlines() if r.startswith(f"| {name} |"))
+    return line.split(" | ")[1:]
+
+
+def test_stream_target_uses_the_paired_ratio() -> None:
+    ours, thin = _bimodal(1.2)
+    cells = _target_cells(_stream_results(ours, thin, list(range(7))), "ours: lc")
+    assert cells[1] == "1.20 (0.95–1.20) **missed**"  # stream/event ≤1.1× thin
+    assert cells[3] == "1.20 (0.95–1.20) **missed**"  # first chunk, paired the same way
+    ours, thin = _bimodal(1.05)
+    cells = _target_cells(_stream_results(ours, thin, list(range(7))), "ours: lc")
+    assert cells[1] == "1.05 (0.83–1.05) met"
+
+
+def test_rounds_are_paired_by_their_number_not_their_position() -> None:
+    from paired import paired
+
+    # ours failed in round 2 (no value): positions 2-4 hold rounds 3-5.
+    ours = {0: 10.0, 1: 20.0, 3: 10.0, 4: 20.0, 5: 10.0}
+    thin = {0: 10.0, 1: 20.0, 2: 40.0, 3: 10.0, 4: 20.0, 5: 10.0}
+    ratio = paired(ours, thin)
+    assert ratio is not None and ratio.rounds == 5
+    assert (ratio.median, ratio.low, ratio.high) == (1.0, 1.0, 1.0)
+    by_position = [a / b for a, b in zip(ours.values(), thin.values(), strict=False)]
+    assert by_position != [1.0] * 5  # what zipping the value lists would have paired
+    # Through the report: a series that records its rounds.
+    cells = _target_cells(
+        _stream_results(list(ours.values()), list(thin.values()), [0, 1, 3, 4, 5]), "ours: lc"
+    )
+    assert cells[1] == "1.00 (1.00–1.00) met"
+
+
+def test_a_failed_client_has_no_ratio_and_leaves_the_others_alone() -> None:
+    from harness import Series
+    from report import targets_table
+
+    results = _stream_results([42.0, 42.0, 42.0], [40.0, 40.0, 40.0], [])
+    peer = dict(results["clients"][-1], name="peer: lc", framework="langchain")
+    results["clients"].append(peer)  # a LangChain peer on chat_completions, failed in round 1
+    results["stream"]["peer: lc"] = Series(values=[50.0], rounds=[0], error="failed: boom")
+    cells = _target_cells(results, "ours: lc")
+    assert cells[1] == "1.05 (1.05–1.05) met"
+    assert cells[2] == "no peer"  # the only peer of its API failed: nothing to compare with
+    results["stream"]["peer: lc"].error = None  # had it not failed: one round to pair
+    assert _target_cells(results, "ours: lc")[2] == "0.84 (0.84–0.84) met"
+    assert "failed" not in targets_table(results)
+
+
+def test_throughput_and_time_ratios_share_the_statistic_and_read_their_own_direction() -> None:
+    from harness import Series
+    from paired import paired
+
+    thin = {0: 1000.0, 1: 2000.0, 2: 1000.0, 3: 2000.0}
+    ours = {0: 800.0, 1: 1600.0, 2: 900.0, 3: 1400.0}  # req/s: 0.8, 0.8, 0.9, 0.7
+    up, down = paired(ours, thin), paired(thin, ours)
+    assert up is not None and down is not None
+    # An even count: the geometric mean of the two middle ratios, so inverses stay inverses.
+    assert up.median == pytest.approx((0.8 * 0.8) ** 0.5)
+    assert down.median == pytest.approx(1 / up.median)
+    assert (up.low, up.high) == pytest.approx((0.7, 0.9))  # min–max below 5 rounds
+    results = _stream_results([1.0] * 4, [1.0] * 4, [])
+    lc_thin_async = Series(values=list(thin.values()))
+    results["async50"] = {THIN_LC: lc_thin_async, "ours: lc": Series(values=list(ours.values()))}
+    results["async200"] = {THIN_LC: lc_thin_async, "ours: lc": Series(values=[700.0] * 4)}
+    results["stream"]["ours: lc"] = Series(values=[0.8 * v for v in (40, 64, 40, 64)])
+    results["stream"][THIN_LC] = Series(values=[40.0, 64.0, 40.0, 64.0])
+    cells = _target_cells(results, "ours: lc")
+    assert cells[1] == "0.80 (0.80–0.80) met"  # a time: lower is better
+    assert cells[4] == "0.80 (0.70–0.90) met"  # a throughput: higher is better, ≥ 0.75
+    assert cells[5].endswith("**missed**")  # 700 of 1000-2000 req/s: 0.35-0.70
 
 
 def test_client_cpu_is_reported_as_a_ratio_to_the_thinnest_adapter() -> None:
