@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from cf_gateway_core import GatewayOptions
+from cf_gateway_core.config import reveal_secret
 from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
@@ -167,10 +168,7 @@ class GatewayFields(SettingsFollowAssignment, BaseModel):
     @classmethod
     def _accept_secrets(cls, value: object) -> object:
         # cf_gateway_core.Secret (and similar wrappers) as well as str / pydantic SecretStr.
-        reveal = getattr(value, "get_secret_value", None)
-        if callable(reveal) and not isinstance(value, SecretStr):
-            return reveal()
-        return value
+        return value if isinstance(value, SecretStr) else reveal_secret(value)
 
     @field_serializer("gateway_options")
     def _dump_gateway_options(self, value: object) -> dict[str, Any] | None:
