@@ -58,6 +58,7 @@ __all__ = [
     "open_session",
     "refuse_caller_owned",
     "reopen_session",
+    "reveal_secret",
     "share_caller_owned",
     "strict_setting",
     "unwrapped_config_errors",

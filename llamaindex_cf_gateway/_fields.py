@@ -26,7 +26,6 @@ from pydantic import (
 )
 
 from cf_gateway_core import GatewayOptions
-from cf_gateway_core.config import reveal_secret
 from cf_gateway_core.pydantic_fields import (
     SETTING_NAMES,
     AsyncHttpClient,
@@ -35,6 +34,7 @@ from cf_gateway_core.pydantic_fields import (
     SettingsFollowAssignment,
     open_session,
     refuse_caller_owned,
+    reveal_secret,
     share_caller_owned,
     strict_setting,
     unwrapped_config_errors,
