@@ -98,11 +98,18 @@ def _pick(explicit: str | None, env: Mapping[str, str], name: str, keyword: str)
     return value.strip() or None
 
 
+def reveal_secret(value: object) -> object:
+    """The value inside a secret wrapper, or any other value as it is.
+
+    A wrapper is ``Secret``, pydantic's ``SecretStr`` or anything with a ``get_secret_value()``.
+    """
+    reveal = getattr(value, "get_secret_value", None)
+    return reveal() if callable(reveal) else value
+
+
 def _token_text(api_token: object) -> str | None:
     # Secret, pydantic SecretStr (the adapters' field type) or a plain string.
-    reveal = getattr(api_token, "get_secret_value", None)
-    if callable(reveal):
-        api_token = reveal()
+    api_token = reveal_secret(api_token)
     if api_token is None or isinstance(api_token, str):
         return api_token
     raise GatewayConfigError(f"api_token must be a string, got {type(api_token).__name__}.")

@@ -33,6 +33,7 @@ from cf_gateway_core.checks import (
     check_setting,
     masked_headers,
 )
+from cf_gateway_core.config import reveal_secret
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.options import GatewayOptions
 from cf_gateway_core.session import GatewaySession
@@ -57,6 +58,7 @@ __all__ = [
     "open_session",
     "refuse_caller_owned",
     "reopen_session",
+    "reveal_secret",
     "share_caller_owned",
     "strict_setting",
     "unwrapped_config_errors",
@@ -181,9 +183,7 @@ def _secret(value: Any) -> Any:
     """An assigned token as the field holds it (``SecretStr``), as the constructor stores it."""
     if value is None or isinstance(value, SecretStr):
         return value
-    reveal = getattr(value, "get_secret_value", None)
-    if callable(reveal):
-        value = reveal()
+    value = reveal_secret(value)
     if not isinstance(value, str):
         raise GatewayConfigError(
             f"api_token must be a string or a secret, got {type(value).__name__}; "

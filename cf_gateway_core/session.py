@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from cf_gateway_core.calls import check_chat_endpoint
 from cf_gateway_core.checks import HINT_CUTOFF, cannot_travel_message, check_flag, closest_name
 from cf_gateway_core.client import FAST_TRANSPORT_DEPRECATED, AsyncGatewayClient, GatewayClient
-from cf_gateway_core.config import GatewayConfig
+from cf_gateway_core.config import GatewayConfig, reveal_secret
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.options import GatewayOptions
 from cf_gateway_core.routing import embeddings_route
@@ -37,18 +37,13 @@ EMBEDDING_ENDPOINTS: tuple[str, ...] = ("auto", "run")
 """The ``endpoint`` values the embedding classes take."""
 
 
-def _reveal(value: object) -> object:
-    reveal = getattr(value, "get_secret_value", None)
-    return reveal() if callable(reveal) else value
-
-
 def _merge_token_alias(data: dict[str, Any]) -> None:
     # api_key is an alias of api_token (as in langchain-openai and llama-index-llms-openai): one
     # setting. Both given with different values is a mistake, never a silent pick of one.
     if "api_key" not in data or "api_token" not in data:
         return
     key, token = data.pop("api_key"), data["api_token"]
-    if key is not None and token is not None and _reveal(key) != _reveal(token):
+    if key is not None and token is not None and reveal_secret(key) != reveal_secret(token):
         raise GatewayConfigError(
             "api_key and api_token are one setting (api_key is an alias of api_token) and were "
             "given different values; pass only api_token= (or set CLOUDFLARE_API_TOKEN)."

@@ -34,6 +34,7 @@ from cf_gateway_core.pydantic_fields import (
     SettingsFollowAssignment,
     open_session,
     refuse_caller_owned,
+    reveal_secret,
     share_caller_owned,
     strict_setting,
     unwrapped_config_errors,
@@ -167,10 +168,7 @@ class GatewayFields(SettingsFollowAssignment, BaseModel):
     @classmethod
     def _accept_secrets(cls, value: object) -> object:
         # cf_gateway_core.Secret (and similar wrappers) as well as str / pydantic SecretStr.
-        reveal = getattr(value, "get_secret_value", None)
-        if callable(reveal) and not isinstance(value, SecretStr):
-            return reveal()
-        return value
+        return value if isinstance(value, SecretStr) else reveal_secret(value)
 
     @field_serializer("gateway_options")
     def _dump_gateway_options(self, value: object) -> dict[str, Any] | None:

@@ -85,101 +85,105 @@ def comparable(response: ChatResponse) -> ChatResponse:
 # build_payload
 
 
+# A conversation with every kind of part, and the exact payload it must become.
+_CONVERSATION = (
+    Message.system("You are terse."),
+    Message(
+        role="user",
+        parts=(
+            TextPart("Weather for these two places?"),
+            ImagePart(url=f"data:image/png;base64,{PNG}"),
+            ImagePart(url="https://example.com/paris.jpg", detail="high"),
+        ),
+    ),
+    Message(
+        role="assistant",
+        parts=(
+            ReasoningPart(text="Two lookups.", signature="sig-1"),
+            TextPart(""),
+            ToolCallPart(id="toolu_1", name="get_weather", arguments={"city": "Paris"}),
+            ToolCallPart(id="toolu_2", name="get_weather", arguments={"city": "Lyon"}),
+        ),
+    ),
+    Message(role="tool", parts=(ToolResultPart(tool_call_id="toolu_1", content="18 C"),)),
+    Message(
+        role="tool",
+        parts=(
+            ToolResultPart(
+                tool_call_id="toolu_2",
+                content=(TextPart("station down"), ImagePart(url="https://example.com/e.png")),
+                is_error=True,
+            ),
+        ),
+    ),
+    Message.user("Thanks. Tomorrow?"),
+    Message.system("Answer in French."),
+    Message.assistant("Demain : soleil."),
+)
+_CONVERSATION_PAYLOAD = {
+    "model": "anthropic/claude-sonnet-4.5",
+    "max_tokens": 64_000,
+    "system": "You are terse.\n\nAnswer in French.",
+    "messages": [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Weather for these two places?"},
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": PNG},
+                },
+                {
+                    "type": "image",
+                    "source": {"type": "url", "url": "https://example.com/paris.jpg"},
+                },
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "thinking", "thinking": "Two lookups.", "signature": "sig-1"},
+                {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": "get_weather",
+                    "input": {"city": "Paris"},
+                },
+                {
+                    "type": "tool_use",
+                    "id": "toolu_2",
+                    "name": "get_weather",
+                    "input": {"city": "Lyon"},
+                },
+            ],
+        },
+        {
+            # Both tool results and the next user text merged into one user turn.
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18 C"},
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_2",
+                    "content": [
+                        {"type": "text", "text": "station down"},
+                        {
+                            "type": "image",
+                            "source": {"type": "url", "url": "https://example.com/e.png"},
+                        },
+                    ],
+                    "is_error": True,
+                },
+                {"type": "text", "text": "Thanks. Tomorrow?"},
+            ],
+        },
+        {"role": "assistant", "content": [{"type": "text", "text": "Demain : soleil."}]},
+    ],
+}
+
+
 def test_build_payload_multi_turn_conversation_exact() -> None:
-    messages = (
-        Message.system("You are terse."),
-        Message(
-            role="user",
-            parts=(
-                TextPart("Weather for these two places?"),
-                ImagePart(url=f"data:image/png;base64,{PNG}"),
-                ImagePart(url="https://example.com/paris.jpg", detail="high"),
-            ),
-        ),
-        Message(
-            role="assistant",
-            parts=(
-                ReasoningPart(text="Two lookups.", signature="sig-1"),
-                TextPart(""),
-                ToolCallPart(id="toolu_1", name="get_weather", arguments={"city": "Paris"}),
-                ToolCallPart(id="toolu_2", name="get_weather", arguments={"city": "Lyon"}),
-            ),
-        ),
-        Message(role="tool", parts=(ToolResultPart(tool_call_id="toolu_1", content="18 C"),)),
-        Message(
-            role="tool",
-            parts=(
-                ToolResultPart(
-                    tool_call_id="toolu_2",
-                    content=(TextPart("station down"), ImagePart(url="https://example.com/e.png")),
-                    is_error=True,
-                ),
-            ),
-        ),
-        Message.user("Thanks. Tomorrow?"),
-        Message.system("Answer in French."),
-        Message.assistant("Demain : soleil."),
-    )
-    assert payload_for(*messages) == {
-        "model": "anthropic/claude-sonnet-4.5",
-        "max_tokens": 64_000,
-        "system": "You are terse.\n\nAnswer in French.",
-        "messages": [
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "Weather for these two places?"},
-                    {
-                        "type": "image",
-                        "source": {"type": "base64", "media_type": "image/png", "data": PNG},
-                    },
-                    {
-                        "type": "image",
-                        "source": {"type": "url", "url": "https://example.com/paris.jpg"},
-                    },
-                ],
-            },
-            {
-                "role": "assistant",
-                "content": [
-                    {"type": "thinking", "thinking": "Two lookups.", "signature": "sig-1"},
-                    {
-                        "type": "tool_use",
-                        "id": "toolu_1",
-                        "name": "get_weather",
-                        "input": {"city": "Paris"},
-                    },
-                    {
-                        "type": "tool_use",
-                        "id": "toolu_2",
-                        "name": "get_weather",
-                        "input": {"city": "Lyon"},
-                    },
-                ],
-            },
-            {
-                # Both tool results and the next user text merged into one user turn.
-                "role": "user",
-                "content": [
-                    {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18 C"},
-                    {
-                        "type": "tool_result",
-                        "tool_use_id": "toolu_2",
-                        "content": [
-                            {"type": "text", "text": "station down"},
-                            {
-                                "type": "image",
-                                "source": {"type": "url", "url": "https://example.com/e.png"},
-                            },
-                        ],
-                        "is_error": True,
-                    },
-                    {"type": "text", "text": "Thanks. Tomorrow?"},
-                ],
-            },
-            {"role": "assistant", "content": [{"type": "text", "text": "Demain : soleil."}]},
-        ],
-    }
+    assert payload_for(*_CONVERSATION) == _CONVERSATION_PAYLOAD
 
 
 def test_build_payload_roles_alternate_after_merging() -> None:

@@ -726,54 +726,56 @@ def test_close_raises_when_the_stream_was_cut() -> None:
     assert finished.close() == []
 
 
+# Delta events (some empty or missing) followed by the done events that carry the whole value.
+_DONE_EVENTS = (
+    {"type": "response.created", "response": {"id": "r", "model": "m"}},
+    {
+        "type": "response.output_text.delta",
+        "output_index": 0,
+        "content_index": 0,
+        "delta": "",
+    },
+    {
+        "type": "response.output_text.done",
+        "output_index": 0,
+        "content_index": 0,
+        "text": "Hi",
+    },
+    {
+        "type": "response.output_text.delta",
+        "output_index": 1,
+        "content_index": 0,
+        "delta": "A",
+    },
+    {
+        "type": "response.output_text.done",
+        "output_index": 1,
+        "content_index": 0,
+        "text": "A",
+    },
+    {"type": "response.reasoning_summary_text.done", "output_index": 2, "text": "S"},
+    {"type": "response.function_call_arguments.done", "output_index": 3, "arguments": "{}"},
+    {
+        "type": "response.output_item.done",
+        "output_index": 3,
+        "item": {"type": "function_call", "call_id": "c3", "name": "f", "arguments": "{}"},
+    },
+    {
+        "type": "response.completed",
+        "response": response(
+            [
+                message_item({"type": "output_text", "text": "Hi"}),
+                message_item({"type": "output_text", "text": "A"}),
+                {"type": "reasoning", "summary": [{"text": "S"}]},
+                {"type": "function_call", "call_id": "c3", "name": "f", "arguments": "{}"},
+            ]
+        ),
+    },
+)
+
+
 def test_stream_done_events_fill_in_missing_deltas_without_duplicates() -> None:
-    events = decode(
-        frames(
-            {"type": "response.created", "response": {"id": "r", "model": "m"}},
-            {
-                "type": "response.output_text.delta",
-                "output_index": 0,
-                "content_index": 0,
-                "delta": "",
-            },
-            {
-                "type": "response.output_text.done",
-                "output_index": 0,
-                "content_index": 0,
-                "text": "Hi",
-            },
-            {
-                "type": "response.output_text.delta",
-                "output_index": 1,
-                "content_index": 0,
-                "delta": "A",
-            },
-            {
-                "type": "response.output_text.done",
-                "output_index": 1,
-                "content_index": 0,
-                "text": "A",
-            },
-            {"type": "response.reasoning_summary_text.done", "output_index": 2, "text": "S"},
-            {"type": "response.function_call_arguments.done", "output_index": 3, "arguments": "{}"},
-            {
-                "type": "response.output_item.done",
-                "output_index": 3,
-                "item": {"type": "function_call", "call_id": "c3", "name": "f", "arguments": "{}"},
-            },
-            {
-                "type": "response.completed",
-                "response": response(
-                    [
-                        message_item({"type": "output_text", "text": "Hi"}),
-                        message_item({"type": "output_text", "text": "A"}),
-                        {"type": "reasoning", "summary": [{"text": "S"}]},
-                        {"type": "function_call", "call_id": "c3", "name": "f", "arguments": "{}"},
-                    ]
-                ),
-            },
-        )
-    )
+    events = decode(frames(*_DONE_EVENTS))
     assert events == [
         ResponseStart("r", "m"),
         TextDelta("Hi"),
