@@ -187,6 +187,22 @@ def shuffled(items: list[Any], round_no: int) -> list[Any]:
     return random.Random(round_no).sample(items, len(items))
 
 
+_PROBE_FRAME = b'{"choices":[{"index":0,"delta":{"content":"w1 "},"finish_reason":null}]}'
+
+
+def probe() -> float:
+    """The CPU time of a fixed task (parsing 100 small JSON frames, 0.3–0.5 ms), run
+    untimed before every sample and kept with it (``extra["probe"]``): the speed of the core at
+    the time of the sample. On the project's 2-core virtual machine the same task takes one of
+    two times about 1.6× apart, for milliseconds to seconds at a time, and the samples of every
+    client follow it (``benchmarks/README.md``, "Why the per-event times are bimodal")."""
+    loads = json.loads
+    started = time.thread_time()
+    for _ in range(100):
+        loads(_PROBE_FRAME)
+    return time.thread_time() - started
+
+
 def settle() -> None:
     """Run before every timed sample, untimed: collect the garbage the previous client left, so
     that no client pays on its own clock for collecting another's (the generation counters
@@ -219,8 +235,8 @@ def run_interleaved(
     warm_up: bool = True,
 ) -> dict[str, Series]:
     """``measure`` once per client per round, in a new order every round (:func:`shuffled`),
-    after one untimed warm-up call each (``warm_up``) and :func:`freeze`; :func:`settle`
-    before every sample."""
+    after one untimed warm-up call each (``warm_up``) and :func:`freeze`; :func:`probe` and
+    :func:`settle` before every sample."""
     results = {client.name: Series() for client, _ in live}
     started = time.perf_counter()
     if warm_up:  # untimed: first-use costs (lazy imports, connections) stay out of the rounds
@@ -236,14 +252,13 @@ def run_interleaved(
             if series.error:
                 continue
             try:
+                speed = probe()
                 settle()
                 outcome = measure(client, obj)
             except Exception as exc:
                 series.error = fail(exc)
                 continue
-            if isinstance(outcome, tuple):
-                series.add(round_no, *outcome)
-            else:
-                series.add(round_no, outcome)
+            value, extra = outcome if isinstance(outcome, tuple) else (outcome, {})
+            series.add(round_no, value, {**extra, "probe": speed})
     print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
     return results

@@ -211,6 +211,10 @@ def test_a_client_failing_mid_run_keeps_the_numbers_of_the_rounds_it_ran() -> No
     assert flaky.rounds == [0, 1] and flaky.error == "failed: RuntimeError: boom"
     assert flaky.by_round() == {0: 2.0, 1: 3.0}
     assert flaky.by_round("cpu") == {0: 0.5, 1: 0.5}
+    # Every sample keeps the CPU time of the fixed task run just before it (the core's speed).
+    for series in results.values():
+        assert len(series.extra["probe"]) == len(series.values)
+        assert all(0 < speed < 1 for speed in series.extra["probe"])
 
 
 async def test_async_workers_keep_the_concurrency_and_count_every_call() -> None:
