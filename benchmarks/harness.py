@@ -187,6 +187,47 @@ def shuffled(items: list[Any], round_no: int) -> list[Any]:
     return random.Random(round_no).sample(items, len(items))
 
 
+def family(client: C.Client) -> tuple[str, ...]:
+    """The rows compared with each other by a "× thin" ratio or a stream peer target: the
+    thinnest adapter, ours and the peers of one framework and API. A floor or a reference is a
+    family of its own."""
+    if client.group in ("thin", "ours", "peer") and client.framework:
+        return (client.framework, client.api)
+    return (client.name,)
+
+
+def family_order(live: list[tuple[C.Client, Any]], round_no: int) -> list[tuple[C.Client, Any]]:
+    """The order of round ``round_no`` in the in-process scenarios: the families
+    (:func:`family`) in a new random order every round, and the rows of each family one after
+    another, in a new random order within the family every round (seeded by the round, so two
+    runs use the same orders). A per-round ratio pairs two samples of the same round; the
+    closer in time they run, the more often the machine is in the same speed mode for both
+    (``benchmarks/README.md``, "Why the per-event times are bimodal"). Within a family each row
+    runs before the other as often as after it, so the order favours none."""
+    rng = random.Random(round_no)
+    families: dict[tuple[str, ...], list[tuple[C.Client, Any]]] = {}
+    for pair in live:
+        families.setdefault(family(pair[0]), []).append(pair)
+    groups = rng.sample(list(families.values()), len(families))
+    return [pair for group in groups for pair in rng.sample(group, len(group))]
+
+
+_PROBE_FRAME = b'{"choices":[{"index":0,"delta":{"content":"w1 "},"finish_reason":null}]}'
+
+
+def probe() -> float:
+    """The CPU time of a fixed task (parsing 100 small JSON frames, 0.3–0.5 ms), run
+    untimed before every sample and kept with it (``extra["probe"]``): the speed of the core at
+    the time of the sample. On the project's 2-core virtual machine the same task takes one of
+    two times about 1.6× apart, for milliseconds to seconds at a time, and the samples of every
+    client follow it (``benchmarks/README.md``, "Why the per-event times are bimodal")."""
+    loads = json.loads
+    started = time.thread_time()
+    for _ in range(100):
+        loads(_PROBE_FRAME)
+    return time.thread_time() - started
+
+
 def settle() -> None:
     """Run before every timed sample, untimed: collect the garbage the previous client left, so
     that no client pays on its own clock for collecting another's (the generation counters
@@ -218,9 +259,9 @@ def run_interleaved(
     measure: Callable[[C.Client, Any], float | tuple[float, dict[str, Any]]],
     warm_up: bool = True,
 ) -> dict[str, Series]:
-    """``measure`` once per client per round, in a new order every round (:func:`shuffled`),
-    after one untimed warm-up call each (``warm_up``) and :func:`freeze`; :func:`settle`
-    before every sample."""
+    """``measure`` once per client per round, in a new order every round (:func:`family_order`),
+    after one untimed warm-up call each (``warm_up``) and :func:`freeze`; :func:`probe` and
+    :func:`settle` before every sample."""
     results = {client.name: Series() for client, _ in live}
     started = time.perf_counter()
     if warm_up:  # untimed: first-use costs (lazy imports, connections) stay out of the rounds
@@ -231,19 +272,18 @@ def run_interleaved(
                 results[client.name].error = fail(exc)
     freeze()
     for round_no in range(rounds):
-        for client, obj in shuffled(live, round_no):
+        for client, obj in family_order(live, round_no):
             series = results[client.name]
             if series.error:
                 continue
             try:
+                speed = probe()
                 settle()
                 outcome = measure(client, obj)
             except Exception as exc:
                 series.error = fail(exc)
                 continue
-            if isinstance(outcome, tuple):
-                series.add(round_no, *outcome)
-            else:
-                series.add(round_no, outcome)
+            value, extra = outcome if isinstance(outcome, tuple) else (outcome, {})
+            series.add(round_no, value, {**extra, "probe": speed})
     print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
     return results

@@ -117,6 +117,7 @@ def machine() -> dict[str, Any]:
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
+        "affinity": sorted(os.sched_getaffinity(0)),  # the vCPUs this run may use
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": packages,

@@ -134,6 +134,41 @@ def test_each_round_has_its_own_order_and_every_client_once() -> None:
     assert len(followers) > 1
 
 
+def test_rows_compared_with_each_other_run_side_by_side_in_a_new_order_every_round() -> None:
+    import rows
+    from harness import family, family_order
+
+    live = [(client, None) for client in rows.all_clients()]
+    orders = [[c.name for c, _ in family_order(live, n)] for n in range(8)]
+    names = sorted(c.name for c, _ in live)
+    assert all(sorted(order) == names for order in orders)  # every row once per round
+    assert orders == [[c.name for c, _ in family_order(live, n)] for n in range(8)]
+    by_name = {c.name: c for c, _ in live}
+    lc_chat = {
+        "thin: LangChain BaseChatModel over raw httpx/aiohttp, chat_completions",
+        "ours: ChatCloudflareAIGateway, chat_completions",
+        "ours: ChatCloudflareAIGateway, chat_completions + NO_PROXY",
+        "peer: langchain-cloudflare ChatCloudflareWorkersAI, chat_completions",
+        "peer: langchain-openai ChatOpenAI, chat_completions",
+    }
+    assert {
+        n for n, c in by_name.items() if family(c) == ("langchain", "chat_completions")
+    } == lc_chat
+    assert family(by_name["floor: raw httpx, run"]) == ("floor: raw httpx, run",)
+    for order in orders:
+        families = [family(by_name[name]) for name in order]
+        runs = [f for i, f in enumerate(families) if i == 0 or families[i - 1] != f]
+        assert len(runs) == len(set(families))  # each family's rows one after another
+    firsts = {order[0] for order in orders}
+    assert len(firsts) > 2  # the families' order changes from round to round
+    thin, ours = (
+        "thin: LlamaIndex CustomLLM over raw httpx/aiohttp, messages",
+        "ours: CloudflareAIGateway (LlamaIndex), messages",
+    )
+    thin_first = [order.index(thin) < order.index(ours) for order in orders]
+    assert any(thin_first) and not all(thin_first)  # neither runs first every round
+
+
 def test_every_sample_starts_with_collected_generations() -> None:
     import clients as C
     from harness import run_interleaved
@@ -211,6 +246,10 @@ def test_a_client_failing_mid_run_keeps_the_numbers_of_the_rounds_it_ran() -> No
     assert flaky.rounds == [0, 1] and flaky.error == "failed: RuntimeError: boom"
     assert flaky.by_round() == {0: 2.0, 1: 3.0}
     assert flaky.by_round("cpu") == {0: 0.5, 1: 0.5}
+    # Every sample keeps the CPU time of the fixed task run just before it (the core's speed).
+    for series in results.values():
+        assert len(series.extra["probe"]) == len(series.values)
+        assert all(0 < speed < 1 for speed in series.extra["probe"])
 
 
 async def test_async_workers_keep_the_concurrency_and_count_every_call() -> None:
