@@ -224,8 +224,10 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         kwargs: dict[str, Any],
         stream: bool = False,
     ) -> tuple[ChatRequest, dict[str, Any]]:
-        """The neutral request (built streaming or not, so the client has nothing to change) and
-        the client's keyword arguments for one call."""
+        """The neutral request and the client's keyword arguments for one call.
+
+        ``stream`` is set in the request as it is built, so the client has nothing to rebuild.
+        """
         call = sort_call_kwargs(kwargs, owner="ChatCloudflareAIGateway", converters=CALL_CONVERTERS)
         defaults = {name: getattr(self, name) for name in _REQUEST_DEFAULTS}
         defaults["stop"] = stop_tuple(stop if stop is not None else self.stop)
