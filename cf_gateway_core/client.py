@@ -110,6 +110,11 @@ class GatewayClient(SyncBeyondChat):
         self._owns_http = http_client is None
         # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (trust_env).
         self._http = http_client or httpx.Client(timeout=self._timeout, limits=default_limits())
+        # What build_request would convert on every call, converted once: the default headers as
+        # an httpx.Headers (its update() then copies the list instead of normalising each pair;
+        # its repr masks Authorization) and the timeout as the extension httpx derives from it.
+        self._wire_headers = httpx.Headers(self._headers)
+        self._extensions = {"timeout": self._timeout.as_dict()}
 
     def _caller_http(self) -> httpx.Client | None:
         return None if self._owns_http else self._http
@@ -176,12 +181,13 @@ class GatewayClient(SyncBeyondChat):
 
     def _send(self, prepared: Prepared) -> httpx.Response:
         """Send with retries; return a 2xx response whose body is not read yet."""
+        headers = prepared.headers
         request = self._http.build_request(
             prepared.method,
             self._url(prepared.url),
             content=prepared.content,
-            headers=prepared.headers,
-            timeout=self._timeout,
+            headers=self._wire_headers if headers is self._headers else headers,
+            extensions=self._extensions,
         )
         attempt = 0
         error: GatewayError | None

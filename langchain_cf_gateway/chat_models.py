@@ -218,12 +218,20 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
     # -- requests -------------------------------------------------------------------------------
 
     def _prepare(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        stream: bool = False,
     ) -> tuple[ChatRequest, dict[str, Any]]:
-        """The neutral request and the client's keyword arguments for one call."""
+        """The neutral request and the client's keyword arguments for one call.
+
+        ``stream`` is set in the request as it is built, so the client has nothing to rebuild.
+        """
         call = sort_call_kwargs(kwargs, owner="ChatCloudflareAIGateway", converters=CALL_CONVERTERS)
         defaults = {name: getattr(self, name) for name in _REQUEST_DEFAULTS}
         defaults["stop"] = stop_tuple(stop if stop is not None else self.stop)
+        defaults["stream"] = stream
         extra_body = {**self.model_kwargs, **self.extra_body}
         request = call.request(to_messages(messages), defaults=defaults, extra_body=extra_body)
         endpoint = call.endpoint or self.endpoint
@@ -266,7 +274,7 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request, call = self._prepare(messages, stop, kwargs)
+        request, call = self._prepare(messages, stop, kwargs, stream=True)
         converter = StreamConverter(request.model)
         with translated(), self._client.stream(request, **call) as events:
             for chunk in converter.chunks(events):
@@ -282,7 +290,7 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, call = self._prepare(messages, stop, kwargs)
+        request, call = self._prepare(messages, stop, kwargs, stream=True)
         converter = StreamConverter(request.model)
         with translated():
             async with self._async_client.stream(request, **call) as events:

@@ -187,6 +187,38 @@ def test_gateway_metadata_header_names_any_case_values_as_httpx_reads_them() -> 
     assert gateway.as_dict() == {"log_id": "log-\u00e9", "cache_status": "MISS"}
 
 
+def test_sync_requests_carry_the_client_defaults_ours_and_per_call_headers() -> None:
+    """A caller-owned httpx.Client keeps its own default headers; ours and per-call ones are
+    added, per-call ones win, and every request has the gateway client's timeout (not the
+    httpx client's), whether or not the call adds headers."""
+    seen: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        return httpx.Response(200, json=completion())
+
+    http = httpx.Client(
+        transport=httpx.MockTransport(handler), headers={"x-app": "mine"}, timeout=1.0
+    )
+    client = GatewayClient(account_id=ACCOUNT, api_token=TOKEN, timeout=7.5, http_client=http)
+    client.chat(request())
+    client.chat(request(), extra_headers={"x-trace": "t1", "x-app": "per-call"})
+    client.chat(request(), options={"cache_ttl": 60})
+    plain, extra, options = seen
+    for sent in seen:
+        assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+        assert sent.headers["content-type"] == "application/json"
+        assert sent.headers["user-agent"].startswith("cf-gateway/")
+        assert sent.extensions["timeout"] == httpx.Timeout(7.5).as_dict()
+        assert sent.headers["content-length"] == str(len(sent.content))
+    assert plain.headers["x-app"] == "mine"
+    assert "x-trace" not in plain.headers and "x-trace" not in options.headers
+    assert extra.headers.get_list("x-app") == ["per-call"]
+    assert extra.headers["x-trace"] == "t1"
+    assert options.headers["cf-aig-cache-ttl"] == "60"
+    assert "cf-aig-cache-ttl" not in plain.headers
+
+
 def test_retries_429_then_succeeds_honouring_retry_after(fake: FakeGateway) -> None:
     fake.queue_error(429, code=2003, message="Rate limited", headers={"retry-after": "0"})
     fake.queue_error(503, message="busy", headers={"retry-after-ms": "1"})
