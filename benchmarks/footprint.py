@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import floors
+import rows  # imported by every probe alike, baselines included (_probe says why)
 from harness import Series, shuffled
 
 # --------------------------------------------------------------------------- fresh interpreters
@@ -70,7 +71,10 @@ PROBE_BASELINES: dict[str, str] = {
 
 
 def _probe(target: str, root: str) -> None:
-    """Child process: import + build + one call, then print VmHWM in KiB."""
+    """Child process: import + build + one call, then print VmHWM in KiB. Every probe, baseline
+    or row, has imported the same runner modules before it starts (this module's imports:
+    ``floors``, ``rows`` with every row module, ``harness``), so a row's peak beyond its
+    baseline holds only what the row itself loads and allocates."""
     if target in ("floor", "langchain", "llamaindex"):
         if target == "langchain":
             from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -82,8 +86,6 @@ def _probe(target: str, root: str) -> None:
             MockLLM().chat([ChatMessage(role="user", content="hi")])
         floors.Floor(root, "chat_completions").invoke()
     elif target:
-        import rows  # the row modules: loaded only by the probes of rows, not by the baselines
-
         client = next(c for c in rows.all_clients() if c.name == target)
         client.invoke(client.build(root))
     for line in Path("/proc/self/status").read_text().splitlines():

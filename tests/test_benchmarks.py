@@ -58,6 +58,24 @@ def test_benchmark_functions_stay_under_fifty_lines() -> None:
     assert long == []
 
 
+def test_rss_probes_of_baselines_and_rows_import_the_same_runner_modules() -> None:
+    # The RSS child (footprint.py run as a script) imports benchmark modules only at its top,
+    # so a baseline's probe and a row's probe start from the same modules: a row's peak beyond
+    # its baseline is what the row loads and allocates, not the runner's row modules.
+    tree = ast.parse((BENCH / "footprint.py").read_text())
+    local = [
+        f"line {node.lineno}"
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef)
+        for node in ast.walk(function)
+        if (isinstance(node, ast.Import) and any(a.name in _modules() for a in node.names))
+        or (isinstance(node, ast.ImportFrom) and node.module in _modules())
+    ]
+    assert local == []
+    top = {a.name for node in tree.body if isinstance(node, ast.Import) for a in node.names}
+    assert {"floors", "rows"} <= top
+
+
 # --------------------------------------------------------------------------- the fake server
 
 
@@ -566,6 +584,20 @@ def test_row_answers_through_the_fake_server(server: Any, row: Any) -> None:
         finally:
             loop.run_until_complete(_close_sessions(obj))
             loop.close()
+
+
+@pytest.mark.parametrize("target", ["", "floor", "floor: raw httpx, chat_completions"])
+def test_rss_child_reports_its_peak_for_baselines_and_rows(server: Any, target: str) -> None:
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "footprint.py"), target, server.root],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert int(out.stdout.strip().splitlines()[-1]) > 1000  # KiB: a Python process
 
 
 async def _close_sessions(obj: Any) -> None:
