@@ -4,8 +4,9 @@
 for each class and compiles it with ``exec`` at import time. The value classes of ``messages.py``
 and ``events.py`` are declared ``@dataclass(frozen=True, slots=True, eq=False, repr=False)`` and
 decorated with :func:`value_class`, which gives them the same three methods as closures over the
-class's field names (no source compiled). Measured on CPython 3.11 (docs/architecture.md,
-"Import cost"): building the 19 classes of ``messages.py`` took 43% less time this way.
+class's field names (no source compiled). Measured with callgrind on CPython 3.11
+(docs/architecture.md, "Import cost"): ``messages.py`` (19 classes) builds in 55 M instructions
+instead of 80 M, and a LangChain chat import beyond the framework in 155 M instead of 203 M.
 
 What a caller sees is what the dataclass options would give: ``a == b`` compares the fields as
 a tuple when both are the same class (``NotImplemented`` otherwise), ``hash()`` hashes that
