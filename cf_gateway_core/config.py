@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cf_gateway_core._values import value_class
 from cf_gateway_core.checks import check_flag
 from cf_gateway_core.errors import GatewayConfigError
 
@@ -306,7 +307,8 @@ def _check_retries(max_retries: int) -> int:
     return max_retries
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class GatewayConfig:
     """Where and how to reach the gateway. Build it with :meth:`resolve`."""
 

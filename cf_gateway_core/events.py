@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cf_gateway_core import _json
+from cf_gateway_core._values import value_class
 from cf_gateway_core.messages import (
     ChatResponse,
     FinishReason,
@@ -41,7 +42,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ResponseStart:
     """The reply's id and model, as soon as the stream tells them."""
 
@@ -49,7 +51,8 @@ class ResponseStart:
     model: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class TextDelta:
     """A piece of answer text."""
 
@@ -66,7 +69,8 @@ _set_text = TextDelta.__dict__["text"].__set__
 setattr(TextDelta, "__init__", _text_delta_init)  # noqa: B010 - the method, not an attribute
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ReasoningDelta:
     """A piece of reasoning text and/or its signature; ``index`` keys separate reasoning blocks."""
 
@@ -76,7 +80,8 @@ class ReasoningDelta:
     redacted_data: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ToolCallDelta:
     """A fragment of a tool call; fragments with the same ``index`` belong to one call.
 
@@ -90,14 +95,16 @@ class ToolCallDelta:
     arguments: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class UsageUpdate:
     """A usage snapshot; the last non-zero one wins."""
 
     usage: Usage
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Finish:
     """Why the reply ended (normalised and raw)."""
 
@@ -105,7 +112,8 @@ class Finish:
     raw_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ContentBlocks:
     """The reply's provider content blocks (server-tool blocks, citations), verbatim.
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cf_gateway_core._values import value_class
+
 __all__ = [
     "AudioPart",
     "ChatRequest",
@@ -49,7 +51,8 @@ _CUT_BEFORE_ARGUMENTS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class TextPart:
     """Plain text."""
 
@@ -58,7 +61,8 @@ class TextPart:
     """Anthropic prompt-caching breakpoint (``{"type": "ephemeral", "ttl"?: "5m" | "1h"}``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ImagePart:
     """An image given by URL: ``https://…`` or a ``data:<media type>;base64,<data>`` URL."""
 
@@ -70,7 +74,8 @@ class ImagePart:
     """Anthropic prompt-caching breakpoint on this block."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class DocumentPart:
     """A document (PDF, plain text…).
 
@@ -98,7 +103,8 @@ class DocumentPart:
     """Anthropic prompt-caching breakpoint on this block."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class AudioPart:
     """Audio input, as base64 data with its media type (``audio/wav``, ``audio/mpeg``…)."""
 
@@ -106,7 +112,8 @@ class AudioPart:
     media_type: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ReasoningPart:
     """Model reasoning ("thinking") text, with the provider's signature where one is given."""
 
@@ -117,7 +124,8 @@ class ReasoningPart:
     """Anthropic ``redacted_thinking`` data (opaque; ``text`` is empty then)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ToolCallPart:
     """A tool call requested by the model."""
 
@@ -131,7 +139,8 @@ class ToolCallPart:
     """Why the arguments could not be parsed; such calls are "invalid tool calls"."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ToolResultPart:
     """The result of a tool call, sent back to the model."""
 
@@ -143,7 +152,8 @@ class ToolResultPart:
     """Anthropic prompt-caching breakpoint on the ``tool_result`` block."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ProviderPart:
     """A block of an earlier reply sent back verbatim in assistant history.
 
@@ -169,7 +179,8 @@ Part = (
 """Any message part."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class Message:
     """One conversation turn: a role and an ordered tuple of parts."""
 
@@ -198,7 +209,8 @@ class Message:
         return "".join(p.text for p in self.parts if isinstance(p, TextPart))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ToolSpec:
     """A tool the model may call, described by a JSON schema for its arguments."""
 
@@ -212,7 +224,8 @@ class ToolSpec:
     """Anthropic prompt-caching breakpoint on this tool definition (caches the tools up to it)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ProviderTool:
     """A provider's own tool, sent as its dict.
 
@@ -229,7 +242,8 @@ class ProviderTool:
         return str(self.spec.get("name") or self.spec.get("type") or "")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ToolChoice:
     """How the model must use tools.
 
@@ -241,7 +255,8 @@ class ToolChoice:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ResponseFormat:
     """Structured output: ``json_object`` (any JSON) or ``json_schema`` (``schema`` required)."""
 
@@ -251,7 +266,8 @@ class ResponseFormat:
     strict: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ChatRequest:
     """Everything a chat call sends, independent of the wire format."""
 
@@ -283,7 +299,8 @@ class ChatRequest:
     """Extra JSON fields merged into the payload last (``model_kwargs`` / ``extra_body``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class Usage:
     """Token counts; optional details are ``None`` when the API did not report them."""
 
@@ -300,7 +317,8 @@ class Usage:
         return not (self.input_tokens or self.output_tokens or self.total_tokens)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class GatewayMetadata:
     """What the gateway tells about a request, from ``cf-aig-*`` headers and the body."""
 
@@ -320,7 +338,8 @@ class GatewayMetadata:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class ChatResponse:
     """A complete reply, as parsed from JSON or folded from a stream.
 
@@ -379,7 +398,8 @@ class ChatResponse:
         return tuple(p for p in self.parts if isinstance(p, ToolCallPart))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class EmbeddingRequest:
     """Texts to embed with one model (the client batches large inputs)."""
 
@@ -389,7 +409,8 @@ class EmbeddingRequest:
     extra_body: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class EmbeddingResponse:
     """One vector per input text, in input order."""
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
+from cf_gateway_core._values import value_class
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.routing import ModelKind, parse_model
 
@@ -179,7 +180,8 @@ def _check_metadata(metadata: Mapping[str, Any] | None) -> None:
             )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
 class GatewayOptions:
     """Per-request gateway features, sent as ``cf-aig-*`` headers.
 

@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from cf_gateway_core._values import value_class
 from cf_gateway_core.errors import GatewayConfigError
 
 __all__ = [
@@ -42,7 +43,8 @@ _ALL_ENDPOINTS = frozenset({"chat_completions", "messages", "responses", "run"})
 _ALL_STRUCTURED = frozenset({"function_calling", "json_schema", "json_mode"})
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ModelProfile:
     """What the package knows about one model.
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cf_gateway_core._values import value_class
 from cf_gateway_core.errors import APIStatusError, GatewayError
 
 __all__ = ["RetryPolicy"]
@@ -62,7 +63,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return seconds if seconds > 0 else None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class RetryPolicy:
     """How often and how long to retry.
 

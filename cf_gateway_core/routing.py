@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from cf_gateway_core._values import value_class
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.profiles import get_profile
 
@@ -97,7 +98,8 @@ _COMPAT_URL = "https://gateway.ai.cloudflare.com/v1/{account_id}/{gateway_id}/co
 _URL_SEGMENT = r"[A-Za-z0-9_~.:-]+"
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ModelRef:
     """A parsed model id."""
 
@@ -107,7 +109,8 @@ class ModelRef:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Route:
     """Where a request goes: endpoint, path relative to the account URL, and the model."""
 
