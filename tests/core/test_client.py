@@ -219,6 +219,28 @@ def test_sync_requests_carry_the_client_defaults_ours_and_per_call_headers() -> 
     assert "cf-aig-cache-ttl" not in plain.headers
 
 
+def test_a_request_hook_changing_one_requests_extensions_leaves_the_next_request_alone() -> None:
+    """httpx gives every request its own ``extensions`` dict: a request hook of a caller-owned
+    client may add to it (e.g. httpcore's ``trace`` for one call) without the next request
+    carrying it."""
+    seen: list[dict[str, object]] = []
+
+    def mark_first(req: httpx.Request) -> None:
+        seen.append(dict(req.extensions))
+        if len(seen) == 1:
+            req.extensions["x-marker"] = "first only"
+            req.extensions["timeout"] = httpx.Timeout(0.5).as_dict()
+
+    http = httpx.Client(
+        transport=httpx.MockTransport(lambda req: httpx.Response(200, json=completion())),
+        event_hooks={"request": [mark_first]},
+    )
+    client = GatewayClient(account_id=ACCOUNT, api_token=TOKEN, timeout=7.5, http_client=http)
+    client.chat(request())
+    client.chat(request())
+    assert seen == [{"timeout": httpx.Timeout(7.5).as_dict()}] * 2
+
+
 def test_retries_429_then_succeeds_honouring_retry_after(fake: FakeGateway) -> None:
     fake.queue_error(429, code=2003, message="Rate limited", headers={"retry-after": "0"})
     fake.queue_error(503, message="busy", headers={"retry-after-ms": "1"})
