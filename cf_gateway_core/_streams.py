@@ -77,6 +77,24 @@ def _read_batches(
         response.close()
 
 
+def _next_read(response: AsyncReply) -> Callable[[], Awaitable[bytes]]:
+    """The next piece of the body as it arrives, ``b""`` at its end.
+
+    aiohttp's reply reads with ``read_chunk`` (no async generator step per read, as
+    ``Redactor.aread`` does); a caller's ``httpx.AsyncClient`` reply through ``aiter_bytes``,
+    which never yields an empty piece.
+    """
+    read_chunk: Callable[[], Awaitable[bytes]] | None = getattr(response, "read_chunk", None)
+    if read_chunk is not None:
+        return read_chunk
+    pieces = response.aiter_bytes()
+
+    async def next_piece() -> bytes:
+        return await anext(pieces, b"")
+
+    return next_piece
+
+
 async def _aread_batches(
     response: AsyncReply, state: StreamDecoding
 ) -> AsyncGenerator[list[StreamEvent], None]:
@@ -86,7 +104,8 @@ async def _aread_batches(
             return
         try:
             feed_read = state.feed_read  # masks and caps each read first
-            async for data in response.aiter_bytes():
+            read = _next_read(response)
+            while data := await read():
                 try:
                     batches = feed_read(data)
                 finally:

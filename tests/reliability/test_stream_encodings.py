@@ -2,9 +2,9 @@
 
 The gateway may compress an event stream (``gzip``, ``deflate``) or name the identity encoding
 outright; each HTTP chunk then holds a piece of the compressed body, not one event. Every surface
-(the core clients, LangChain ``stream``/``astream``, LlamaIndex ``stream_chat``) must hand over
-the same text, usage and ending as for the uncompressed stream, chunk by chunk as it arrives
-(RFC 9110 §8.4: https://www.rfc-editor.org/rfc/rfc9110#section-8.4).
+(the core clients over aiohttp or a caller's httpx client, LangChain ``stream``/``astream``,
+LlamaIndex ``stream_chat``) must hand over the same text and usage as for the uncompressed
+stream (RFC 9110 §8.4: https://www.rfc-editor.org/rfc/rfc9110#section-8.4).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import zlib
 from collections.abc import Callable
 
+import httpx
 import pytest
 from langchain_core.messages import AIMessageChunk
 from llama_index.core.llms import ChatMessage
@@ -63,14 +64,19 @@ def _core_sync(url: str) -> tuple[str, int | None]:
     return reply.text, reply.usage.output_tokens if reply.usage else None
 
 
-def _core_async(url: str) -> tuple[str, int | None]:
+def _core_async(url: str, own_httpx: bool = False) -> tuple[str, int | None]:
     async def run() -> tuple[str, int | None]:
-        client = AsyncGatewayClient(account_id=ACCOUNT, api_token=TOKEN, base_url=url)
+        http = httpx.AsyncClient() if own_httpx else None
+        client = AsyncGatewayClient(
+            account_id=ACCOUNT, api_token=TOKEN, base_url=url, http_client=http
+        )
         async with client.stream(chat_request()) as events:
             async for _ in events:
                 pass
             reply = events.result()
         await client.aclose()
+        if http is not None:
+            await http.aclose()
         return reply.text, reply.usage.output_tokens if reply.usage else None
 
     return asyncio.run(run())
@@ -106,6 +112,7 @@ def _li_sync(url: str) -> tuple[str, int | None]:
 SURFACES: dict[str, Callable[[str], tuple[str, int | None]]] = {
     "core sync": _core_sync,
     "core async": _core_async,
+    "core async, the caller's httpx.AsyncClient": lambda url: _core_async(url, own_httpx=True),
     "langchain stream": _lc_sync,
     "langchain astream": _lc_async,
     "llamaindex stream_chat": _li_sync,
