@@ -37,6 +37,23 @@ else:
 __all__ = ["AsyncEventStream", "EventStream"]
 
 
+def _body_reads(response: httpx.Response) -> Iterator[bytes]:
+    """The body's network reads, decoded: ``iter_raw`` when the reply has no content encoding.
+
+    Without ``Content-Encoding`` (or with ``identity``) httpx's ``iter_bytes`` passes each read
+    of ``iter_raw`` through an identity decoder and a re-chunker that change nothing (see
+    ``Response.iter_bytes`` in httpx), two generator steps per read. A compressed reply keeps
+    ``iter_bytes``, which decodes it, and so does a body already read (a caller's transport may
+    hand one over whole), which ``iter_bytes`` replays.
+    """
+    encoding = response.headers.get("content-encoding")
+    if (encoding is None or encoding.strip().lower() == "identity") and not (
+        response.is_stream_consumed
+    ):
+        return response.iter_raw()
+    return response.iter_bytes()
+
+
 def _read_batches(
     response: httpx.Response, state: StreamDecoding
 ) -> Generator[list[StreamEvent], None, None]:
@@ -48,7 +65,7 @@ def _read_batches(
             return
         try:
             # feed_read masks an echoed token and caps the size before anything parses a read.
-            for batch_list in map(state.feed_read, response.iter_bytes()):
+            for batch_list in map(state.feed_read, _body_reads(response)):
                 if len(batch_list) == 1:  # the usual read: one batch
                     yield batch_list[0]
                 else:
@@ -60,6 +77,24 @@ def _read_batches(
         response.close()
 
 
+def _next_read(response: AsyncReply) -> Callable[[], Awaitable[bytes]]:
+    """The next piece of the body as it arrives, ``b""`` at its end.
+
+    aiohttp's reply reads with ``read_chunk`` (no async generator step per read, as
+    ``Redactor.aread`` does); a caller's ``httpx.AsyncClient`` reply through ``aiter_bytes``,
+    which never yields an empty piece.
+    """
+    read_chunk: Callable[[], Awaitable[bytes]] | None = getattr(response, "read_chunk", None)
+    if read_chunk is not None:
+        return read_chunk
+    pieces = response.aiter_bytes()
+
+    async def next_piece() -> bytes:
+        return await anext(pieces, b"")
+
+    return next_piece
+
+
 async def _aread_batches(
     response: AsyncReply, state: StreamDecoding
 ) -> AsyncGenerator[list[StreamEvent], None]:
@@ -69,7 +104,8 @@ async def _aread_batches(
             return
         try:
             feed_read = state.feed_read  # masks and caps each read first
-            async for data in response.aiter_bytes():
+            read = _next_read(response)
+            while data := await read():
                 try:
                     batches = feed_read(data)
                 finally:

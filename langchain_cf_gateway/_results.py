@@ -18,8 +18,8 @@ Server-tool blocks and citations (``ChatResponse.content_blocks``) are kept verb
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -46,9 +46,6 @@ from cf_gateway_core import (
     Usage,
     reply_citations,
 )
-
-if TYPE_CHECKING:
-    from cf_gateway_core import AsyncEventStream, EventStream
 
 __all__ = [
     "StreamConverter",
@@ -200,7 +197,9 @@ class StreamConverter:
 
     Text and reasoning text become chunks as they arrive; usage, finish reason, gateway metadata,
     signed reasoning blocks and the tool calls come once, in the ``last`` chunk built from the
-    folded reply — so merging the chunks gives the message :func:`to_ai_message` builds.
+    folded reply — so merging the chunks gives the message :func:`to_ai_message` builds. The
+    adapter converts the events of ``EventStream.batches()``: one chunk per group of events that
+    arrived together (adjacent deltas merged), the same text in fewer framework chunks.
 
     Tool calls are held back until the reply is complete: LangChain parses the merged argument
     fragments of a call with ``parse_partial_json``, which would turn a call cut off at
@@ -224,26 +223,6 @@ class StreamConverter:
             return ChatGenerationChunk(message=AIMessageChunk(content=text)) if text else None
         handler = _EVENT_HANDLERS.get(type(event))
         return handler(self, event) if handler is not None else None
-
-    def chunks(self, events: EventStream) -> Iterator[ChatGenerationChunk]:
-        """The chunks of an open stream's events, before :meth:`last`.
-
-        One chunk per group of events that arrived together (adjacent deltas merged): the same
-        text, far fewer framework chunks on fast streams.
-        """
-        for batch in events.batches():
-            for event in batch:
-                chunk = self.chunk(event)
-                if chunk is not None:
-                    yield chunk
-
-    async def achunks(self, events: AsyncEventStream) -> AsyncIterator[ChatGenerationChunk]:
-        """Async twin of :meth:`chunks`."""
-        async for batch in events.batches():
-            for event in batch:
-                chunk = self.chunk(event)
-                if chunk is not None:
-                    yield chunk
 
     def _text(self, event: TextDelta) -> ChatGenerationChunk | None:
         if not event.text:

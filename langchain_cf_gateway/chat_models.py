@@ -276,11 +276,18 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
     ) -> Iterator[ChatGenerationChunk]:
         request, call = self._prepare(messages, stop, kwargs, stream=True)
         converter = StreamConverter(request.model)
+        convert = converter.chunk
         with translated(), self._client.stream(request, **call) as events:
-            for chunk in converter.chunks(events):
-                if run_manager is not None:
-                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
+            # The events of each read, converted here rather than in a generator of their own:
+            # one layer less per event (the async twin below does the same).
+            for batch in events.batches():
+                for event in batch:
+                    chunk = convert(event)
+                    if chunk is None:
+                        continue
+                    if run_manager is not None:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
             yield converter.last(events.result())
 
     async def _astream(
@@ -292,12 +299,17 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, call = self._prepare(messages, stop, kwargs, stream=True)
         converter = StreamConverter(request.model)
+        convert = converter.chunk
         with translated():
             async with self._async_client.stream(request, **call) as events:
-                async for chunk in converter.achunks(events):
-                    if run_manager is not None:
-                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
+                async for batch in events.batches():
+                    for event in batch:
+                        chunk = convert(event)
+                        if chunk is None:
+                            continue
+                        if run_manager is not None:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
                 yield converter.last(events.result())
 
     # -- tools and structured output ------------------------------------------------------------
