@@ -35,6 +35,7 @@ from pydantic import Field
 
 from cf_gateway_core import get_profile, resolve_route
 from cf_gateway_core.calls import check_workers_ai_opt_ins, stop_tuple
+from cf_gateway_core.pydantic_fields import session_of
 from llamaindex_cf_gateway._convert import to_tool_choice, to_tool_specs
 from llamaindex_cf_gateway._fields import GatewayFields
 from llamaindex_cf_gateway._instrument import sealed
@@ -177,7 +178,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the complete reply."""
         call = self._call(messages, kwargs)
-        reply = self._session.client.chat(call.request, **call.send)
+        reply = session_of(self).client.chat(call.request, **call.send)
         return to_chat_response(reply)
 
     @sealed
@@ -185,7 +186,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async twin of :meth:`chat` (safe across event loops)."""
         call = self._call(messages, kwargs)
-        reply = await self._session.aclient.chat(call.request, **call.send)
+        reply = await session_of(self).aclient.chat(call.request, **call.send)
         return to_chat_response(reply)
 
     @sealed
@@ -197,7 +198,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         complete reply with usage and gateway metadata, equal to what :meth:`chat` returns.
         """
         call = self._call(messages, kwargs)
-        events = self._session.client.stream(call.request, **call.send)
+        events = session_of(self).client.stream(call.request, **call.send)
         return chat_responses(events)
 
     @sealed
@@ -207,7 +208,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         """Async twin of :meth:`stream_chat`."""
         call = self._call(messages, kwargs)
-        events = await self._session.aclient.stream(call.request, **call.send)
+        events = await session_of(self).aclient.stream(call.request, **call.send)
         return achat_responses(events)
 
     # ------------------------------------------------------------------------------ completion
