@@ -150,8 +150,13 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     # ------------------------------------------------------------------------- request building
 
-    def _call(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> Call:
-        """The neutral request for one call and the client arguments that send it."""
+    def _call(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], stream: bool = False
+    ) -> Call:
+        """The neutral request for one call and the client arguments that send it.
+
+        ``stream`` is set in the request as it is built, so the client has nothing to rebuild.
+        """
         defaults = {
             "model": self.model,
             "temperature": self.temperature,
@@ -161,6 +166,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             "reasoning_effort": self.reasoning_effort,
             "session_affinity": self.session_affinity,
             "reject_if_busy": self.reject_if_busy,
+            "stream": stream,
         }
         return build_call(
             messages,
@@ -197,7 +203,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         Tool-call fragments and reasoning stream too; the last response (``delta=""``) is the
         complete reply with usage and gateway metadata, equal to what :meth:`chat` returns.
         """
-        call = self._call(messages, kwargs)
+        call = self._call(messages, kwargs, stream=True)
         events = session_of(self).client.stream(call.request, **call.send)
         return chat_responses(events)
 
@@ -207,7 +213,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async twin of :meth:`stream_chat`."""
-        call = self._call(messages, kwargs)
+        call = self._call(messages, kwargs, stream=True)
         events = await session_of(self).aclient.stream(call.request, **call.send)
         return achat_responses(events)
 
