@@ -59,6 +59,7 @@ __all__ = [
     "refuse_caller_owned",
     "reopen_session",
     "reveal_secret",
+    "session_of",
     "share_caller_owned",
     "strict_setting",
     "unwrapped_config_errors",
@@ -115,6 +116,18 @@ def open_session(model: Any) -> GatewaySession:
         http_async_client=model.http_async_client,
         fast_transport=getattr(model, "fast_transport", False),
     )
+
+
+def session_of(model: Any) -> GatewaySession:
+    """An adapter object's open session (its ``_session`` private attribute).
+
+    Read from pydantic's ``__pydantic_private__`` dict: reading a private attribute by name goes
+    through ``BaseModel.__getattr__`` after two ``AttributeError``s (several microseconds, on
+    every call of a chat model), this is one dict lookup. An assignment after construction
+    (:func:`reopen_session`) replaces the entry, so the current session is always the one read.
+    """
+    session: GatewaySession = model.__pydantic_private__["_session"]
+    return session
 
 
 def reopen_session(

@@ -26,6 +26,7 @@ from cf_gateway_core.pydantic_fields import (
     SettingsFollowAssignment,
     open_session,
     refuse_caller_owned,
+    session_of,
     share_caller_owned,
     strict_setting,
 )
@@ -110,11 +111,11 @@ class SessionModel(SettingsFollowAssignment, BaseModel):
     def _client(self) -> GatewayClient:
         # Built on first sync use: a default httpx.Client costs ~20 ms (TLS context), which
         # async users and short-lived instances should not pay at construction.
-        return self._session.client
+        return session_of(self).client
 
     @property
     def _async_client(self) -> AsyncGatewayClient:
-        return self._session.aclient
+        return session_of(self).aclient
 
     def __getstate__(self) -> dict[Any, Any]:
         """Pydantic's state; the session inside pickles as its settings.

@@ -35,6 +35,7 @@ from pydantic import Field
 
 from cf_gateway_core import get_profile, resolve_route
 from cf_gateway_core.calls import check_workers_ai_opt_ins, stop_tuple
+from cf_gateway_core.pydantic_fields import session_of
 from llamaindex_cf_gateway._convert import to_tool_choice, to_tool_specs
 from llamaindex_cf_gateway._fields import GatewayFields
 from llamaindex_cf_gateway._instrument import sealed
@@ -149,8 +150,13 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
 
     # ------------------------------------------------------------------------- request building
 
-    def _call(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> Call:
-        """The neutral request for one call and the client arguments that send it."""
+    def _call(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], stream: bool = False
+    ) -> Call:
+        """The neutral request for one call and the client arguments that send it.
+
+        ``stream`` is set in the request as it is built, so the client has nothing to rebuild.
+        """
         defaults = {
             "model": self.model,
             "temperature": self.temperature,
@@ -160,6 +166,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             "reasoning_effort": self.reasoning_effort,
             "session_affinity": self.session_affinity,
             "reject_if_busy": self.reject_if_busy,
+            "stream": stream,
         }
         return build_call(
             messages,
@@ -177,7 +184,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the complete reply."""
         call = self._call(messages, kwargs)
-        reply = self._session.client.chat(call.request, **call.send)
+        reply = session_of(self).client.chat(call.request, **call.send)
         return to_chat_response(reply)
 
     @sealed
@@ -185,7 +192,7 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async twin of :meth:`chat` (safe across event loops)."""
         call = self._call(messages, kwargs)
-        reply = await self._session.aclient.chat(call.request, **call.send)
+        reply = await session_of(self).aclient.chat(call.request, **call.send)
         return to_chat_response(reply)
 
     @sealed
@@ -196,8 +203,8 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         Tool-call fragments and reasoning stream too; the last response (``delta=""``) is the
         complete reply with usage and gateway metadata, equal to what :meth:`chat` returns.
         """
-        call = self._call(messages, kwargs)
-        events = self._session.client.stream(call.request, **call.send)
+        call = self._call(messages, kwargs, stream=True)
+        events = session_of(self).client.stream(call.request, **call.send)
         return chat_responses(events)
 
     @sealed
@@ -206,8 +213,8 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async twin of :meth:`stream_chat`."""
-        call = self._call(messages, kwargs)
-        events = await self._session.aclient.stream(call.request, **call.send)
+        call = self._call(messages, kwargs, stream=True)
+        events = await session_of(self).aclient.stream(call.request, **call.send)
         return achat_responses(events)
 
     # ------------------------------------------------------------------------------ completion
