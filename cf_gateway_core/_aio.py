@@ -14,14 +14,14 @@ support: ``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, proxy authentication, S
 from __future__ import annotations
 
 import asyncio
-import ssl
-import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
 import aiohttp
 import httpx
 import yarl
+
+from cf_gateway_core._tls import shared_ssl_context
 
 if TYPE_CHECKING:
     from cf_gateway_core._base import Prepared
@@ -47,9 +47,6 @@ _ERRORS: dict[type[BaseException], type[httpx.TransportError]] = {
 }
 _CAUGHT = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
-_ssl_lock = threading.Lock()
-_ssl_context: ssl.SSLContext | None = None
-
 
 def as_httpx_error(exc: BaseException) -> httpx.TransportError:
     """The httpx exception for an aiohttp (or socket) failure, message kept."""
@@ -58,15 +55,6 @@ def as_httpx_error(exc: BaseException) -> httpx.TransportError:
         if target is not None:
             return target(f"{type(exc).__name__}: {exc}")
     return httpx.TransportError(f"{type(exc).__name__}: {exc}")
-
-
-def _default_ssl_context() -> ssl.SSLContext:
-    """The TLS context httpx would build (certifi, ``SSL_CERT_FILE``/``SSL_CERT_DIR``), once."""
-    global _ssl_context
-    with _ssl_lock:
-        if _ssl_context is None:
-            _ssl_context = httpx.create_ssl_context()
-        return _ssl_context
 
 
 def proxy_applies(url: str) -> bool:
@@ -158,7 +146,7 @@ class AioIO:
     def __init__(self, *, timeout: float | None, limit: int, keepalive: float) -> None:
         """Create the session; must run inside the event loop it serves."""
         connector = aiohttp.TCPConnector(
-            limit=limit, keepalive_timeout=keepalive, ssl=_default_ssl_context()
+            limit=limit, keepalive_timeout=keepalive, ssl=shared_ssl_context()
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

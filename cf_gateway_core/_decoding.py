@@ -243,7 +243,7 @@ class StreamDecoding:
 
 def load_json(content: bytes) -> Any:
     try:
-        return _json.loads(content)
+        return _json.loads_body(content)
     except ValueError as exc:
         raise GatewayError(
             f"The gateway returned a body that is not JSON: {content[:200]!r}"

@@ -36,6 +36,7 @@ from cf_gateway_core._replies import (
     unexpected_status,
 )
 from cf_gateway_core._streams import AsyncEventStream, EventStream
+from cf_gateway_core._tls import shared_ssl_context
 from cf_gateway_core.checks import check_flag
 from cf_gateway_core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, GatewayConfig
 from cf_gateway_core.errors import (
@@ -108,8 +109,11 @@ class GatewayClient(SyncBeyondChat):
         _check_http_client(http_client, "Client")
         super().__init__(config, options=options, config_kwargs=config_kwargs)
         self._owns_http = http_client is None
-        # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (trust_env).
-        self._http = http_client or httpx.Client(timeout=self._timeout, limits=default_limits())
+        # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (trust_env), with
+        # the process's one TLS context (_tls: what httpx would build, without a copy per client).
+        self._http = http_client or httpx.Client(
+            timeout=self._timeout, limits=default_limits(), verify=shared_ssl_context()
+        )
         # What build_request would convert on every call, converted once: the default headers as
         # an httpx.Headers (its update() then copies the list instead of normalising each pair;
         # its repr masks Authorization) and the timeout as the extension httpx derives from it.
@@ -292,7 +296,9 @@ class AsyncGatewayClient(AsyncBeyondChat):
         from cf_gateway_core._aio import AioIO, HttpxIO, proxy_applies
 
         if proxy_applies(self.config.account_url):
-            http = httpx.AsyncClient(timeout=self._timeout, limits=default_limits())
+            http = httpx.AsyncClient(
+                timeout=self._timeout, limits=default_limits(), verify=shared_ssl_context()
+            )
             return HttpxIO(http, owned=True, timeout=self._timeout)
         return AioIO(timeout=self.config.timeout, limit=MAX_CONNECTIONS, keepalive=KEEPALIVE_EXPIRY)
 

@@ -8,14 +8,13 @@ OpenAI and Anthropic frames go to those formats' decoders.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cf_gateway_core import _json
 from cf_gateway_core.errors import StreamError
 from cf_gateway_core.events import Finish, StreamEvent, TextDelta, ToolCallDelta, UsageUpdate
 from cf_gateway_core.messages import FinishReason
 from cf_gateway_core.sse import ServerSentEvent
-from cf_gateway_core.wire import anthropic_messages, openai_chat, openai_responses
 from cf_gateway_core.wire._common import cut_short, is_error_frame, mappings, stream_error, type_of
 from cf_gateway_core.wire._workers_ai_reply import (
     arguments_text,
@@ -25,6 +24,9 @@ from cf_gateway_core.wire._workers_ai_reply import (
     map_usage,
     stable_tool_call_id,
 )
+
+if TYPE_CHECKING:  # the inner formats are imported by the first frame of theirs
+    from cf_gateway_core.wire import anthropic_messages, openai_chat, openai_responses
 
 __all__ = ["ChunkDecoder"]
 
@@ -169,15 +171,21 @@ class ChunkDecoder:
         if "choices" in frame:
             # OpenAI chunks on the run path (newer models, universal OpenAI inner) — §5.2 [O].
             if self._openai is None:
+                from cf_gateway_core.wire import openai_chat
+
                 self._openai = openai_chat.ChunkDecoder()
             return self._openai.feed(event)
         if type_of(frame).startswith(_RESPONSES_EVENT):
             # Responses events (universal /ai/run with a Responses-only model).
             if self._responses is None:
+                from cf_gateway_core.wire import openai_responses
+
                 self._responses = openai_responses.ChunkDecoder()
             return self._responses.feed(event)
         if type_of(frame) in _ANTHROPIC_EVENTS:
             if self._anthropic is None:
+                from cf_gateway_core.wire import anthropic_messages
+
                 self._anthropic = anthropic_messages.ChunkDecoder()
             return self._anthropic.feed(event)
         return self._native(frame)

@@ -23,8 +23,8 @@ from typing import Any, NoReturn
 from cf_gateway_core.errors import GatewayError, error_from_response
 from cf_gateway_core.messages import ChatRequest, ChatResponse
 from cf_gateway_core.profiles import get_profile
-from cf_gateway_core.routing import ModelKind, Route
-from cf_gateway_core.wire import anthropic_messages, openai_chat, openai_responses
+from cf_gateway_core.routing import Endpoint, ModelKind, Route
+from cf_gateway_core.wire import get_format
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._workers_ai_reply import parse_legacy
 from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
@@ -37,10 +37,12 @@ __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
 # bare json_schema for Workers AI models (§6.1 [C]).
 _NATIVE_DROP: tuple[str, ...] = ("model", "stream_options")
 
-_INNER_BUILDERS: dict[ModelKind, Callable[[ChatRequest, Route], dict[str, Any]]] = {
-    ModelKind.ANTHROPIC: anthropic_messages.build_payload,
-    ModelKind.THIRD_PARTY: openai_chat.build_payload,
-    ModelKind.WORKERS_AI: openai_chat.build_payload,
+# The format of a universal /ai/run input, by model kind. The other wire modules are imported
+# when a body needs them (get_format), not with this one: a native call uses openai_chat only.
+_INNER_FORMATS: dict[ModelKind, Endpoint] = {
+    ModelKind.ANTHROPIC: Endpoint.MESSAGES,
+    ModelKind.THIRD_PARTY: Endpoint.CHAT_COMPLETIONS,
+    ModelKind.WORKERS_AI: Endpoint.CHAT_COMPLETIONS,
 }
 
 # Universal /ai/run input fields spelled as in Cloudflare's examples: the REST API page's /ai/run
@@ -74,11 +76,11 @@ def build_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
     if route.native:
         return _native_payload(request, route)
     bare = _without_extra_body(request)
-    builder = _INNER_BUILDERS[route.model.kind]
+    endpoint = _INNER_FORMATS[route.model.kind]
     if get_profile(route.model.id).responses_only:
         # A Responses-only model's run input is a Responses body — docs/gateway-2026.md.
-        builder = openai_responses.build_payload
-    inner = builder(bare, route)
+        endpoint = Endpoint.RESPONSES
+    inner = get_format(endpoint).build_payload(bare, route)
     inner.pop("model", None)
     for ours, theirs in _UNIVERSAL_RENAMES.items():
         if ours in inner:
@@ -96,7 +98,9 @@ def _without_extra_body(request: ChatRequest) -> ChatRequest:
 
 
 def _native_payload(request: ChatRequest, route: Route) -> dict[str, Any]:
-    payload = openai_chat.build_payload(_without_extra_body(request), route)
+    payload = get_format(Endpoint.CHAT_COMPLETIONS).build_payload(
+        _without_extra_body(request), route
+    )
     for key in _NATIVE_DROP:
         payload.pop(key, None)
     # e.g. {"options": {"rejectIfBusy": true}} goes top-level — docs/wire-notes.md §1.2 [C].
@@ -145,6 +149,8 @@ def parse_response(body: Any) -> ChatResponse:
                 details.setdefault(key, node[key])
         node = node["result"]
     parser, whole = shape
+    if isinstance(parser, Endpoint):
+        parser = get_format(parser).parse_response
     response = parser(body if whole else node)
     if details:
         merged = {**response.provider_details, **details}
@@ -189,15 +195,15 @@ def _parse_queued(node: Mapping[str, Any]) -> NoReturn:
     )
 
 
-_Parser = Callable[[Any], ChatResponse]
+_Parser = Callable[[Any], ChatResponse] | Endpoint  # an endpoint: its wire format's parser
 
 # Inner body shapes, tried in order (a body is recognised by its keys, not by the model), with
 # whether the parser takes the whole reply: the OpenAI and Anthropic parsers unwrap the envelope
 # themselves and read gatewayMetadata as on their own endpoints.
 _SHAPES: tuple[tuple[Callable[[Mapping[str, Any]], bool], _Parser, bool], ...] = (
-    (_is_openai, openai_chat.parse_response, True),
-    (_is_anthropic, anthropic_messages.parse_response, True),
-    (_is_responses, openai_responses.parse_response, False),
+    (_is_openai, Endpoint.CHAT_COMPLETIONS, True),
+    (_is_anthropic, Endpoint.MESSAGES, True),
+    (_is_responses, Endpoint.RESPONSES, False),
     (_is_legacy, parse_legacy, False),
     (_is_queued, _parse_queued, False),
 )

@@ -87,3 +87,16 @@ def test_json_module_loads_chooses_orjson_when_installed() -> None:
         assert _json.loads is _json._loads_stdlib
     else:
         assert _json.loads.__name__ == "_loads_orjson"
+
+
+@pytest.mark.parametrize("text", SAME)
+@pytest.mark.parametrize("padding", [0, _json.BODY_ORJSON_MIN])
+def test_json_loads_body_is_json_loads_for_small_and_large_bodies(text: str, padding: int) -> None:
+    data = (" " * padding + text).encode("utf-8", "surrogatepass")
+    assert _same(_json.loads_body(data), json.loads(data))
+
+
+@pytest.mark.parametrize("text", INVALID)
+def test_json_loads_body_invalid_input_raises_value_error(text: str) -> None:
+    with pytest.raises(ValueError):
+        _json.loads_body(text.encode())

@@ -1,0 +1,101 @@
+"""What one sync call builds and loads, seen from a fresh interpreter (the test session has loaded
+everything): one ``httpx.Client`` and one TLS context, no async client or aiohttp session; the
+wire formats a reply does not use stay unloaded; orjson is not imported to read a small reply,
+but is used for streams and large bodies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _after(code: str) -> dict[str, object]:
+    """What ``code`` (run in a new interpreter after the setup below) reports as JSON."""
+    setup = (
+        "import gc, json, ssl, sys\n"
+        "from cf_gateway_core import ChatRequest, GatewayClient, Message\n"
+        "from cf_gateway_core.emulator.server import run_in_thread\n"
+        "server = run_in_thread()\n"
+        "def client():\n"
+        "    return GatewayClient(account_id='acct', api_token='tok', base_url=server.base_url,\n"
+        "                         allow_insecure_http=True, max_retries=0)\n"
+        "def request(model, text='hi'):\n"
+        "    return ChatRequest(model=model, messages=(Message.user(text),))\n"
+        "def loaded(*names):\n"
+        "    return {name: name in sys.modules for name in names}\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", setup + code + "\nserver.stop()\n"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_a_sync_call_builds_one_http_client_and_no_async_one() -> None:
+    result = _after(
+        "import httpx\n"
+        "with client() as c:\n"
+        "    assert c.chat(request('openai/gpt-5.5')).text\n"
+        "    objs = gc.get_objects()\n"
+        "    print(json.dumps({'sync': sum(isinstance(o, httpx.Client) for o in objs),\n"
+        "        'async': sum(isinstance(o, httpx.AsyncClient) for o in objs),\n"
+        "        'tls': sum(isinstance(o, ssl.SSLContext) for o in objs),\n"
+        "        **loaded('aiohttp')}))\n"
+    )
+    assert result == {"sync": 1, "async": 0, "tls": 1, "aiohttp": False}
+
+
+UNUSED_BY_NATIVE_RUN = (
+    "cf_gateway_core.wire.anthropic_messages",
+    "cf_gateway_core.wire.openai_responses",
+)
+
+
+def test_a_native_run_call_leaves_the_other_wire_formats_unloaded() -> None:
+    result = _after(
+        "with client() as c:\n"
+        "    assert c.chat(request('@cf/meta/llama-3.3-70b-instruct-fp8-fast'),"
+        " endpoint='run').text\n"
+        f"    print(json.dumps(loaded(*{UNUSED_BY_NATIVE_RUN!r})))\n"
+    )
+    assert result == dict.fromkeys(UNUSED_BY_NATIVE_RUN, False)
+
+
+@pytest.mark.parametrize(
+    ("model", "needed"),
+    [
+        ("anthropic/claude-sonnet-4.5", "cf_gateway_core.wire.anthropic_messages"),
+        ("openai/gpt-5.5", "cf_gateway_core.wire.openai_chat"),
+    ],
+)
+def test_a_universal_run_call_loads_the_format_of_its_input(model: str, needed: str) -> None:
+    result = _after(
+        "with client() as c:\n"
+        f"    text = c.chat(request({model!r}), endpoint='run').text\n"
+        f"    print(json.dumps({{'text': bool(text), **loaded({needed!r})}}))\n"
+    )
+    assert result == {"text": True, needed: True}
+
+
+def test_orjson_is_not_imported_to_read_a_small_reply_but_is_for_a_stream() -> None:
+    pytest.importorskip("orjson")
+    result = _after(
+        "with client() as c:\n"
+        "    assert c.chat(request('openai/gpt-5.5')).text\n"
+        "    after_call = 'orjson' in sys.modules\n"
+        "    with c.stream(request('openai/gpt-5.5')) as events:\n"
+        "        list(events)\n"
+        "    after_stream = 'orjson' in sys.modules\n"
+        "    print(json.dumps({'after_call': after_call, 'after_stream': after_stream}))\n"
+    )
+    assert result == {"after_call": False, "after_stream": True}
