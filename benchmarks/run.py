@@ -27,7 +27,8 @@ Modules: ``clients.py`` (what a row is), ``rows.py`` (the table of rows) with ``
 ``thin.py`` (+ ``thin_lc.py``, ``thin_li.py``), ``frameworks.py`` and ``peers.py`` (the rows);
 ``harness.py`` (settings, series, the server process, the
 interleaved loop), ``scenarios.py`` (in-process scenarios), ``footprint.py`` (import time and
-peak RSS in fresh interpreters), ``report.py`` (the tables), ``fake_server.py`` (the server).
+peak RSS in fresh interpreters), ``report.py`` (the tables, with
+``paired.py``: the per-round paired ratios), ``fake_server.py`` (the server).
 """
 
 from __future__ import annotations
