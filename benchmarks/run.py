@@ -14,10 +14,12 @@ figure moves), from a virtualenv with the peers installed (``benchmarks/README.m
 "Reproduce"). It starts ``fake_server.py`` in a subprocess, builds every client of ``rows.py``
 (the thinnest adapter of each framework included), checks each with one call, then runs the
 scenarios. Within a scenario each round visits every client once, in a new order every round,
-so the bursts of a shared machine hit all clients alike (``harness.run_interleaved``). Each
-figure is the median over rounds with its spread (interquartile range, or min–max for fewer
-than 5 rounds); each ratio is to the raw-httpx floor of the same API (× floor) or to the
-thinnest adapter of the same framework and API (× thin), measured in the same run. Import time
+so the bursts of a shared machine hit all clients alike, with the rows of one framework and
+API side by side (``harness.run_interleaved``, ``harness.family_order``). Each figure is the
+median over rounds with its spread (interquartile range, or min–max for fewer than 5 rounds);
+each ratio is to the raw-httpx floor of the same API (× floor) or to the thinnest adapter of the
+same framework and API (× thin), the median over rounds of the two rows' ratio in the same
+round (``paired.py``). Import time
 and peak RSS are measured in fresh interpreters. The tables are printed, and a full run writes
 them to ``benchmarks/results/latest.md`` (and ``.json``).
 
@@ -25,7 +27,8 @@ Modules: ``clients.py`` (what a row is), ``rows.py`` (the table of rows) with ``
 ``thin.py`` (+ ``thin_lc.py``, ``thin_li.py``), ``frameworks.py`` and ``peers.py`` (the rows);
 ``harness.py`` (settings, series, the server process, the
 interleaved loop), ``scenarios.py`` (in-process scenarios), ``footprint.py`` (import time and
-peak RSS in fresh interpreters), ``report.py`` (the tables), ``fake_server.py`` (the server).
+peak RSS in fresh interpreters), ``report.py`` (the tables, with
+``paired.py``: the per-round paired ratios), ``fake_server.py`` (the server).
 """
 
 from __future__ import annotations
