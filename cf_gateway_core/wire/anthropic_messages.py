@@ -14,7 +14,7 @@ shorthand), so merging consecutive same-role turns is a list extend; ``system`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.messages import (
@@ -35,7 +35,6 @@ from cf_gateway_core.messages import (
 from cf_gateway_core.profiles import ModelProfile, get_profile
 from cf_gateway_core.routing import Route
 from cf_gateway_core.wire._anthropic_reply import parse_response
-from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
 from cf_gateway_core.wire._caching import (
     MAX_BREAKPOINTS,
     cache_control,
@@ -45,6 +44,9 @@ from cf_gateway_core.wire._caching import (
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._media import anthropic_document, audio_refused, has_part
 from cf_gateway_core.wire._server_tools import refuse_foreign
+
+if TYPE_CHECKING:
+    from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "default_max_tokens", "parse_response"]
 
@@ -394,7 +396,23 @@ def _map_reasoning_effort(
     payload["thinking"] = {"type": "enabled", "budget_tokens": budget}
 
 
+def __getattr__(name: str) -> Any:
+    """``ChunkDecoder``, from :mod:`cf_gateway_core.wire._anthropic_stream` on first use."""
+    if name != "ChunkDecoder":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
+
+    return ChunkDecoder
+
+
+def _new_decoder() -> ChunkDecoder:
+    """A new stream decoder (its module is imported by the first stream, not by other calls)."""
+    from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
+
+    return ChunkDecoder()
+
+
 FORMAT = WireFormat(
-    build_payload=build_payload, parse_response=parse_response, new_decoder=ChunkDecoder
+    build_payload=build_payload, parse_response=parse_response, new_decoder=_new_decoder
 )
 """The Anthropic Messages wire format."""

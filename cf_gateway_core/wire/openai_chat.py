@@ -16,7 +16,7 @@ This module builds request bodies; replies are read in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cf_gateway_core.errors import GatewayConfigError
 from cf_gateway_core.messages import (
@@ -40,8 +40,10 @@ from cf_gateway_core.wire._common import compact_json, tool_result_text
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._media import chat_audio, chat_file, has_part
 from cf_gateway_core.wire._openai_chat_reply import parse_response
-from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
 from cf_gateway_core.wire._server_tools import refuse_foreign
+
+if TYPE_CHECKING:
+    from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
 
@@ -334,9 +336,25 @@ def _as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else dict(value)
 
 
+def __getattr__(name: str) -> Any:
+    """``ChunkDecoder``, from :mod:`cf_gateway_core.wire._openai_chat_stream` on first use."""
+    if name != "ChunkDecoder":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
+
+    return ChunkDecoder
+
+
+def _new_decoder() -> ChunkDecoder:
+    """A new stream decoder (its module is imported by the first stream, not by other calls)."""
+    from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
+
+    return ChunkDecoder()
+
+
 FORMAT = WireFormat(
     build_payload=build_payload,
     parse_response=parse_response,
-    new_decoder=ChunkDecoder,
+    new_decoder=_new_decoder,
 )
 """The ``chat_completions`` endpoint's wire format."""

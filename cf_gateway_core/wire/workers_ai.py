@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cf_gateway_core.errors import GatewayError, error_from_response
 from cf_gateway_core.messages import ChatRequest, ChatResponse
@@ -27,7 +27,9 @@ from cf_gateway_core.routing import Endpoint, ModelKind, Route
 from cf_gateway_core.wire import get_format
 from cf_gateway_core.wire._format import WireFormat
 from cf_gateway_core.wire._workers_ai_reply import parse_legacy
-from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
+
+if TYPE_CHECKING:
+    from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
 
 __all__ = ["FORMAT", "ChunkDecoder", "build_payload", "parse_response"]
 
@@ -216,9 +218,25 @@ def _shape_parser(node: Mapping[str, Any]) -> tuple[_Parser, bool] | None:
     return None
 
 
+def __getattr__(name: str) -> Any:
+    """``ChunkDecoder``, from :mod:`cf_gateway_core.wire._workers_ai_stream` on first use."""
+    if name != "ChunkDecoder":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
+
+    return ChunkDecoder
+
+
+def _new_decoder() -> ChunkDecoder:
+    """A new stream decoder (its module is imported by the first stream, not by other calls)."""
+    from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
+
+    return ChunkDecoder()
+
+
 FORMAT = WireFormat(
     build_payload=build_payload,
     parse_response=parse_response,
-    new_decoder=ChunkDecoder,
+    new_decoder=_new_decoder,
 )
 """The ``run`` endpoint's wire format."""

@@ -99,3 +99,45 @@ def test_orjson_is_not_imported_to_read_a_small_reply_but_is_for_a_stream() -> N
         "    print(json.dumps({'after_call': after_call, 'after_stream': after_stream}))\n"
     )
     assert result == {"after_call": False, "after_stream": True}
+
+
+@pytest.mark.parametrize(
+    ("model", "endpoint", "decoder"),
+    [
+        ("openai/gpt-5.5", "auto", "cf_gateway_core.wire._openai_chat_stream"),
+        ("anthropic/claude-sonnet-4.5", "auto", "cf_gateway_core.wire._anthropic_stream"),
+        (
+            "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+            "run",
+            "cf_gateway_core.wire._workers_ai_stream",
+        ),
+    ],
+)
+def test_a_stream_decoder_is_loaded_by_the_first_stream_not_by_a_call(
+    model: str, endpoint: str, decoder: str
+) -> None:
+    result = _after(
+        "with client() as c:\n"
+        f"    assert c.chat(request({model!r}), endpoint={endpoint!r}).text\n"
+        f"    after_call = {decoder!r} in sys.modules\n"
+        f"    with c.stream(request({model!r}), endpoint={endpoint!r}) as events:\n"
+        "        text = ''.join(getattr(e, 'text', '') for e in events)\n"
+        f"    after_stream = {decoder!r} in sys.modules\n"
+        "    print(json.dumps({'after_call': after_call, 'after_stream': after_stream,\n"
+        "                      'streamed': bool(text)}))\n"
+    )
+    assert result == {"after_call": False, "after_stream": True, "streamed": True}
+
+
+def test_the_decoders_keep_their_public_names() -> None:
+    from cf_gateway_core.wire import anthropic_messages, openai_chat, workers_ai
+    from cf_gateway_core.wire._anthropic_stream import ChunkDecoder as AnthropicDecoder
+    from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder as OpenAIDecoder
+    from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder as WorkersDecoder
+
+    assert openai_chat.ChunkDecoder is OpenAIDecoder
+    assert anthropic_messages.ChunkDecoder is AnthropicDecoder
+    assert workers_ai.ChunkDecoder is WorkersDecoder
+    assert isinstance(workers_ai.FORMAT.new_decoder(), WorkersDecoder)
+    with pytest.raises(AttributeError):
+        openai_chat.NoSuchName  # noqa: B018
