@@ -149,7 +149,13 @@ class StreamDecoding:
         size = len(chunk)
         if size <= self.slice:  # the usual read: one batch (a list, not a generator, per read)
             self.slice = _SLICE
-            return [self.feed(chunk)] if size else []
+            if not size:
+                return []
+            if self.quick:  # what feed() does, one call less per read
+                events = self._text_events(chunk)
+                if events is not None:
+                    return [events]
+            return [self._general(chunk)]
         view = memoryview(chunk)
         batches = []
         start = 0
@@ -162,12 +168,13 @@ class StreamDecoding:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         if self.quick:
-            text = self._text_read(chunk)
-            if text is not None:
-                if not text:
-                    return []
-                self.add_text(text)
-                return [TextDelta(text)]
+            events = self._text_events(chunk)
+            if events is not None:
+                return events
+        return self._general(chunk)
+
+    def _general(self, chunk: bytes) -> list[StreamEvent]:
+        """Any bytes: server-sent events, then the decoder's events, folded."""
         out: list[StreamEvent] = []
         decode = self.decoder.feed
         try:
@@ -182,8 +189,8 @@ class StreamDecoding:
         self.quick = bool(out) and type(out[-1]) is TextDelta and self.declined < _MAX_DECLINED
         return out
 
-    def _text_read(self, chunk: bytes) -> str | None:
-        """The text of a read that is one plain text frame, else ``None`` (nothing changed).
+    def _text_events(self, chunk: bytes) -> list[StreamEvent] | None:
+        """The events of a read that is one plain text frame, else ``None`` (nothing changed).
 
         The usual read of a gateway stream: one ``data:`` event holding one piece of answer
         text. Its data is parsed as bytes and handed to the decoder's ``text_frame``, without
@@ -201,7 +208,11 @@ class StreamDecoding:
         text = self.decoder.text_frame(frame, whole[1]) if type(frame) is dict else None
         if text is None:
             self.declined += 1  # parsed for nothing: the general path parses it again
-        return text
+            return None
+        if not text:
+            return []
+        self.add_text(text)
+        return [TextDelta(text)]
 
     def finish(self) -> list[StreamEvent]:
         tail = self.masker.flush()  # bytes held back in case they started the token
