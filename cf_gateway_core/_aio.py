@@ -14,6 +14,7 @@ support: ``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, proxy authentication, S
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -141,13 +142,16 @@ class AioIO:
         keepalive: seconds an idle connection is kept.
     """
 
-    __slots__ = ("_session", "_timeout", "_urls")
+    __slots__ = ("__weakref__", "_session", "_timeout", "_urls")
 
     def __init__(self, *, timeout: float | None, limit: int, keepalive: float) -> None:
         """Create the session; must run inside the event loop it serves."""
         connector = aiohttp.TCPConnector(
             limit=limit, keepalive_timeout=keepalive, ssl=shared_ssl_context()
         )
+        # A client dropped while its loop runs (a model built per request) is closed when it is
+        # collected, before aiohttp's own finalizers would report its session as unclosed.
+        weakref.finalize(self, _release, asyncio.get_running_loop(), connector).atexit = False
         self._session = aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),  # the gateway sets no cookies worth keeping
@@ -193,6 +197,23 @@ class AioIO:
         self._session.detach()
         if connector is not None:
             connector._close()  # on a closed loop: only marks it closed; the sockets die with it
+
+
+def _release(loop: asyncio.AbstractEventLoop, connector: aiohttp.BaseConnector) -> None:
+    """Close the connections of a collected :class:`AioIO` (in its loop's thread)."""
+    if connector.closed:
+        return
+    if loop.is_closed():
+        connector._close()  # only marks it closed; the sockets died with the loop
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        connector._close()
+    else:
+        loop.call_soon_threadsafe(connector._close)
 
 
 class HttpxIO:

@@ -5,9 +5,14 @@ the deprecated fast_transport flag."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import logging
 import socket
+import ssl
+import warnings
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +22,7 @@ from cf_gateway_core import (
     APITimeoutError,
     AsyncGatewayClient,
     ChatRequest,
+    GatewayClient,
     Message,
     RateLimitError,
     TextDelta,
@@ -86,6 +92,60 @@ async def silent_server() -> AsyncIterator[str]:
     async with server:
         yield f"http://127.0.0.1:{port}"
         server.close()
+
+
+TLS = Path(__file__).parent.parent / "fixtures" / "tls"  # a CA and a cert it signed for 127.0.0.1
+
+
+@pytest.fixture
+async def tls_server() -> AsyncIterator[str]:
+    """Answers every request with one chat completion over TLS (a certificate for 127.0.0.1)."""
+    body = json.dumps(completion("over tls")).encode()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            await reader.readexactly(length)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass  # a client that refused the certificate hung up
+        finally:
+            writer.close()
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "server.pem")
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"https://127.0.0.1:{port}"
+        server.close()
+
+
+async def test_ssl_cert_file_set_after_an_earlier_request_is_honoured(
+    tls_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like httpx, each new client trusts the SSL_CERT_FILE of its time, sync and async alike."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    async with default_client(tls_server, max_retries=0) as before:
+        with pytest.raises(APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+            await before.chat(request())
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+    async with default_client(tls_server, max_retries=0) as after:
+        assert (await after.chat(request())).text == "over tls"
+    with GatewayClient(
+        account_id=ACCOUNT, api_token=TOKEN, base_url=tls_server, max_retries=0
+    ) as sync_client:
+        assert (await asyncio.to_thread(sync_client.chat, request())).text == "over tls"
 
 
 def free_port() -> int:
@@ -168,6 +228,32 @@ def test_async_io_one_client_works_across_event_loops(
     client = default_client(emulator.base_url)
     assert asyncio.run(client.chat(request())).text == "one"
     assert asyncio.run(client.chat(request())).text == "two"
+
+
+def test_clients_dropped_while_their_loop_runs_report_nothing_unclosed(
+    fake: FakeGateway, emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client built per request and dropped unclosed (what a model per request does) must
+    not make aiohttp log "Unclosed connector" / "Unclosed client session" when collected."""
+    for _ in range(3):
+        fake.queue_json(completion("once"))
+
+    async def main() -> None:
+        for _ in range(3):
+            client = default_client(emulator.base_url)
+            assert (await client.chat(request())).text == "once"
+            del client
+            gc.collect()
+            await asyncio.sleep(0)
+
+    gc.collect()  # what earlier tests left behind is not this test's business
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.ERROR):
+        warnings.simplefilter("always")
+        asyncio.run(main())
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if "nclosed" in str(w.message)]
+    assert unclosed == []
+    assert [r.getMessage() for r in caplog.records if "nclosed" in r.getMessage()] == []
 
 
 async def test_async_io_passes_status_headers_and_body_through(
