@@ -7,6 +7,7 @@ protocol are created with the first wire module (on a client's first request), n
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from cf_gateway_core.routing import Route
     from cf_gateway_core.sse import ServerSentEvent
 
-__all__ = ["ChunkDecoder", "WireFormat"]
+__all__ = ["ChunkDecoder", "DecoderOnFirstStream", "WireFormat"]
 
 
 class ChunkDecoder(Protocol):
@@ -58,3 +59,36 @@ class WireFormat:
     unknown keys; raises ``APIStatusError``-free ``GatewayError`` only for bodies it cannot read."""
     new_decoder: Callable[[], ChunkDecoder]
     """A fresh stream decoder."""
+
+
+class DecoderOnFirstStream:
+    """A wire module's stream decoder class, imported from its own module by the first stream.
+
+    A plain call never needs the decoder, so its module is not imported with the wire module.
+    :meth:`new` is the format's ``new_decoder``; :meth:`module_getattr` is the wire module's
+    ``__getattr__`` (PEP 562), so ``from <wire module> import ChunkDecoder`` keeps working.
+    """
+
+    __slots__ = ("_class", "_module", "_owner")
+
+    def __init__(self, owner: str, module: str) -> None:
+        """The decoder of wire module ``owner``, class ``ChunkDecoder`` of module ``module``."""
+        self._owner = owner
+        self._module = module
+        self._class: Callable[[], ChunkDecoder] | None = None
+
+    def decoder_class(self) -> Callable[[], ChunkDecoder]:
+        """The ``ChunkDecoder`` class (its module is imported on the first call)."""
+        if self._class is None:
+            self._class = importlib.import_module(self._module).ChunkDecoder
+        return self._class
+
+    def new(self) -> ChunkDecoder:
+        """A fresh stream decoder."""
+        return self.decoder_class()()
+
+    def module_getattr(self, name: str) -> Any:
+        """The wire module's ``__getattr__``: ``ChunkDecoder`` only."""
+        if name != "ChunkDecoder":
+            raise AttributeError(f"module {self._owner!r} has no attribute {name!r}")
+        return self.decoder_class()

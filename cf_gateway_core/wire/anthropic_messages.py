@@ -41,7 +41,7 @@ from cf_gateway_core.wire._caching import (
     count_breakpoints,
     reject_prompt_cache_key,
 )
-from cf_gateway_core.wire._format import WireFormat
+from cf_gateway_core.wire._format import DecoderOnFirstStream, WireFormat
 from cf_gateway_core.wire._media import anthropic_document, audio_refused, has_part
 from cf_gateway_core.wire._server_tools import refuse_foreign
 
@@ -396,23 +396,11 @@ def _map_reasoning_effort(
     payload["thinking"] = {"type": "enabled", "budget_tokens": budget}
 
 
-def __getattr__(name: str) -> Any:
-    """``ChunkDecoder``, from :mod:`cf_gateway_core.wire._anthropic_stream` on first use."""
-    if name != "ChunkDecoder":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
-
-    return ChunkDecoder
-
-
-def _new_decoder() -> ChunkDecoder:
-    """A new stream decoder (its module is imported by the first stream, not by other calls)."""
-    from cf_gateway_core.wire._anthropic_stream import ChunkDecoder
-
-    return ChunkDecoder()
+_DECODER = DecoderOnFirstStream(__name__, "cf_gateway_core.wire._anthropic_stream")
+__getattr__ = _DECODER.module_getattr
 
 
 FORMAT = WireFormat(
-    build_payload=build_payload, parse_response=parse_response, new_decoder=_new_decoder
+    build_payload=build_payload, parse_response=parse_response, new_decoder=_DECODER.new
 )
 """The Anthropic Messages wire format."""

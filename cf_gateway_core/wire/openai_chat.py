@@ -37,7 +37,7 @@ from cf_gateway_core.messages import (
 from cf_gateway_core.routing import Endpoint, ModelKind, ModelRef, Route
 from cf_gateway_core.wire._caching import reject_cache_control, reject_prompt_cache_key
 from cf_gateway_core.wire._common import compact_json, tool_result_text
-from cf_gateway_core.wire._format import WireFormat
+from cf_gateway_core.wire._format import DecoderOnFirstStream, WireFormat
 from cf_gateway_core.wire._media import chat_audio, chat_file, has_part
 from cf_gateway_core.wire._openai_chat_reply import parse_response
 from cf_gateway_core.wire._server_tools import refuse_foreign
@@ -336,25 +336,13 @@ def _as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else dict(value)
 
 
-def __getattr__(name: str) -> Any:
-    """``ChunkDecoder``, from :mod:`cf_gateway_core.wire._openai_chat_stream` on first use."""
-    if name != "ChunkDecoder":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
-
-    return ChunkDecoder
-
-
-def _new_decoder() -> ChunkDecoder:
-    """A new stream decoder (its module is imported by the first stream, not by other calls)."""
-    from cf_gateway_core.wire._openai_chat_stream import ChunkDecoder
-
-    return ChunkDecoder()
+_DECODER = DecoderOnFirstStream(__name__, "cf_gateway_core.wire._openai_chat_stream")
+__getattr__ = _DECODER.module_getattr
 
 
 FORMAT = WireFormat(
     build_payload=build_payload,
     parse_response=parse_response,
-    new_decoder=_new_decoder,
+    new_decoder=_DECODER.new,
 )
 """The ``chat_completions`` endpoint's wire format."""

@@ -25,7 +25,7 @@ from cf_gateway_core.messages import ChatRequest, ChatResponse
 from cf_gateway_core.profiles import get_profile
 from cf_gateway_core.routing import Endpoint, ModelKind, Route
 from cf_gateway_core.wire import get_format
-from cf_gateway_core.wire._format import WireFormat
+from cf_gateway_core.wire._format import DecoderOnFirstStream, WireFormat
 from cf_gateway_core.wire._workers_ai_reply import parse_legacy
 
 if TYPE_CHECKING:
@@ -218,25 +218,13 @@ def _shape_parser(node: Mapping[str, Any]) -> tuple[_Parser, bool] | None:
     return None
 
 
-def __getattr__(name: str) -> Any:
-    """``ChunkDecoder``, from :mod:`cf_gateway_core.wire._workers_ai_stream` on first use."""
-    if name != "ChunkDecoder":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
-
-    return ChunkDecoder
-
-
-def _new_decoder() -> ChunkDecoder:
-    """A new stream decoder (its module is imported by the first stream, not by other calls)."""
-    from cf_gateway_core.wire._workers_ai_stream import ChunkDecoder
-
-    return ChunkDecoder()
+_DECODER = DecoderOnFirstStream(__name__, "cf_gateway_core.wire._workers_ai_stream")
+__getattr__ = _DECODER.module_getattr
 
 
 FORMAT = WireFormat(
     build_payload=build_payload,
     parse_response=parse_response,
-    new_decoder=_new_decoder,
+    new_decoder=_DECODER.new,
 )
 """The ``run`` endpoint's wire format."""
