@@ -187,23 +187,27 @@ def test_rows_compared_with_each_other_run_side_by_side_in_a_new_order_every_rou
     assert any(thin_first) and not all(thin_first)  # neither runs first every round
 
 
+def _idle_client(name: str) -> Any:
+    """A client row that does nothing (for tests of the interleaved loop itself)."""
+    import clients as C
+
+    return C.Client(
+        name=name,
+        api="chat_completions",
+        group="floor",
+        framework=None,
+        import_stmt="",
+        build=lambda root: None,
+        invoke=lambda obj: "",
+        stream=lambda obj: iter(()),
+        ainvoke=None,
+        tools=None,
+    )
+
+
 def test_every_sample_starts_with_collected_generations() -> None:
     import clients as C
     from harness import run_interleaved
-
-    def client(name: str) -> C.Client:
-        return C.Client(
-            name=name,
-            api="chat_completions",
-            group="floor",
-            framework=None,
-            import_stmt="",
-            build=lambda root: None,
-            invoke=lambda obj: "",
-            stream=lambda obj: iter(()),
-            ainvoke=None,
-            tools=None,
-        )
 
     counts: list[tuple[int, int, int]] = []
 
@@ -214,7 +218,7 @@ def test_every_sample_starts_with_collected_generations() -> None:
             cycle.append(cycle)
         return 1.0
 
-    live = [(client(f"c{i}"), None) for i in range(3)]
+    live = [(_idle_client(f"c{i}"), None) for i in range(3)]
     try:
         results = run_interleaved("test", live, 4, measure)
         assert gc.get_freeze_count() > 0  # the clients' heap is out of the collector's sight
@@ -231,20 +235,6 @@ def test_a_client_failing_mid_run_keeps_the_numbers_of_the_rounds_it_ran() -> No
     import clients as C
     from harness import run_interleaved
 
-    def client(name: str) -> C.Client:
-        return C.Client(
-            name=name,
-            api="chat_completions",
-            group="floor",
-            framework=None,
-            import_stmt="",
-            build=lambda root: None,
-            invoke=lambda obj: "",
-            stream=lambda obj: iter(()),
-            ainvoke=None,
-            tools=None,
-        )
-
     calls = {"ok": 0, "flaky": 0}
 
     def measure(c: C.Client, obj: Any) -> tuple[float, dict[str, Any]]:
@@ -255,7 +245,7 @@ def test_a_client_failing_mid_run_keeps_the_numbers_of_the_rounds_it_ran() -> No
 
     try:
         results = run_interleaved(
-            "test", [(client("ok"), None), (client("flaky"), None)], 5, measure
+            "test", [(_idle_client("ok"), None), (_idle_client("flaky"), None)], 5, measure
         )
     finally:
         gc.unfreeze()
