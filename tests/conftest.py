@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (no random seed, no example database), so
+# a run of the suite is deterministic: https://hypothesis.readthedocs.io/en/latest/settings.html
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.load_profile("deterministic")
 
 _SCRUBBED = (
     "CLOUDFLARE_ACCOUNT_ID",
