@@ -130,8 +130,10 @@ class GatewayClient(SyncBeyondChat):
         self._extensions = {"timeout": self._timeout.as_dict()}
 
     def _with_client_headers(self, headers: Mapping[str, str]) -> httpx.Headers:
-        """``headers`` as sent: over our own client's default headers (a caller's client merges
-        its own in ``build_request``)."""
+        """``headers`` as sent: over our own client's default headers.
+
+        A caller's client merges its own in ``build_request``.
+        """
         if not self._owns_http:
             return httpx.Headers(headers)
         merged = httpx.Headers(self._http.headers)

@@ -48,9 +48,10 @@ def test_per_call_options_and_headers_are_sent_as_httpx_sends_them(server: Fault
         "options": {"cache_ttl": 60, "skip_cache": True},
         "extra_headers": {"x-trace": "abc", "Accept": "application/json"},
     }
-    with _client(server.base_url) as owned, _client(
-        server.base_url, http_client=httpx.Client(timeout=60.0)
-    ) as sent:
+    with (
+        _client(server.base_url) as owned,
+        _client(server.base_url, http_client=httpx.Client(timeout=60.0)) as sent,
+    ):
         assert owned.chat(chat_request(), **per_call).text == "ok"
         assert sent.chat(chat_request(), **per_call).text == "ok"
     own, reference = server.requests
