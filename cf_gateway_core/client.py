@@ -21,6 +21,7 @@ from cf_gateway_core._base import (
     AsyncReply,
     Prepared,
     default_limits,
+    env_proxy_configured,
     transport_error,
 )
 from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
@@ -111,14 +112,64 @@ class GatewayClient(SyncBeyondChat):
         self._owns_http = http_client is None
         # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (trust_env), with
         # the process's one TLS context (_tls: what httpx would build, without a copy per client).
+        # When the environment names no proxy at all (nothing, or NO_PROXY alone), httpx would
+        # still mount one "no proxy" route per NO_PROXY entry and match the URL against each on
+        # every request, to reach the default transport anyway: built without them instead.
         self._http = http_client or httpx.Client(
-            timeout=self._timeout, limits=default_limits(), verify=shared_ssl_context()
+            timeout=self._timeout,
+            limits=default_limits(),
+            verify=shared_ssl_context(),
+            trust_env=env_proxy_configured(),
         )
         # What build_request would convert on every call, converted once: the default headers as
         # an httpx.Headers (its update() then copies the list instead of normalising each pair;
         # its repr masks Authorization) and the timeout as the extension httpx derives from it.
-        self._wire_headers = httpx.Headers(self._headers)
+        # Our own client's requests are built as build_request builds them (see _request), so
+        # its default headers (Accept, Accept-Encoding, Connection) come first, ours over them.
+        self._wire_headers = self._with_client_headers(self._headers)
         self._extensions = {"timeout": self._timeout.as_dict()}
+
+    def _with_client_headers(self, headers: Mapping[str, str]) -> httpx.Headers:
+        """``headers`` as sent: over our own client's default headers.
+
+        A caller's client merges its own in ``build_request``.
+        """
+        if not self._owns_http:
+            return httpx.Headers(headers)
+        merged = httpx.Headers(self._http.headers)
+        merged.update(headers)
+        return merged
+
+    def _request(self, prepared: Prepared) -> httpx.Request:
+        """The ``httpx.Request`` of ``prepared``.
+
+        For our own client with no cookie stored, what ``build_request`` returns for a client
+        without ``base_url``, ``params``, ``cookies`` or ``auth``: the parsed URL, the merged
+        headers and the timeout extension, built without merging them again on every call. A
+        caller's client (its base URL, headers, params and cookies) goes through
+        ``build_request``, as does ours once a reply has set a cookie.
+        """
+        headers = prepared.headers
+        http = self._http
+        if self._owns_http and not http.cookies:
+            return httpx.Request(
+                prepared.method,
+                self._url(prepared.url),
+                content=prepared.content,
+                headers=(
+                    self._wire_headers
+                    if headers is self._headers
+                    else self._with_client_headers(headers)
+                ),
+                extensions=self._extensions,
+            )
+        return http.build_request(
+            prepared.method,
+            self._url(prepared.url),
+            content=prepared.content,
+            headers=self._wire_headers if headers is self._headers else headers,
+            extensions=self._extensions,
+        )
 
     def _caller_http(self) -> httpx.Client | None:
         return None if self._owns_http else self._http
@@ -185,14 +236,7 @@ class GatewayClient(SyncBeyondChat):
 
     def _send(self, prepared: Prepared) -> httpx.Response:
         """Send with retries; return a 2xx response whose body is not read yet."""
-        headers = prepared.headers
-        request = self._http.build_request(
-            prepared.method,
-            self._url(prepared.url),
-            content=prepared.content,
-            headers=self._wire_headers if headers is self._headers else headers,
-            extensions=self._extensions,
-        )
+        request = self._request(prepared)
         attempt = 0
         error: GatewayError | None
         cause: Exception | None

@@ -208,8 +208,17 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
     def _get_invocation_params(
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        """LangChain's invocation params, with per-call ``extra_headers`` values masked."""
-        return masked_invocation_params(super()._get_invocation_params(stop=stop, **kwargs))
+        """LangChain's invocation params, with per-call ``extra_headers`` values masked.
+
+        What ``BaseChatModel`` builds (``asdict()``: the identifying params and ``_type``; then
+        ``stop`` and the call's keyword arguments), without the deprecation-warning filter it puts
+        around the deprecated ``dict()`` on every call — unless a subclass overrides ``dict()``.
+        """
+        if type(self).dict is not BaseChatModel.dict:
+            params = super()._get_invocation_params(stop=stop, **kwargs)
+        else:
+            params = {**self.asdict(), "stop": stop, **kwargs}
+        return masked_invocation_params(params)
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         fields = ("model", "temperature", "max_tokens", "stop")
