@@ -251,6 +251,18 @@ class StreamDecoding:
             f"The stream broke after it started: {exc}", partial_text=self.accumulator.text
         )
 
+    def finish_broken(self, exc: BaseException) -> list[StreamEvent]:
+        """The last events of a stream whose body broke (cut, reset, stalled) at ``exc``.
+
+        The reply is complete once its end signal arrived (``[DONE]``, a finish reason,
+        ``message_stop``…): a break after it loses nothing, so the stream finishes as if the
+        body had ended there. Before it, the break raises :meth:`broken`'s ``StreamError``.
+        """
+        try:
+            return self.finish()
+        except StreamError:
+            raise self.broken(exc) from exc
+
 
 def load_json(content: bytes) -> Any:
     try:

@@ -71,8 +71,10 @@ def _read_batches(
                 else:
                     yield from batch_list
         except read_errors() as exc:
-            raise state.broken(exc) from exc
-        yield state.finish()
+            last = state.finish_broken(exc)  # raises unless the end signal had arrived
+        else:
+            last = state.finish()
+        yield last
     finally:
         response.close()
 
@@ -113,8 +115,10 @@ async def _aread_batches(
                 for batch in batches:
                     yield batch
         except read_errors() as exc:
-            raise state.broken(exc) from exc
-        yield state.finish()
+            last = state.finish_broken(exc)  # raises unless the end signal had arrived
+        else:
+            last = state.finish()
+        yield last
     finally:
         await response.aclose()
 

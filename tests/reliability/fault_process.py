@@ -208,6 +208,19 @@ def no_blank(conn: socket.socket, endpoint: str, body: dict[str, Any]) -> None:
     _send_chunked(conn, [*_frames(endpoint, head), last])
 
 
+def end_then_cut(conn: socket.socket, endpoint: str, body: dict[str, Any]) -> None:
+    """The whole stream, end signal included; then the connection closes (no last chunk)."""
+    head, end = FRAMES[endpoint]()
+    _send_chunked(conn, _frames(endpoint, head + end), terminate=False)
+
+
+def end_then_stall(conn: socket.socket, endpoint: str, body: dict[str, Any]) -> None:
+    """The whole stream, end signal included; then silence instead of the last chunk."""
+    head, end = FRAMES[endpoint]()
+    _send_chunked(conn, _frames(endpoint, head + end), terminate=False)
+    time.sleep(3.0)
+
+
 def v4_mid(conn: socket.socket, endpoint: str, body: dict[str, Any]) -> None:
     """A v4 error envelope in the middle of a stream, then the usual end."""
     head, end = FRAMES[endpoint]()
@@ -303,6 +316,8 @@ FAULTS: dict[str, Fault] = {
     "dies": dies,
     "no_blank": no_blank,
     "v4_mid": v4_mid,
+    "end_then_cut": end_then_cut,
+    "end_then_stall": end_then_stall,
     "cut_body": cut_body,
     "stall_body": stall_body,
     "bad_gzip": bad_gzip,

@@ -72,6 +72,18 @@ def test_a_stream_without_its_end_signal_raises_with_the_partial_text(
 
 
 @pytest.mark.parametrize(("wire", "surface"), WIRE_SURFACES)
+@pytest.mark.parametrize("fault", ["end_then_cut", "end_then_stall"])
+def test_a_break_after_the_end_signal_keeps_the_complete_reply(
+    server: FaultProcess, fault: str, wire: str, surface: str
+) -> None:
+    # [DONE] / message_stop / response.completed arrived: the reply is complete, and a body
+    # that is then cut, or stalls past the timeout, must not turn it into a StreamError.
+    call = _call(server, fault, wire, True, timeout=0.3)
+    assert SURFACES[surface](call) == "Hello"
+    assert server.count(call.account) == 1
+
+
+@pytest.mark.parametrize(("wire", "surface"), WIRE_SURFACES)
 def test_a_v4_error_envelope_mid_stream_raises_its_code(
     server: FaultProcess, wire: str, surface: str
 ) -> None:
