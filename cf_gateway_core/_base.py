@@ -59,7 +59,6 @@ __all__ = [
     "BaseClient",
     "Prepared",
     "Reply",
-    "env_proxy_configured",
     "gateway_metadata",
     "transport_error",
 ]
@@ -92,24 +91,6 @@ KEEPALIVE_EXPIRY = 5.0
 
 def default_limits() -> httpx.Limits:
     return httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE)
-
-
-def env_proxy_configured() -> bool:
-    """Whether the environment names a proxy for any URL, by httpx's rules (``trust_env``).
-
-    ``False`` when no proxy variable is set or ``NO_PROXY`` alone is: every URL then goes to the
-    default transport, and an ``httpx.Client(trust_env=False)`` routes exactly as one built with
-    ``trust_env=True`` (the TLS context is passed in, so the TLS variables are read anyway — see
-    ``_tls``). Asks httpx's own helper; should a future httpx move it, the standard library's
-    reading of the same variables answers (any proxy variable other than ``NO_PROXY``).
-    """
-    try:
-        from httpx._utils import get_environment_proxies
-    except ImportError:  # pragma: no cover - depends on httpx's private layout
-        import urllib.request
-
-        return bool(set(urllib.request.getproxies()) - {"no"})
-    return any(proxy is not None for proxy in get_environment_proxies().values())
 
 
 _URL_CACHE_SIZE = 64  # distinct URLs: one per endpoint (and /ai/run model) in use

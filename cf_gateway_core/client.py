@@ -21,7 +21,6 @@ from cf_gateway_core._base import (
     AsyncReply,
     Prepared,
     default_limits,
-    env_proxy_configured,
     transport_error,
 )
 from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
@@ -110,17 +109,13 @@ class GatewayClient(SyncBeyondChat):
         _check_http_client(http_client, "Client")
         super().__init__(config, options=options, config_kwargs=config_kwargs)
         self._owns_http = http_client is None
-        # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (trust_env), with
-        # the process's one TLS context (_tls: what httpx would build, without a copy per client).
-        # When the environment names no proxy at all (nothing, or NO_PROXY alone), httpx would
-        # still mount one "no proxy" route per NO_PROXY entry and match the URL against each on
-        # every request, to reach the default transport anyway: built without them instead.
-        self._http = http_client or httpx.Client(
-            timeout=self._timeout,
-            limits=default_limits(),
-            verify=shared_ssl_context(),
-            trust_env=env_proxy_configured(),
-        )
+        if http_client is None:
+            # httpx's own client: it honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY as httpx does,
+            # with the process's one TLS context; _own_http says what it skips per request.
+            from cf_gateway_core._own_http import own_client
+
+            http_client = own_client(self._timeout)
+        self._http = http_client
         # What build_request would convert on every call, converted once: the default headers as
         # an httpx.Headers (its update() then copies the list instead of normalising each pair;
         # its repr masks Authorization) and the timeout as the extension httpx derives from it.

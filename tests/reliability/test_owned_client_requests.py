@@ -62,13 +62,12 @@ def test_per_call_options_and_headers_are_sent_as_httpx_sends_them(server: Fault
     assert own.headers["cf-aig-skip-cache"] == "true"
 
 
+@pytest.mark.parametrize("header", ["set-cookie", "Set-Cookie"])
 @pytest.mark.parametrize("owned", [True, False], ids=["own client", "caller's client"])
 def test_a_cookie_set_by_a_reply_is_sent_back_as_httpx_does(
-    owned: bool, server: FaultServer
+    owned: bool, header: str, server: FaultServer
 ) -> None:
-    server.script(
-        json_reply(completion("first"), headers={"set-cookie": "affinity=abc123; Path=/"})
-    )
+    server.script(json_reply(completion("first"), headers={header: "affinity=abc123; Path=/"}))
     kwargs: dict[str, Any] = {} if owned else {"http_client": httpx.Client(timeout=60.0)}
     with _client(server.base_url, **kwargs) as client:
         assert client.chat(chat_request()).text == "first"
