@@ -123,6 +123,21 @@ async def _aread_batches(
         await response.aclose()
 
 
+async def _close_source(source: AsyncGenerator[list[StreamEvent], None]) -> None:
+    """Close the body reader, unless another task is closing it right now.
+
+    A stream abandoned mid-way (``break`` out of ``astream``) leaves its generators to asyncio,
+    which closes each unreachable one in a task of its own: the reader's close may be suspended
+    in ``response.aclose()`` (an httpx reply awaits its connection) when ours comes.
+    ``aclose()`` then raises "already running"; that other close finishes the job.
+    """
+    try:
+        await source.aclose()
+    except RuntimeError:
+        if getattr(source, "ag_await", None) is None:  # not inside another close: a real error
+            raise
+
+
 def _close_later(response: AsyncReply, loop: asyncio.AbstractEventLoop) -> None:
     """Finalizer of a dropped async stream: close its reply on its loop's next turn."""
     if not loop.is_closed():
@@ -282,14 +297,14 @@ class AsyncEventStream:
                     yield coalesce(batch)
         finally:
             if source is not None:
-                await source.aclose()  # breaking out of the batches closes the stream too
+                await _close_source(source)  # breaking out of the batches closes the stream too
 
     async def aclose(self) -> None:
         """Stop reading and close the HTTP response."""
         self._send = None
         self._pending.clear()
         if self._source is not None:
-            await self._source.aclose()
+            await _close_source(self._source)
         if self._closer is not None:
             self._closer.detach()
         if self._response is not None:

@@ -13,10 +13,19 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+from llama_index.core.llms import ChatMessage
 
 from cf_gateway_core import AsyncEventStream, AsyncGatewayClient
-from tests.reliability.conftest import ACCOUNT, TOKEN, async_client, chat_request
+from tests.reliability.conftest import (
+    ACCOUNT,
+    TOKEN,
+    async_client,
+    chat_request,
+    lc_chat,
+    li_chat,
+)
 from tests.reliability.fault_server import FaultServer, completion, json_reply, sse_reply
 from tests.reliability.test_concurrency import text_chunk
 
@@ -157,6 +166,41 @@ def test_a_loop_closed_without_shutdown_reports_nothing_and_the_client_moves_on(
     assert asyncio.run(client.chat(chat_request())).text == "ok"
     gc.collect()
     assert not [r for r in reports if "nclosed" in r], reports
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llamaindex"])
+def test_breaking_out_of_a_stream_through_an_httpx_client_reports_nothing(
+    server: FaultServer, framework: str
+) -> None:
+    # The path a caller's http_async_client (and an environment proxy) takes. Breaking out of
+    # astream / astream_chat leaves the generators to asyncio, which closes each of them in a
+    # task of its own; none of those tasks may end in an error for the loop to report
+    # ("Task exception was never retrieved").
+    server.default = sse_reply([text_chunk(piece) for piece in "abcdef"], delay=0.01)
+    reported: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, c: reported.append(c))
+        http = httpx.AsyncClient()
+        if framework == "langchain":
+            chat = lc_chat(server.base_url, http_async_client=http, max_retries=0)
+            for _ in range(3):
+                async for _chunk in chat.astream("Hi"):
+                    break
+        else:
+            llm = li_chat(server.base_url, http_async_client=http, max_retries=0)
+            for _ in range(3):
+                async for _reply in await llm.astream_chat(
+                    [ChatMessage(role="user", content="Hi")]
+                ):
+                    break
+        await asyncio.sleep(0.2)  # the loop runs the abandoned generators' closing tasks
+        await http.aclose()
+        gc.collect()  # a failed task reports when it is collected
+
+    asyncio.run(go())
+    assert server.wait_until(lambda: server.open_connections == 0), server.open_connections
+    assert [str(c.get("exception") or c.get("message")) for c in reported] == []
 
 
 # --- environment proxies, as httpx honours them ---------------------------------------------
