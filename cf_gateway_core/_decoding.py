@@ -247,8 +247,10 @@ class StreamDecoding:
         return events
 
     def broken(self, exc: BaseException) -> StreamError:
+        # httpx's async ReadTimeout has no text: then its name says what happened.
+        reason = str(exc) or type(exc).__name__
         return StreamError(
-            f"The stream broke after it started: {exc}", partial_text=self.accumulator.text
+            f"The stream broke after it started: {reason}", partial_text=self.accumulator.text
         )
 
     def finish_broken(self, exc: BaseException) -> list[StreamEvent]:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from llama_index.core.llms import ChatMessage
 
-from cf_gateway_core import AsyncEventStream, AsyncGatewayClient
+from cf_gateway_core import AsyncEventStream, AsyncGatewayClient, StreamError
 from tests.reliability.conftest import (
     ACCOUNT,
     TOKEN,
@@ -201,6 +201,20 @@ def test_breaking_out_of_a_stream_through_an_httpx_client_reports_nothing(
     asyncio.run(go())
     assert server.wait_until(lambda: server.open_connections == 0), server.open_connections
     assert [str(c.get("exception") or c.get("message")) for c in reported] == []
+
+
+async def test_a_stream_stalled_through_an_httpx_client_says_why_it_broke(
+    server: FaultServer,
+) -> None:
+    # httpx's ReadTimeout on the async path carries no text; the error must still name it.
+    server.default = sse_reply([text_chunk("Hel")], ending="stall", stall_limit=5)
+    async with httpx.AsyncClient() as http:
+        chat = lc_chat(server.base_url, http_async_client=http, max_retries=0, timeout=0.3)
+        with pytest.raises(StreamError) as info:
+            async for _chunk in chat.astream("Hi"):
+                pass
+    assert info.value.partial_text == "Hel"
+    assert str(info.value) == "The stream broke after it started: ReadTimeout"
 
 
 # --- environment proxies, as httpx honours them ---------------------------------------------
