@@ -203,14 +203,12 @@ def _release(loop: asyncio.AbstractEventLoop, connector: aiohttp.BaseConnector) 
     """Close the connections of a collected :class:`AioIO` (in its loop's thread)."""
     if connector.closed:
         return
-    if loop.is_closed():
-        connector._close()  # only marks it closed; the sockets died with the loop
-        return
     try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is loop:
+        in_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:  # no loop runs in this thread
+        in_loop = False
+    # On a closed loop this only marks it closed: the sockets died with the loop.
+    if in_loop or loop.is_closed():
         connector._close()
     else:
         loop.call_soon_threadsafe(connector._close)
