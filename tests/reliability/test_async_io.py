@@ -105,6 +105,7 @@ async def test_concurrent_calls_never_open_more_than_the_limit(server: FaultServ
 def unclosed(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[str]]]:
     """A function returning the "Unclosed ..." reports so far, after a garbage collection: the
     warnings issued and the log records (any logger, DEBUG and up) since the test began."""
+    gc.collect()  # what earlier tests left behind is not this test's business
     caplog.set_level(logging.DEBUG)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -172,6 +173,11 @@ def test_a_loop_closed_without_shutdown_reports_nothing_and_the_client_moves_on(
     assert [report for report in unclosed() if not report.startswith("unclosed ")] == []
 
 
+def _hold(busy: threading.Event, done: threading.Event) -> None:
+    busy.set()
+    done.wait(30.0)
+
+
 def test_a_client_dropped_in_another_thread_while_its_loop_runs_closes_its_connections(
     server: FaultServer, unclosed: Callable[[], list[str]]
 ) -> None:
@@ -179,13 +185,18 @@ def test_a_client_dropped_in_another_thread_while_its_loop_runs_closes_its_conne
     runner = threading.Thread(target=loop.run_forever)
     runner.start()
     try:
+        # A model built per request in a web app's request thread, its loop in another thread.
         client = async_client(server.base_url, max_retries=0)
         call = asyncio.run_coroutine_threadsafe(client.chat(chat_request()), loop)
         assert call.result(30.0).text == "ok"
         assert server.open_connections == 1  # kept alive for the next call
+        busy, done = threading.Event(), threading.Event()
+        loop.call_soon_threadsafe(_hold, busy, done)
+        assert busy.wait(30.0)  # the loop is inside that callback: nothing else runs there
         del client, call
         gc.collect()  # collected in this thread, while the loop runs in the other one
-        assert server.wait_until(lambda: server.open_connections == 0), server.open_connections
+        done.set()
+        assert server.wait_until(lambda: server.open_connections == 0)
     finally:
         loop.call_soon_threadsafe(loop.stop)
         runner.join(30.0)
