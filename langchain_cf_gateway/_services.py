@@ -65,12 +65,3 @@ class ServiceFields(SessionModel):
         """Resolve the settings into the session (no client is built, no request sent)."""
         self._open_session()
         return self
-
-    @classmethod
-    def _settings_of(cls, model: Any) -> dict[str, Any]:
-        """The connection settings of another of this package's objects (e.g. a chat model)."""
-        names = (
-            "account_id", "api_token", "gateway_id", "base_url", "timeout", "max_retries",
-            "allow_insecure_http", "http_client", "http_async_client",
-        )  # fmt: skip
-        return {name: getattr(model, name) for name in names if hasattr(model, name)}

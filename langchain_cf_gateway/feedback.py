@@ -31,6 +31,7 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from pydantic import ConfigDict
 
 from cf_gateway_core import GatewayConfigError, GatewayLog, GatewayMetadata
+from cf_gateway_core.pydantic_fields import shared_settings
 from langchain_cf_gateway._errors import translated
 from langchain_cf_gateway._services import ServiceFields
 
@@ -89,7 +90,7 @@ class GatewayFeedback(ServiceFields):
     @classmethod
     def from_model(cls, model: Any) -> GatewayFeedback:
         """Reuse the connection settings of a chat model (or embeddings, reranker…)."""
-        return cls(**cls._settings_of(model))
+        return cls(**shared_settings(model))
 
     def send(
         self,
