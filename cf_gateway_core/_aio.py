@@ -149,14 +149,15 @@ class AioIO:
         connector = aiohttp.TCPConnector(
             limit=limit, keepalive_timeout=keepalive, ssl=shared_ssl_context()
         )
-        # A client dropped while its loop runs (a model built per request) is closed when it is
-        # collected, before aiohttp's own finalizers would report its session as unclosed.
-        weakref.finalize(self, _release, asyncio.get_running_loop(), connector).atexit = False
         self._session = aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),  # the gateway sets no cookies worth keeping
             trust_env=False,  # proxies are decided by proxy_applies(), before this is chosen
         )
+        # A client dropped while its loop runs (a model built per request) is closed when it is
+        # collected, before aiohttp's own finalizers would report its session as unclosed.
+        loop = asyncio.get_running_loop()
+        weakref.finalize(self, _release, loop, self._session).atexit = False
         connect = None if timeout is None else 2 * timeout  # the pool wait, then the connect
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=connect, sock_connect=timeout, sock_read=timeout
@@ -199,18 +200,22 @@ class AioIO:
             connector._close()  # on a closed loop: only marks it closed; the sockets die with it
 
 
-def _release(loop: asyncio.AbstractEventLoop, connector: aiohttp.BaseConnector) -> None:
-    """Close the connections of a collected :class:`AioIO` (in its loop's thread)."""
-    if connector.closed:
-        return
-    if loop.is_closed():
-        connector._close()  # only marks it closed; the sockets died with the loop
+def _release(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
+    """Close the connections of a collected :class:`AioIO` (in its loop's thread).
+
+    The session is detached first: aiohttp then counts it as closed, and does not report it as
+    unclosed when it is collected before its connector is closed in the loop's thread.
+    """
+    connector = session.connector
+    session.detach()
+    if connector is None or connector.closed:
         return
     try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is loop:
+        in_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:  # no loop runs in this thread
+        in_loop = False
+    # On a closed loop this only marks it closed: the sockets died with the loop.
+    if in_loop or loop.is_closed():
         connector._close()
     else:
         loop.call_soon_threadsafe(connector._close)

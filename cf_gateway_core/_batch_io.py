@@ -9,8 +9,9 @@ A job is submitted once, then polled with the bounded backoff of
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cf_gateway_core._base import BaseClient, Prepared
 from cf_gateway_core._decoding import load_json
@@ -28,6 +29,7 @@ from cf_gateway_core.batch import (
     poll_payload,
     submit_payload,
 )
+from cf_gateway_core.client import AsyncGatewayClient, GatewayClient
 from cf_gateway_core.errors import GatewayConfigError, NotFoundError
 from cf_gateway_core.messages import (
     ChatRequest,
@@ -37,11 +39,6 @@ from cf_gateway_core.messages import (
 )
 from cf_gateway_core.options import OptionsInput
 from cf_gateway_core.routing import Route
-
-if TYPE_CHECKING:
-    import threading
-
-    from cf_gateway_core.client import AsyncGatewayClient, GatewayClient
 
 __all__ = ["AsyncBatchAPI", "BatchAPI"]
 

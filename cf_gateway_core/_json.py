@@ -42,27 +42,8 @@ def _utf8_stdlib(data: bytes) -> Any:
     return json.loads(data.decode())
 
 
-def _orjson_utf8_loader() -> Callable[[bytes], Any] | None:
-    """:data:`loads_utf8` on orjson, or ``None`` when orjson is missing."""
-    try:
-        from orjson import JSONDecodeError as OrjsonError, loads as orjson_loads
-    except ImportError:
-        return None
-
-    def _utf8_orjson(data: bytes) -> Any:
-        # orjson reads bytes as strict UTF-8 only, so what it parses is what the text parses to.
-        if data.translate(_DIGITS).find(_LONG_RUN) >= 0:  # find: faster than "in" on bytes
-            return json.loads(data.decode())
-        try:
-            return orjson_loads(data)
-        except OrjsonError:
-            return json.loads(data.decode())  # as loads: json decides (and raises on bad UTF-8)
-
-    return _utf8_orjson
-
-
-def _orjson_loader() -> Loads | None:
-    """A parser on orjson with ``json.loads``'s results, or ``None`` when orjson is missing."""
+def _orjson_parsers() -> tuple[Loads, Callable[[bytes], Any]] | None:
+    """:data:`loads` and :data:`loads_utf8` on orjson, or ``None`` when orjson is missing."""
     try:
         from orjson import JSONDecodeError as OrjsonError, loads as orjson_loads
     except ImportError:
@@ -70,21 +51,29 @@ def _orjson_loader() -> Loads | None:
 
     def _loads_orjson(data: str | bytes) -> Any:
         raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-        if raw.translate(_DIGITS).find(_LONG_RUN) >= 0:
+        if raw.translate(_DIGITS).find(_LONG_RUN) >= 0:  # find: faster than "in" on bytes
             return json.loads(data)  # a possible > 64-bit integer: orjson would make it a float
         try:
             return orjson_loads(data)
         except OrjsonError:
             return json.loads(data)  # NaN, Infinity, 1e400, lone surrogates… or a real error
 
-    return _loads_orjson
+    def _utf8_orjson(data: bytes) -> Any:
+        # orjson reads bytes as strict UTF-8 only, so what it parses is what the text parses to.
+        if data.translate(_DIGITS).find(_LONG_RUN) >= 0:
+            return json.loads(data.decode())
+        try:
+            return orjson_loads(data)
+        except OrjsonError:
+            return json.loads(data.decode())  # as loads: json decides (and raises on bad UTF-8)
+
+    return _loads_orjson, _utf8_orjson
 
 
 def _choose() -> None:
     """Choose the parsers once (importing orjson if installed)."""
     global loads, loads_utf8
-    loads = _orjson_loader() or _loads_stdlib
-    loads_utf8 = _orjson_utf8_loader() or _utf8_stdlib
+    loads, loads_utf8 = _orjson_parsers() or (_loads_stdlib, _utf8_stdlib)
 
 
 def _first_loads(data: str | bytes) -> Any:

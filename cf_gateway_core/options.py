@@ -10,7 +10,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 from cf_gateway_core._values import value_class
@@ -180,9 +180,34 @@ def _check_metadata(metadata: Mapping[str, Any] | None) -> None:
             )
 
 
+def _rendered(options: GatewayOptions) -> dict[str, str]:
+    """The ``cf-aig-*`` headers of the fields that are set."""
+    headers = {}
+    for name, header in _HEADERS.items():
+        value = getattr(options, name)
+        if value is not None:
+            headers[header] = _render(value)
+    return headers
+
+
+def _restored(cls: type[GatewayOptions], values: dict[str, Any]) -> GatewayOptions:
+    """Rebuild a pickled or copied :class:`GatewayOptions` from its fields."""
+    return cls(**values)
+
+
+class _HeaderSlot:
+    """The slot of the headers :class:`GatewayOptions` renders once, outside its fields.
+
+    So ``dataclasses.asdict``, ``fields`` and ``replace`` see only the options themselves.
+    """
+
+    __slots__ = ("_headers",)
+    _headers: dict[str, str]
+
+
 @value_class
 @dataclass(frozen=True, slots=True, eq=False, repr=False, kw_only=True)
-class GatewayOptions:
+class GatewayOptions(_HeaderSlot):
     """Per-request gateway features, sent as ``cf-aig-*`` headers.
 
     Unset fields send nothing (the gateway's own settings apply).
@@ -223,7 +248,6 @@ class GatewayOptions:
     no_wholesale: bool | None = None
     """``True`` fails (HTTP 400) instead of falling back to Unified Billing credits when no
     provider key applies (``cf-aig-no-wholesale``)."""
-    _headers: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Validate every field and render the headers once."""
@@ -267,11 +291,11 @@ class GatewayOptions:
             _check_text(name, getattr(self, name))
         _check_byok_alias(self.byok_alias)
         _check_zdr(self.zdr)
-        headers = self._headers
-        for name, header in _HEADERS.items():
-            value = getattr(self, name)
-            if value is not None:
-                headers[header] = _render(value)
+        object.__setattr__(self, "_headers", _rendered(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle and copy as the fields (the copy validates and renders its headers again)."""
+        return _restored, (self.__class__, {f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
     def coerce(cls, value: OptionsInput) -> GatewayOptions | None:
@@ -298,11 +322,7 @@ class GatewayOptions:
         """These options with every field set in ``override`` replacing ours."""
         if override is None:
             return self
-        changes = {
-            f.name: getattr(override, f.name)
-            for f in fields(override)
-            if f.init and getattr(override, f.name) is not None
-        }
+        changes = override.as_dict()
         return replace(self, **changes) if changes else self
 
     def headers(self) -> dict[str, str]:

@@ -46,6 +46,7 @@ __all__ = [
     "CALLER_OWNED",
     "CONNECTION_FIELDS",
     "SETTING_NAMES",
+    "SHARED_SETTINGS",
     "AsyncHttpClient",
     "HttpClient",
     "OptionsField",
@@ -61,6 +62,7 @@ __all__ = [
     "reveal_secret",
     "session_of",
     "share_caller_owned",
+    "shared_settings",
     "strict_setting",
     "unwrapped_config_errors",
 ]
@@ -69,22 +71,26 @@ __all__ = [
 CALLER_OWNED = ("http_client", "http_async_client")
 """Fields holding caller-owned httpx clients: never pickled, shared by copies."""
 
-CONNECTION_FIELDS = frozenset(
-    {
-        "account_id",
-        "api_token",
-        "gateway_id",
-        "base_url",
-        "timeout",
-        "max_retries",
-        "allow_insecure_http",
-        "gateway_options",
-        "http_client",
-        "http_async_client",
-        "fast_transport",
-    }
+SHARED_SETTINGS = (
+    "account_id",
+    "api_token",
+    "gateway_id",
+    "base_url",
+    "timeout",
+    "max_retries",
+    "allow_insecure_http",
+    *CALLER_OWNED,
 )
+"""The connection settings one object hands to another (the feedback classes' ``from_model`` /
+``from_llm``); ``gateway_options`` stays with its model."""
+
+CONNECTION_FIELDS = frozenset({*SHARED_SETTINGS, "gateway_options", "fast_transport"})
 """The fields :func:`open_session` reads: changing one after construction re-opens the session."""
+
+
+def shared_settings(model: object) -> dict[str, Any]:
+    """The :data:`SHARED_SETTINGS` that ``model`` has, by name."""
+    return {name: getattr(model, name) for name in SHARED_SETTINGS if hasattr(model, name)}
 
 
 def open_session(model: Any) -> GatewaySession:

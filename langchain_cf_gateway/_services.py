@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, SecretStr
+from pydantic import ConfigDict, Field, SecretStr, model_validator
+from typing_extensions import Self
 
-from cf_gateway_core.pydantic_fields import AsyncHttpClient, HttpClient, OptionsField
+from cf_gateway_core.pydantic_fields import (
+    AsyncHttpClient,
+    HttpClient,
+    OptionsField,
+    unwrapped_config_errors,
+)
 from langchain_cf_gateway._session import SessionModel
 
 __all__ = ["ServiceFields"]
@@ -45,19 +51,17 @@ class ServiceFields(SessionModel):
     http_async_client: AsyncHttpClient = Field(default=None, exclude=True, repr=False)
     """A caller-owned ``httpx.AsyncClient``."""
 
-    def _resolve_clients(self) -> None:
-        """Resolve the settings into the session (no client is built, no request sent).
+    def __init__(self, **kwargs: Any) -> None:
+        """Validate and resolve the configuration (no request is sent).
 
         Raises:
             GatewayConfigError: missing credentials or an invalid value.
         """
-        self._open_session()
+        with unwrapped_config_errors():
+            super().__init__(**kwargs)
 
-    @classmethod
-    def _settings_of(cls, model: Any) -> dict[str, Any]:
-        """The connection settings of another of this package's objects (e.g. a chat model)."""
-        names = (
-            "account_id", "api_token", "gateway_id", "base_url", "timeout", "max_retries",
-            "allow_insecure_http", "http_client", "http_async_client",
-        )  # fmt: skip
-        return {name: getattr(model, name) for name in names if hasattr(model, name)}
+    @model_validator(mode="after")
+    def _resolve(self) -> Self:
+        """Resolve the settings into the session (no client is built, no request sent)."""
+        self._open_session()
+        return self

@@ -28,11 +28,10 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
-from pydantic import ConfigDict, model_validator
-from typing_extensions import Self
+from pydantic import ConfigDict
 
 from cf_gateway_core import GatewayConfigError, GatewayLog, GatewayMetadata
-from cf_gateway_core.pydantic_fields import unwrapped_config_errors
+from cf_gateway_core.pydantic_fields import shared_settings
 from langchain_cf_gateway._errors import translated
 from langchain_cf_gateway._services import ServiceFields
 
@@ -88,24 +87,10 @@ class GatewayFeedback(ServiceFields):
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
 
-    def __init__(self, **kwargs: Any) -> None:
-        """Validate and resolve the configuration (no request is sent).
-
-        Raises:
-            GatewayConfigError: missing credentials or an invalid value.
-        """
-        with unwrapped_config_errors():
-            super().__init__(**kwargs)
-
-    @model_validator(mode="after")
-    def _resolve(self) -> Self:
-        self._resolve_clients()
-        return self
-
     @classmethod
     def from_model(cls, model: Any) -> GatewayFeedback:
         """Reuse the connection settings of a chat model (or embeddings, reranker…)."""
-        return cls(**cls._settings_of(model))
+        return cls(**shared_settings(model))
 
     def send(
         self,

@@ -12,15 +12,12 @@ rerankers use).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
-from pydantic import ConfigDict, Field, model_validator
-from typing_extensions import Self
+from pydantic import ConfigDict, Field
 
 from cf_gateway_core import RerankResult
-from cf_gateway_core.pydantic_fields import unwrapped_config_errors
 from langchain_cf_gateway._errors import translated
 from langchain_cf_gateway._services import ServiceFields
 
@@ -51,20 +48,6 @@ class CloudflareAIGatewayRerank(ServiceFields, BaseDocumentCompressor):
     """Reranker model id."""
     top_n: int | None = Field(default=3, gt=0)
     """Documents to keep, best first; ``None`` keeps them all, reordered."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        """Validate and resolve the configuration (no request is sent).
-
-        Raises:
-            GatewayConfigError: missing credentials or an invalid value.
-        """
-        with unwrapped_config_errors():
-            super().__init__(**kwargs)
-
-    @model_validator(mode="after")
-    def _resolve(self) -> Self:
-        self._resolve_clients()
-        return self
 
     def _ranked(self, documents: Sequence[Document], result: RerankResult) -> list[Document]:
         ranked = []

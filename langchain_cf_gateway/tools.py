@@ -22,15 +22,13 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from typing import Any, Literal
+from typing import Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from typing_extensions import Self
+from pydantic import BaseModel, ConfigDict, Field
 
 from cf_gateway_core import GeneratedImage, Speech, Transcription
-from cf_gateway_core.pydantic_fields import unwrapped_config_errors
 from langchain_cf_gateway._errors import translated
 from langchain_cf_gateway._services import ServiceFields
 
@@ -69,20 +67,6 @@ class _MediaTool(ServiceFields, BaseTool):
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     output_dir: str | None = None
     """Where images and speech are written; a temporary directory when ``None``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        """Validate and resolve the configuration (no request is sent).
-
-        Raises:
-            GatewayConfigError: missing credentials or an invalid value.
-        """
-        with unwrapped_config_errors():
-            super().__init__(**kwargs)
-
-    @model_validator(mode="after")
-    def _resolve(self) -> Self:
-        self._resolve_clients()
-        return self
 
     def _save(self, data: bytes, mime: str | None, stem: str) -> str:
         directory = self.output_dir or tempfile.mkdtemp(prefix="cf-gateway-")

@@ -48,20 +48,7 @@ from cf_gateway_core.session import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["CONNECTION_NAMES", "GatewayFields"]
-
-CONNECTION_NAMES = (
-    "account_id",
-    "api_token",
-    "gateway_id",
-    "base_url",
-    "timeout",
-    "max_retries",
-    "allow_insecure_http",
-    "http_client",
-    "http_async_client",
-)
-"""The settings one object hands to another (``GatewayFeedback.from_llm``)."""
+__all__ = ["GatewayFields"]
 
 
 class GatewayFields(SettingsFollowAssignment, BaseModel):

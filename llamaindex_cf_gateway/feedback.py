@@ -30,7 +30,8 @@ from llama_index_instrumentation import get_dispatcher
 from pydantic import PrivateAttr
 
 from cf_gateway_core import GatewayConfigError, GatewayLog, GatewayMetadata
-from llamaindex_cf_gateway._fields import CONNECTION_NAMES, GatewayFields
+from cf_gateway_core.pydantic_fields import shared_settings
+from llamaindex_cf_gateway._fields import GatewayFields
 
 __all__ = ["GatewayFeedback", "GatewayLogRecorder", "LoggedCall", "gateway_log_id"]
 
@@ -154,7 +155,7 @@ class GatewayFeedback(GatewayFields):
     @classmethod
     def from_llm(cls, llm: Any) -> GatewayFeedback:
         """Reuse the connection settings of a ``CloudflareAIGateway`` (or embedding, reranker)."""
-        return cls(**{name: getattr(llm, name) for name in CONNECTION_NAMES if hasattr(llm, name)})
+        return cls(**shared_settings(llm))
 
     def send(
         self,

@@ -135,3 +135,39 @@ def test_a_value_of_the_wrong_type_is_a_config_error_that_never_quotes_it(
         message = _message(cls, **settings)
         assert field in message
         assert "987654321" not in message
+
+
+def test_feedback_from_a_model_takes_its_connection_settings_but_not_its_options() -> None:
+    import httpx
+
+    from langchain_cf_gateway.feedback import GatewayFeedback as LangChainFeedback
+    from llamaindex_cf_gateway.feedback import GatewayFeedback as LlamaIndexFeedback
+
+    caller_owned = httpx.Client()
+    settings: dict[str, Any] = {
+        "account_id": "acct",
+        "api_token": "tok-secret",
+        "gateway_id": "gw-1",
+        "base_url": "http://gateway.internal:8080/client/v4",
+        "allow_insecure_http": True,
+        "timeout": 7.5,
+        "max_retries": 4,
+        "http_client": caller_owned,
+    }
+    options = {"cache_ttl": 120, "metadata": {"team": "a"}}
+    try:
+        pairs = [
+            (LangChainFeedback, LangChainFeedback.from_model, ChatCloudflareAIGateway),
+            (LlamaIndexFeedback, LlamaIndexFeedback.from_llm, CloudflareAIGateway),
+        ]
+        for feedback_class, from_model, model_class in pairs:
+            model = model_class(model="openai/gpt-5.5", gateway_options=options, **settings)
+            feedback = from_model(model)
+            assert isinstance(feedback, feedback_class)
+            for name, value in settings.items():
+                got = getattr(feedback, name)
+                got = got.get_secret_value() if name == "api_token" else got
+                assert got == value or got is value, (feedback_class, name)
+            assert feedback.gateway_options is None  # the model's features stay with the model
+    finally:
+        caller_owned.close()

@@ -16,10 +16,11 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
+from cf_gateway_core.emulator._batch import BatchQueue, is_queue_request
 from cf_gateway_core.emulator.exchange import (
     ENDPOINT_PATHS,
     ENDPOINT_PATTERNS,
@@ -31,9 +32,6 @@ from cf_gateway_core.emulator.exchange import (
     has_bearer,
 )
 from cf_gateway_core.testing.turns import Turn
-
-if TYPE_CHECKING:
-    from cf_gateway_core.emulator._batch import BatchQueue
 
 __all__ = ["FakeGateway"]
 
@@ -209,11 +207,8 @@ class FakeGateway:
             from cf_gateway_core.emulator._catalog import answer
 
             return answer(recorded)
-        if self.auto_reply and recorded.endpoint == "run":
-            from cf_gateway_core.emulator import _batch
-
-            if _batch.is_queue_request(recorded.url):
-                return self.batch_queue.reply(recorded, accept_any_model=self.accept_any_model)
+        if self.auto_reply and recorded.endpoint == "run" and is_queue_request(recorded.url):
+            return self.batch_queue.reply(recorded, accept_any_model=self.accept_any_model)
         return replies.default_reply(
             recorded,
             auto_reply=self.auto_reply,
@@ -226,8 +221,6 @@ class FakeGateway:
         """The Workers AI async batch jobs (``?queueRequest=true``) this fake holds."""
         with self._lock:
             if self._batch_queue is None:
-                from cf_gateway_core.emulator._batch import BatchQueue
-
                 self._batch_queue = BatchQueue()
             return self._batch_queue
 

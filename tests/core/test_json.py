@@ -33,11 +33,19 @@ SAME = [
 INVALID = ["", "{", "[1,]", "{'a': 1}", "nul", '"\x01"', "[1] x"]
 
 
-def _orjson_loads() -> Loads:
+def _orjson_parsers() -> tuple[Loads, Callable[[bytes], Any]]:
     pytest.importorskip("orjson")
-    loads = _json._orjson_loader()
-    assert loads is not None
-    return loads
+    parsers = _json._orjson_parsers()
+    assert parsers is not None
+    return parsers
+
+
+def _orjson_loads() -> Loads:
+    return _orjson_parsers()[0]
+
+
+def _orjson_utf8() -> Callable[[bytes], Any]:
+    return _orjson_parsers()[1]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -51,6 +59,22 @@ def _same(a: Any, b: Any) -> bool:
 def test_json_orjson_loads_matches_json_loads(text: str, as_bytes: bool) -> None:
     data: str | bytes = text.encode("utf-8", "surrogatepass") if as_bytes else text
     assert _same(_orjson_loads()(data), json.loads(data))
+
+
+@pytest.mark.parametrize("text", SAME)
+@pytest.mark.parametrize("loader", ["orjson", "stdlib"])
+def test_json_utf8_loads_matches_json_loads_of_the_decoded_text(text: str, loader: str) -> None:
+    data = text.encode()
+    loads_utf8 = _orjson_utf8() if loader == "orjson" else _json._utf8_stdlib
+    assert _same(loads_utf8(data), json.loads(data.decode()))
+
+
+@pytest.mark.parametrize("loader", ["orjson", "stdlib"])
+def test_json_utf8_loads_refuses_bytes_that_are_not_utf8(loader: str) -> None:
+    loads_utf8 = _orjson_utf8() if loader == "orjson" else _json._utf8_stdlib
+    for data in (b'"\xff"', '"caf\u00e9"'.encode("latin-1"), '"x"'.encode("utf-16")):
+        with pytest.raises(ValueError):
+            loads_utf8(data)
 
 
 @pytest.mark.parametrize("text", SAME)
@@ -87,6 +111,7 @@ def test_json_module_loads_chooses_orjson_when_installed() -> None:
         assert _json.loads is _json._loads_stdlib
     else:
         assert _json.loads.__name__ == "_loads_orjson"
+        assert _json.loads_utf8.__name__ == "_utf8_orjson"
 
 
 @pytest.mark.parametrize("text", SAME)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import math
+import pickle
 from typing import Any
 
 import httpx
@@ -257,3 +260,74 @@ def test_options_custom_cost_is_copied_so_later_changes_do_not_desync() -> None:
     options = GatewayOptions(custom_cost=cost)
     cost["per_token_out"] = 1.0
     assert options.headers() == {"cf-aig-custom-cost": '{"per_token_in":0.5}'}
+
+
+# The fields of gateway_options in the README's gateway features table, in the order of the class.
+OPTION_FIELDS = (
+    "cache_ttl",
+    "skip_cache",
+    "cache_key",
+    "metadata",
+    "collect_log",
+    "event_id",
+    "request_timeout_ms",
+    "max_attempts",
+    "retry_delay_ms",
+    "backoff",
+    "byok_alias",
+    "zdr",
+    "collect_log_payload",
+    "custom_cost",
+    "no_wholesale",
+)
+ROUND_TRIP = GatewayOptions(
+    cache_ttl=60,
+    metadata={"team": "search", "n": 2},
+    custom_cost={"per_token_in": 0.5},
+    backoff="linear",
+    skip_cache=False,
+)
+
+
+def test_options_asdict_holds_exactly_the_documented_fields_and_rebuilds_them() -> None:
+    as_dict = dataclasses.asdict(ROUND_TRIP)
+    assert set(as_dict) == set(OPTION_FIELDS)
+    assert [f.name for f in dataclasses.fields(GatewayOptions)] == list(OPTION_FIELDS)
+    rebuilt = GatewayOptions(**as_dict)
+    assert rebuilt == ROUND_TRIP
+    assert rebuilt.headers() == ROUND_TRIP.headers()
+    assert GatewayOptions(**dataclasses.asdict(GatewayOptions())).headers() == {}
+
+
+def test_options_astuple_holds_the_field_values_in_order() -> None:
+    values = dataclasses.astuple(ROUND_TRIP)
+    assert len(values) == len(OPTION_FIELDS)
+    assert values[OPTION_FIELDS.index("cache_ttl")] == 60
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [copy.copy, copy.deepcopy, lambda o: pickle.loads(pickle.dumps(o)), dataclasses.replace],
+    ids=["copy", "deepcopy", "pickle", "replace"],
+)
+def test_options_copies_are_equal_and_send_the_same_headers(duplicate: Any) -> None:
+    twin = duplicate(ROUND_TRIP)
+    assert twin == ROUND_TRIP
+    assert repr(twin) == repr(ROUND_TRIP)
+    assert twin.headers() == ROUND_TRIP.headers()
+    assert twin.headers() == {
+        "cf-aig-cache-ttl": "60",
+        "cf-aig-metadata": '{"team":"search","n":2}',
+        "cf-aig-custom-cost": '{"per_token_in":0.5}',
+        "cf-aig-backoff": "linear",
+        "cf-aig-skip-cache": "false",
+    }
+
+
+def test_options_replace_renders_the_headers_of_the_new_values() -> None:
+    changed = dataclasses.replace(ROUND_TRIP, cache_ttl=120, backoff=None)
+    assert changed.headers()["cf-aig-cache-ttl"] == "120"
+    assert "cf-aig-backoff" not in changed.headers()
+    assert ROUND_TRIP.headers()["cf-aig-cache-ttl"] == "60"
+    with pytest.raises(GatewayConfigError, match="cache_ttl"):
+        dataclasses.replace(ROUND_TRIP, cache_ttl=1)
