@@ -142,13 +142,15 @@ def _to_parts(blocks: Sequence[object]) -> list[Part]:
     parts: list[Part] = []
     previous: object = None
     for block in blocks:
-        if isinstance(block, CachePoint):
+        # The table first: isinstance() against a pydantic model class runs pydantic's Python
+        # __instancecheck__, and a CachePoint is never in the table.
+        convert = _BLOCK_PARTS.get(type(block))
+        if convert is None:
+            if not isinstance(block, CachePoint):
+                raise _unsupported(block)
             apply_cache_point(parts, block, previous)
             continue
         previous = block
-        convert = _BLOCK_PARTS.get(type(block))
-        if convert is None:
-            raise _unsupported(block)
         parts.append(convert(block))
     return parts
 
@@ -241,7 +243,7 @@ def to_messages(messages: Sequence[ChatMessage]) -> tuple[Message, ...]:
         GatewayConfigError: a block type the gateway cannot take, an image without a media type,
             or a tool message without ``tool_call_id``.
     """
-    return tuple(_to_message(m) for m in messages)
+    return tuple([_to_message(m) for m in messages])
 
 
 def to_tool_specs(

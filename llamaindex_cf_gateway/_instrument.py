@@ -44,17 +44,25 @@ def sealed(method: _Method) -> _Method:
     # DispatcherSpanMixin wraps overridden methods in dispatcher.span at class creation, and
     # skips a method already marked as span-decorated (functools.wraps copies the mark from the
     # spanned inner method to the sealing wrapper).
+    # The span binds every call's arguments with inspect.signature(method), which rebuilds the
+    # signature from the code object each time unless the function carries __signature__ (PEP
+    # 362, https://peps.python.org/pep-0362/): it is computed once here, the same value.
+    method.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
     spanned = _dispatcher().span(method)
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def sealed_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return await spanned(self, *args, **_seal(kwargs))
+            if "extra_headers" in kwargs:
+                kwargs = _seal(kwargs)
+            return await spanned(self, *args, **kwargs)
 
         return cast(_Method, sealed_async)
 
     @functools.wraps(method)
     def sealed_sync(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return spanned(self, *args, **_seal(kwargs))
+        if "extra_headers" in kwargs:
+            kwargs = _seal(kwargs)
+        return spanned(self, *args, **kwargs)
 
     return cast(_Method, sealed_sync)

@@ -68,7 +68,8 @@ def build_call(
         kwargs: the call's keyword arguments.
         owner: the class name named in configuration errors.
         defaults: the instance's ``ChatRequest`` field values (``model`` required).
-        extra_body: the instance's extra JSON fields; the call's are merged over them.
+        extra_body: the instance's extra JSON fields (a dict of this call's own: a call
+            without keywords sends it as it is); the call's are merged over them.
         endpoint: the instance's endpoint, used when the call names none.
 
     Raises:
@@ -76,6 +77,9 @@ def build_call(
             unusable ``extra_headers``, a ``response_format`` that is not a ``ResponseFormat``,
             or a message the gateway cannot take.
     """
+    if not kwargs:  # the instance's values as they are: nothing to sort, one dict less
+        request = ChatRequest(messages=to_messages(messages), extra_body=extra_body, **defaults)
+        return Call(request, {"endpoint": endpoint, "options": None, "extra_headers": None})
     call = sort_call_kwargs(kwargs, owner=owner, converters=_CONVERTERS)
     request = call.request(to_messages(messages), defaults=defaults, extra_body=extra_body)
     send = {

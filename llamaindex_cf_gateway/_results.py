@@ -66,10 +66,7 @@ not a complete JSON object (``id``, ``name``, ``args``: the raw text, ``error``)
 ``AIMessage.invalid_tool_calls`` does; their ``ToolCallBlock`` keeps the raw text."""
 """``ThinkingBlock.additional_information`` key of Anthropic ``redacted_thinking`` data."""
 
-_USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
+_USAGE_DETAILS = (
     "cache_read_tokens",
     "cache_creation_tokens",
     "reasoning_tokens",
@@ -80,7 +77,15 @@ def usage_dict(usage: Usage | None) -> dict[str, int] | None:
     """Token counts as a plain dict (optional details only when reported)."""
     if usage is None:
         return None
-    return {name: value for name in _USAGE_FIELDS if (value := getattr(usage, name)) is not None}
+    counts = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    for name in _USAGE_DETAILS:
+        if (value := getattr(usage, name)) is not None:
+            counts[name] = value
+    return counts
 
 
 def _response_info(response: ChatResponse) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -166,14 +171,19 @@ def to_chat_response(response: ChatResponse, *, delta: str | None = None) -> LIC
     order); ``raw`` is a plain dict (id, model, finish reason, usage, gateway metadata) and
     ``additional_kwargs`` holds ``gateway``, ``usage`` and LlamaIndex's flat token counts.
     """
-    blocks = [_block_from_part(p) for p in response.parts]
+    blocks: list[Any] = []
+    invalid: list[dict[str, Any]] = []
+    for part in response.parts:  # one pass: the blocks and the calls whose arguments are bad
+        if type(part) is TextPart:  # the usual part, without the isinstance chain
+            blocks.append(TextBlock(text=part.text))
+            continue
+        blocks.append(_block_from_part(part))
+        if isinstance(part, ToolCallPart) and part.error is not None:
+            invalid.append(
+                {"id": part.id, "name": part.name, "args": part.raw_arguments, "error": part.error}
+            )
     raw, extra = _response_info(response)
     message = _assistant_message(blocks)
-    invalid = [
-        {"id": c.id, "name": c.name, "args": c.raw_arguments, "error": c.error}
-        for c in response.tool_calls
-        if c.error is not None
-    ]
     if invalid:
         message.additional_kwargs[INVALID_TOOL_CALLS_KEY] = invalid
     if response.content_blocks:

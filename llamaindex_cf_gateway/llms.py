@@ -51,7 +51,13 @@ from llamaindex_cf_gateway._results import (
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
+    from cf_gateway_core import ModelProfile
+
 __all__ = ["CloudflareAIGateway"]
+
+_PAYLOADS: dict[tuple[Any, ...], tuple[ModelProfile, dict[str, Any]]] = {}
+"""(class, model, context_window, max_tokens) -> (the model's profile, to_payload's dict)."""
+_PAYLOADS_SIZE = 64
 
 
 class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
@@ -147,6 +153,26 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             is_function_calling_model=profile.tool_calling,
             model_name=self.model,
         )
+
+    def to_payload(self) -> dict[str, Any]:
+        """What LlamaIndex's callbacks and instrumentation events carry for this LLM on every call.
+
+        The class name and :attr:`metadata`, as LlamaIndex's ``BaseLLM.to_payload`` builds them
+        (never a credential); built once per model, context window and output size (and model
+        table entry, so ``register_profile`` changes show), a fresh copy per call.
+        """
+        cls = type(self)
+        if cls.metadata is not _OWN_METADATA:  # a subclass's own metadata: built every call
+            return {"class_name": self.class_name(), **self.metadata.model_dump()}
+        profile = get_profile(self.model)
+        key = (cls, self.model, self.context_window, self.max_tokens)
+        cached = _PAYLOADS.get(key)
+        if cached is None or cached[0] is not profile:
+            if len(_PAYLOADS) >= _PAYLOADS_SIZE:
+                _PAYLOADS.clear()
+            payload = {"class_name": self.class_name(), **self.metadata.model_dump()}
+            cached = _PAYLOADS[key] = (profile, payload)
+        return dict(cached[1])  # its values are immutable: a shallow copy is a copy
 
     # ------------------------------------------------------------------------- request building
 
@@ -303,3 +329,6 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
             ValueError: no tool call while ``error_on_no_tool_call`` is true.
         """
         return to_tool_selections(response, error_on_no_tool_call=error_on_no_tool_call)
+
+
+_OWN_METADATA = CloudflareAIGateway.metadata
