@@ -191,3 +191,43 @@ def test_the_stream_classes_and_tool_argument_parser_keep_their_public_names() -
     assert cf_gateway_core.parse_tool_arguments('{"a": 1}') == ({"a": 1}, None)
     with pytest.raises(AttributeError):
         cf_gateway_core.client.NoSuchName  # noqa: B018
+
+
+ADAPTER_CALLS = {
+    "langchain": (
+        "from langchain_cf_gateway import ChatCloudflareAIGateway as Chat\n"
+        "model = Chat(model={model!r}, endpoint={endpoint!r}, account_id='acct', api_token='tok',"
+        " base_url=server.base_url, max_retries=0)\n"
+        "assert model.invoke('hi').content\n",
+        "assert ''.join(str(c.content) for c in model.stream('hi'))\n",
+        "langchain_cf_gateway._streaming",
+    ),
+    "llamaindex": (
+        "from llama_index.core.llms import ChatMessage\n"
+        "from llamaindex_cf_gateway import CloudflareAIGateway as LLM\n"
+        "llm = LLM(model={model!r}, endpoint={endpoint!r}, account_id='acct', api_token='tok',"
+        " base_url=server.base_url, max_retries=0)\n"
+        "assert llm.chat([ChatMessage(role='user', content='hi')]).message.content\n",
+        "assert [r.delta for r in llm.stream_chat([ChatMessage(role='user', content='hi')])]\n",
+        "llamaindex_cf_gateway._streaming",
+    ),
+}
+
+
+@pytest.mark.parametrize("framework", sorted(ADAPTER_CALLS))
+@pytest.mark.parametrize(
+    ("model", "endpoint"),
+    [("openai/gpt-5.5", "auto"), ("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "run")],
+)
+def test_a_sync_adapter_call_loads_no_stream_module_until_a_stream(
+    framework: str, model: str, endpoint: str
+) -> None:
+    call, stream, converter = ADAPTER_CALLS[framework]
+    modules = (*STREAM_ONLY, converter)
+    result = _after(
+        call.format(model=model, endpoint=endpoint)
+        + f"after_call = loaded(*{modules!r})\n"
+        + stream
+        + f"print(json.dumps({{'after_call': after_call, **loaded({converter!r})}}))\n"
+    )
+    assert result == {"after_call": dict.fromkeys(modules, False), converter: True}
