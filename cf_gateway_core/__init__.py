@@ -13,6 +13,7 @@ from cf_gateway_core._version import __version__
 
 if typing.TYPE_CHECKING:  # what type checkers and IDEs read; at run time see _EXPORTS below
     from cf_gateway_core._batch_io import AsyncBatchAPI, BatchAPI
+    from cf_gateway_core._tool_calls import parse_tool_arguments
     from cf_gateway_core.batch import (
         BatchCancelledError,
         BatchError,
@@ -62,7 +63,6 @@ if typing.TYPE_CHECKING:  # what type checkers and IDEs read; at run time see _E
         TextDelta,
         ToolCallDelta,
         UsageUpdate,
-        parse_tool_arguments,
     )
     from cf_gateway_core.logs import AsyncGatewayLogs, GatewayLog, GatewayLogs, LogPage
     from cf_gateway_core.media import GeneratedImage, RerankResult, RerankScore, Speech
@@ -231,8 +231,9 @@ _EXPORTS: dict[str, str] = {
     ),
     "events": (
         "ContentBlocks Finish ReasoningDelta ResponseStart StreamAccumulator StreamEvent TextDelta "
-        "ToolCallDelta UsageUpdate parse_tool_arguments"
+        "ToolCallDelta UsageUpdate"
     ),
+    "_tool_calls": "parse_tool_arguments",
     "logs": "AsyncGatewayLogs GatewayLog GatewayLogs LogPage",
     "media": "GeneratedImage RerankResult RerankScore Speech",
     "messages": (

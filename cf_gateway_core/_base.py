@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from cf_gateway_core._decoding import load_json
+from cf_gateway_core._json import load_json
 from cf_gateway_core._lazy import LazyModule
 from cf_gateway_core._redact import Redactor
 from cf_gateway_core._version import __version__

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cf_gateway_core._base import BaseClient, Prepared
-from cf_gateway_core._decoding import load_json
+from cf_gateway_core._json import load_json
 from cf_gateway_core.batch import (
     QUEUE_QUERY,
     BatchCancelledError,

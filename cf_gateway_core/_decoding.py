@@ -6,11 +6,11 @@ batches.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cf_gateway_core import _json
+from cf_gateway_core._json import load_json
 from cf_gateway_core.errors import (
-    GatewayError,
     StreamError,
 )
 from cf_gateway_core.events import (
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from cf_gateway_core._redact import ChunkMasker
     from cf_gateway_core.wire import ChunkDecoder
 
-__all__ = ["StreamDecoding", "coalesce", "load_json"]
+__all__ = ["StreamDecoding", "coalesce"]
 
 # A network read is decoded in slices of at most this many bytes, so the first events of a large
 # read (a burst, or a fast local server) come out before the rest of it is parsed: the first slice
@@ -264,17 +264,3 @@ class StreamDecoding:
             return self.finish()
         except StreamError:
             raise self.broken(exc) from exc
-
-
-def load_json(content: bytes) -> Any:
-    try:
-        return _json.loads_body(content)
-    except ValueError as exc:
-        raise GatewayError(
-            f"The gateway returned a body that is not JSON: {content[:200]!r}"
-        ) from exc
-    except RecursionError:
-        raise GatewayError(
-            "The gateway returned JSON nested too deeply to read "
-            f"({len(content)} bytes starting {content[:40]!r})."
-        ) from None

@@ -23,7 +23,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["loads", "loads_body", "loads_utf8"]
+from cf_gateway_core.errors import GatewayError
+
+__all__ = ["load_json", "loads", "loads_body", "loads_utf8"]
 
 Loads = Callable[[str | bytes], Any]
 
@@ -112,3 +114,18 @@ def loads_body(data: bytes) -> Any:
     if loads is _first_loads and len(data) < BODY_ORJSON_MIN and "orjson" not in sys.modules:
         return json.loads(data)
     return loads(data)
+
+
+def load_json(content: bytes) -> Any:
+    """A whole reply body read as JSON; a :class:`GatewayError` when it is not JSON."""
+    try:
+        return loads_body(content)
+    except ValueError as exc:
+        raise GatewayError(
+            f"The gateway returned a body that is not JSON: {content[:200]!r}"
+        ) from exc
+    except RecursionError:
+        raise GatewayError(
+            "The gateway returned JSON nested too deeply to read "
+            f"({len(content)} bytes starting {content[:40]!r})."
+        ) from None

@@ -27,7 +27,7 @@ from cf_gateway_core._base import (
     _dump_payload,
     gateway_metadata,
 )
-from cf_gateway_core._decoding import load_json
+from cf_gateway_core._json import load_json
 from cf_gateway_core.checks import RequestHeaders
 from cf_gateway_core.errors import (
     APIStatusError,

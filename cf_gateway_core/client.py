@@ -25,7 +25,6 @@ from cf_gateway_core._base import (
 )
 from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
 from cf_gateway_core._lazy import LazyModule
-from cf_gateway_core._loops import PerLoop
 from cf_gateway_core._quirks import empty_native_result, without_stream
 from cf_gateway_core._redact import keep_content
 from cf_gateway_core._replies import (
@@ -35,7 +34,6 @@ from cf_gateway_core._replies import (
     streams_body,
     unexpected_status,
 )
-from cf_gateway_core._streams import AsyncEventStream, EventStream
 from cf_gateway_core._tls import shared_ssl_context
 from cf_gateway_core.checks import check_flag
 from cf_gateway_core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, GatewayConfig
@@ -58,9 +56,20 @@ if TYPE_CHECKING:
     import httpx
 
     from cf_gateway_core._aio import AioIO, HttpxIO
+    from cf_gateway_core._loops import PerLoop
+    from cf_gateway_core._streams import AsyncEventStream, EventStream
 else:
     asyncio = LazyModule("asyncio", globals())
     httpx = LazyModule("httpx", globals())
+
+    def __getattr__(name: str) -> Any:
+        """The stream classes, imported with the first stream (a plain call never loads them)."""
+        if name in ("EventStream", "AsyncEventStream"):
+            from cf_gateway_core import _streams
+
+            return getattr(_streams, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["AsyncEventStream", "AsyncGatewayClient", "EventStream", "GatewayClient"]
 
@@ -202,6 +211,8 @@ class GatewayClient(SyncBeyondChat):
         Iterate the :class:`EventStream` for events; use it in a ``with`` block (like
         ``httpx.Client.stream``) or close it, so the response is closed.
         """
+        from cf_gateway_core._streams import EventStream
+
         prepared = self._prepare_chat(
             request, stream=True, endpoint=endpoint, options=options, extra_headers=extra_headers
         )
@@ -325,6 +336,8 @@ class AsyncGatewayClient(AsyncBeyondChat):
             from cf_gateway_core._aio import HttpxIO
 
             self._user_io = HttpxIO(http_client, owned=False, timeout=self._timeout)
+        from cf_gateway_core._loops import PerLoop  # async only: a sync call never loads it
+
         self._loop_io: PerLoop[AioIO | HttpxIO] = PerLoop(self._new_io)
 
     def _caller_http(self) -> httpx.AsyncClient | None:
@@ -368,6 +381,8 @@ class AsyncGatewayClient(AsyncBeyondChat):
         ``await`` it, or use it in an ``async with`` block, to send the request and get the open
         :class:`AsyncEventStream` (``async for`` on it also sends first).
         """
+        from cf_gateway_core._streams import AsyncEventStream
+
         prepared = self._prepare_chat(
             request, stream=True, endpoint=endpoint, options=options, extra_headers=extra_headers
         )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cf_gateway_core import _json
+from cf_gateway_core._tool_calls import accumulator_call_id, parse_tool_arguments, tool_call_part
 from cf_gateway_core._values import value_class
 from cf_gateway_core.messages import (
     ChatResponse,
@@ -134,45 +134,6 @@ StreamEvent = (
     | ContentBlocks
 )
 """Any stream event."""
-
-
-def parse_tool_arguments(raw: str) -> tuple[dict[str, object], str | None]:
-    """Parse tool-call arguments; return ``(arguments, error)``; empty text means ``{}``."""
-    if not raw.strip():
-        return {}, None
-    try:
-        value = _json.loads(raw)
-    except ValueError as exc:
-        return {}, f"arguments are not valid JSON: {exc}"
-    except RecursionError:
-        return {}, "arguments are nested too deeply to parse"
-    if not isinstance(value, dict):
-        return {}, f"arguments must be a JSON object, got {type(value).__name__}"
-    return value, None
-
-
-def accumulator_call_id(index: int) -> str:
-    """The id :class:`StreamAccumulator` gives a call that came without one.
-
-    Non-stream parsers use it too, so a streamed and a non-streamed reply carry the same id.
-    """
-    return f"call_{index}"
-
-
-def tool_call_part(call_id: str, name: str, arguments_text: str) -> ToolCallPart:
-    """A tool call from its arguments text, parsed as the stream accumulator parses it.
-
-    Arguments that are not a JSON object leave ``arguments`` empty, keep the text in
-    ``raw_arguments`` and say why in ``error``.
-    """
-    arguments, error = parse_tool_arguments(arguments_text)
-    return ToolCallPart(
-        id=call_id,
-        name=name,
-        arguments=arguments,
-        raw_arguments=arguments_text if error else None,
-        error=error,
-    )
 
 
 class _ToolCallBuilder:

@@ -34,7 +34,7 @@ from langchain_cf_gateway._profile import (
     langsmith_params,
     masked_invocation_params,
 )
-from langchain_cf_gateway._results import StreamConverter, to_ai_message
+from langchain_cf_gateway._results import to_ai_message
 from langchain_cf_gateway._session import SessionModel
 from langchain_cf_gateway._tool_specs import CALL_CONVERTERS, bound_tools
 
@@ -283,6 +283,8 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        from langchain_cf_gateway._streaming import StreamConverter  # a plain call skips it
+
         request, call = self._prepare(messages, stop, kwargs, stream=True)
         converter = StreamConverter(request.model)
         convert = converter.chunk
@@ -306,6 +308,8 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        from langchain_cf_gateway._streaming import StreamConverter
+
         request, call = self._prepare(messages, stop, kwargs, stream=True)
         converter = StreamConverter(request.model)
         convert = converter.chunk

@@ -41,8 +41,6 @@ from llamaindex_cf_gateway._fields import GatewayFields
 from llamaindex_cf_gateway._instrument import sealed
 from llamaindex_cf_gateway._request import Call, build_call
 from llamaindex_cf_gateway._results import (
-    achat_responses,
-    chat_responses,
     keep_first_tool_call,
     to_chat_response,
     to_tool_selections,
@@ -229,6 +227,8 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         Tool-call fragments and reasoning stream too; the last response (``delta=""``) is the
         complete reply with usage and gateway metadata, equal to what :meth:`chat` returns.
         """
+        from llamaindex_cf_gateway._streaming import chat_responses  # a plain call skips it
+
         call = self._call(messages, kwargs, stream=True)
         events = session_of(self).client.stream(call.request, **call.send)
         return chat_responses(events)
@@ -239,6 +239,8 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async twin of :meth:`stream_chat`."""
+        from llamaindex_cf_gateway._streaming import achat_responses
+
         call = self._call(messages, kwargs, stream=True)
         events = await session_of(self).aclient.stream(call.request, **call.send)
         return achat_responses(events)

@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from cf_gateway_core._tool_calls import accumulator_call_id, tool_call_part
 from cf_gateway_core.errors import GatewayConfigError, StreamError, parse_error_body
-from cf_gateway_core.events import accumulator_call_id, tool_call_part
 from cf_gateway_core.messages import TextPart, ToolResultPart
 
 __all__ = [

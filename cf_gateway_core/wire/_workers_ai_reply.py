@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cf_gateway_core.events import parse_tool_arguments
+from cf_gateway_core._tool_calls import parse_tool_arguments
 from cf_gateway_core.messages import ChatResponse, FinishReason, TextPart, ToolCallPart, Usage
 from cf_gateway_core.wire._common import (
     call_function,

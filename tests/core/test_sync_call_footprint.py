@@ -141,3 +141,93 @@ def test_the_decoders_keep_their_public_names() -> None:
     assert isinstance(workers_ai.FORMAT.new_decoder(), WorkersDecoder)
     with pytest.raises(AttributeError):
         openai_chat.NoSuchName  # noqa: B018
+
+
+STREAM_ONLY = (
+    "cf_gateway_core.events",
+    "cf_gateway_core.sse",
+    "cf_gateway_core._streams",
+    "cf_gateway_core._decoding",
+    "cf_gateway_core._loops",
+)
+
+
+@pytest.mark.parametrize(
+    ("model", "endpoint"),
+    [
+        ("openai/gpt-5.5", "auto"),
+        ("anthropic/claude-sonnet-4.5", "auto"),
+        ("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "run"),
+    ],
+)
+def test_a_sync_call_loads_no_stream_or_async_module_until_a_stream(
+    model: str, endpoint: str
+) -> None:
+    result = _after(
+        "with client() as c:\n"
+        f"    assert c.chat(request({model!r}), endpoint={endpoint!r}).text\n"
+        f"    after_call = loaded(*{STREAM_ONLY!r})\n"
+        f"    with c.stream(request({model!r}), endpoint={endpoint!r}) as events:\n"
+        "        text = ''.join(getattr(e, 'text', '') for e in events)\n"
+        "    used = loaded('cf_gateway_core._streams', 'cf_gateway_core.events')\n"
+        "    print(json.dumps({'after_call': after_call, 'streamed': bool(text),\n"
+        "        'stream_modules': used}))\n"
+    )
+    assert result == {
+        "after_call": dict.fromkeys(STREAM_ONLY, False),
+        "streamed": True,
+        "stream_modules": {"cf_gateway_core._streams": True, "cf_gateway_core.events": True},
+    }
+
+
+def test_the_stream_classes_and_tool_argument_parser_keep_their_public_names() -> None:
+    import cf_gateway_core
+    from cf_gateway_core import _streams, events
+    from cf_gateway_core.client import AsyncEventStream, EventStream
+
+    assert EventStream is _streams.EventStream is cf_gateway_core.EventStream
+    assert AsyncEventStream is _streams.AsyncEventStream is cf_gateway_core.AsyncEventStream
+    assert events.parse_tool_arguments is cf_gateway_core.parse_tool_arguments
+    assert cf_gateway_core.parse_tool_arguments('{"a": 1}') == ({"a": 1}, None)
+    with pytest.raises(AttributeError):
+        cf_gateway_core.client.NoSuchName  # noqa: B018
+
+
+ADAPTER_CALLS = {
+    "langchain": (
+        "from langchain_cf_gateway import ChatCloudflareAIGateway as Chat\n"
+        "model = Chat(model={model!r}, endpoint={endpoint!r}, account_id='acct', api_token='tok',"
+        " base_url=server.base_url, max_retries=0)\n"
+        "assert model.invoke('hi').content\n",
+        "assert ''.join(str(c.content) for c in model.stream('hi'))\n",
+        "langchain_cf_gateway._streaming",
+    ),
+    "llamaindex": (
+        "from llama_index.core.llms import ChatMessage\n"
+        "from llamaindex_cf_gateway import CloudflareAIGateway as LLM\n"
+        "llm = LLM(model={model!r}, endpoint={endpoint!r}, account_id='acct', api_token='tok',"
+        " base_url=server.base_url, max_retries=0)\n"
+        "assert llm.chat([ChatMessage(role='user', content='hi')]).message.content\n",
+        "assert [r.delta for r in llm.stream_chat([ChatMessage(role='user', content='hi')])]\n",
+        "llamaindex_cf_gateway._streaming",
+    ),
+}
+
+
+@pytest.mark.parametrize("framework", sorted(ADAPTER_CALLS))
+@pytest.mark.parametrize(
+    ("model", "endpoint"),
+    [("openai/gpt-5.5", "auto"), ("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "run")],
+)
+def test_a_sync_adapter_call_loads_no_stream_module_until_a_stream(
+    framework: str, model: str, endpoint: str
+) -> None:
+    call, stream, converter = ADAPTER_CALLS[framework]
+    modules = (*STREAM_ONLY, converter)
+    result = _after(
+        call.format(model=model, endpoint=endpoint)
+        + f"after_call = loaded(*{modules!r})\n"
+        + stream
+        + f"print(json.dumps({{'after_call': after_call, **loaded({converter!r})}}))\n"
+    )
+    assert result == {"after_call": dict.fromkeys(modules, False), converter: True}

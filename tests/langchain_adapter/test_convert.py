@@ -45,7 +45,8 @@ from cf_gateway_core import (
     UsageUpdate,
 )
 from langchain_cf_gateway._convert import to_messages
-from langchain_cf_gateway._results import StreamConverter, to_ai_message, to_usage_metadata
+from langchain_cf_gateway._results import to_ai_message, to_usage_metadata
+from langchain_cf_gateway._streaming import StreamConverter
 from langchain_cf_gateway._tool_specs import to_response_format, to_tool_choice, to_tool_spec
 from tests._helpers import run_stream
 

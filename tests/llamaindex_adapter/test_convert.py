@@ -44,11 +44,11 @@ from cf_gateway_core import (
 )
 from llamaindex_cf_gateway._convert import to_messages, to_tool_choice, to_tool_specs
 from llamaindex_cf_gateway._results import (
-    ChatStream,
     keep_first_tool_call,
     to_chat_response,
     to_tool_selections,
 )
+from llamaindex_cf_gateway._streaming import ChatStream
 from tests._helpers import run_stream
 
 PNG = base64.b64decode(
