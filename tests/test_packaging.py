@@ -114,3 +114,18 @@ def test_lowest_versions_run_pins_the_declared_lower_bounds() -> None:
         declared = bounds[package].split(".")
         pinned = version.split(".")
         assert pinned[: len(declared)] == declared, f"{package}: {version} vs >={bounds[package]}"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """.ci/run installs and runs the suite as README.md's test command says, in both of its
+    virtualenvs, and fails a run that collects no tests."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"Run the test suite:\n\n```bash\n(.+)\n```", readme)
+    assert found, "README.md shows the test command under 'Run the test suite:'"
+    *_, install, test = (part.strip() for part in found.group(1).split("&&"))
+    assert install.startswith("pip install ") and test.startswith("pytest")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.count(install.removeprefix("pip install ")) == 2  # the main and lowest venvs
+    assert f"\nrun_pytest {test}\n" in ci
+    assert f'\nrun_pytest "$LOW_VENV/bin/python" -m {test}\n' in ci
+    assert '"$status" -eq 5' in ci

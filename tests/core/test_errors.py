@@ -514,7 +514,7 @@ def _check(err: object, status: int) -> None:
     assert isinstance(str(err), str)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(status=_status, headers=_headers, content=st.binary(max_size=512))
 def test_error_from_response_random_bytes_never_raises(
     status: int, headers: dict[str, str], content: bytes
@@ -522,7 +522,7 @@ def test_error_from_response_random_bytes_never_raises(
     _check(error_from_response(status, headers, content), status)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(status=_status, headers=_headers, value=_json)
 def test_error_from_response_random_json_never_raises(
     status: int, headers: dict[str, str], value: Any
@@ -530,7 +530,7 @@ def test_error_from_response_random_json_never_raises(
     _check(error_from_response(status, headers, json.dumps(value).encode()), status)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     status=_status,
     code=st.one_of(st.integers(), st.text(max_size=12), st.none(), st.booleans(), st.floats()),

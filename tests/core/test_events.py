@@ -321,7 +321,7 @@ _json_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     arguments=st.lists(st.dictionaries(st.text(max_size=6), _json_values, max_size=4), max_size=4),
     cuts=st.lists(st.integers(1, 5), min_size=1, max_size=4),

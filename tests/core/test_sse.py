@@ -256,7 +256,7 @@ def chunkings(draw: st.DrawFn, data: bytes) -> list[bytes]:
     return [data[a:b] for a, b in itertools.pairwise(edges)]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=st.data(), stream=sse_streams())
 def test_sse_any_chunking_yields_the_same_events(data: st.DataObject, stream: bytes) -> None:
     whole = decode(stream)
@@ -264,7 +264,7 @@ def test_sse_any_chunking_yields_the_same_events(data: st.DataObject, stream: by
     assert decode_bytewise(stream) == whole
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=st.data(), stream=st.binary(max_size=200))
 def test_sse_any_chunking_of_arbitrary_bytes_yields_the_same_events(
     data: st.DataObject, stream: bytes
@@ -273,7 +273,7 @@ def test_sse_any_chunking_of_arbitrary_bytes_yields_the_same_events(
     assert decode(*data.draw(chunkings(stream))) == whole
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.text(st.characters(codec="utf-8", exclude_characters="\r\n")),

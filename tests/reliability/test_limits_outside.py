@@ -40,7 +40,9 @@ from tests.reliability.conftest import (
 from tests.reliability.fault_server import Action, Exchange, FaultServer, completion, json_reply
 
 RATE_LIMITED = {"errors": [{"code": 2003, "message": "Rate limited"}]}
-PAST_DATE = email.utils.formatdate(time.time() - 3600, usegmt=True)
+# An HTTP date an hour ago; its id is fixed, so every process (pytest-xdist workers) collects the
+# same test ids whatever the clock says.
+PAST_DATE = pytest.param(email.utils.formatdate(time.time() - 3600, usegmt=True), id="past-date")
 UNUSABLE = ["nan", "NaN", "-5", "-inf", "inf", "Infinity", "1e999", PAST_DATE, "soon", ""]
 
 

@@ -152,7 +152,7 @@ error_bodies = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(status=st.integers(100, 599), headers=error_headers, content=error_bodies)
 def test_property_error_classifier_always_returns_a_status_error(
     status: int, headers: dict[str, str], content: bytes
