@@ -37,6 +37,10 @@ UNRESOLVED = {
     # clients, never by users.
     "cf_gateway_core.EventStream.__init__": "httpx",
     "cf_gateway_core.AsyncEventStream.__init__": "aiohttp (the async default I/O)",
+    # A plain call never loads the stream modules (tests/core/test_sync_call_footprint.py): the
+    # clients' stream() methods return their classes, imported with the first stream.
+    "cf_gateway_core.GatewayClient.stream": "cf_gateway_core._streams",
+    "cf_gateway_core.AsyncGatewayClient.stream": "cf_gateway_core._streams",
     # langchain_core.tools costs ~9 ms to import and a chat model does not load it;
     # langchain-core's own BaseChatModel.bind_tools has the same annotation.
     "langchain_cf_gateway.ChatCloudflareAIGateway.bind_tools": "langchain_core.tools",
