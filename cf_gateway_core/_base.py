@@ -154,9 +154,13 @@ def _with_suggestion(error: NotFoundError, model: str) -> NotFoundError:
     return error
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Prepared:
-    """A request ready to send: built once, re-sent unchanged on retries."""
+    """A request ready to send: built once, re-sent unchanged on retries.
+
+    Internal and never changed after it is built (``dataclasses.replace`` makes a changed copy);
+    not frozen, so building one per request sets its fields directly.
+    """
 
     route: Route
     url: str

@@ -28,7 +28,7 @@ from cf_gateway_core.pydantic_fields import (
     unwrapped_config_errors,
 )
 from langchain_cf_gateway._convert import to_messages
-from langchain_cf_gateway._errors import translated
+from langchain_cf_gateway._errors import TRANSLATED_ERRORS, to_langchain_error, translated
 from langchain_cf_gateway._profile import (
     langchain_profile,
     langsmith_params,
@@ -258,8 +258,10 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, call = self._prepare(messages, stop, kwargs)
-        with translated():
+        try:  # what translated() does, without a generator-based context manager per call
             response = self._client.chat(request, **call)
+        except TRANSLATED_ERRORS as exc:
+            raise to_langchain_error(exc) from exc
         message = to_ai_message(response, request.model)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -271,8 +273,10 @@ class ChatCloudflareAIGateway(BaseChatModel, SessionModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, call = self._prepare(messages, stop, kwargs)
-        with translated():
+        try:
             response = await self._async_client.chat(request, **call)
+        except TRANSLATED_ERRORS as exc:
+            raise to_langchain_error(exc) from exc
         message = to_ai_message(response, request.model)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
