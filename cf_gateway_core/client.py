@@ -19,12 +19,12 @@ from cf_gateway_core._base import (
     KEEPALIVE_EXPIRY,
     MAX_CONNECTIONS,
     AsyncReply,
+    BaseClient,
     Prepared,
     default_limits,
     transport_error,
 )
-from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
-from cf_gateway_core._lazy import LazyModule
+from cf_gateway_core._lazy import LazyModule, lazy_members
 from cf_gateway_core._quirks import empty_native_result, without_stream
 from cf_gateway_core._redact import keep_content
 from cf_gateway_core._replies import (
@@ -56,11 +56,16 @@ if TYPE_CHECKING:
     import httpx
 
     from cf_gateway_core._aio import AioIO, HttpxIO
+
+    # Type checkers and IDEs read the services beyond chat as the mixins' members; at run time
+    # each is a stand-in imported by its first use (``SERVICES`` below, ``_lazy.lazy_members``).
+    from cf_gateway_core._beyond import AsyncBeyondChat as _AsyncBase, SyncBeyondChat as _SyncBase
     from cf_gateway_core._loops import PerLoop
     from cf_gateway_core._streams import AsyncEventStream, EventStream
 else:
     asyncio = LazyModule("asyncio", globals())
     httpx = LazyModule("httpx", globals())
+    _SyncBase = _AsyncBase = BaseClient
 
     def __getattr__(name: str) -> Any:
         """The stream classes, imported with the first stream (a plain call never loads them)."""
@@ -79,6 +84,20 @@ FAST_TRANSPORT_DEPRECATED = (
 )
 """The warning for ``fast_transport=True`` (the client's and the adapters' sessions')."""
 
+SERVICES = (
+    "generate_image",
+    "speak",
+    "transcribe",
+    "rerank",
+    "logs",
+    "logs_for",
+    "models",
+    "_run",
+    "_fetch",
+)
+"""The members of ``_beyond.SyncBeyondChat`` / ``AsyncBeyondChat`` (and of their ``_rest`` shells)
+the clients hold: loaded by their first use, so a chat call never imports ``_beyond``/``_rest``."""
+
 
 def _check_http_client(http_client: object, kind: str) -> None:
     """``None`` or an ``httpx.<kind>`` (checked at construction, not at the first request)."""
@@ -89,7 +108,7 @@ def _check_http_client(http_client: object, kind: str) -> None:
         )
 
 
-class GatewayClient(SyncBeyondChat):
+class GatewayClient(_SyncBase):
     """Synchronous client.
 
     Args:
@@ -301,7 +320,7 @@ class GatewayClient(SyncBeyondChat):
         self.close()
 
 
-class AsyncGatewayClient(AsyncBeyondChat):
+class AsyncGatewayClient(_AsyncBase):
     """Asynchronous client; safe across event loops and threads.
 
     Without ``http_client`` it sends through aiohttp: one ``aiohttp.ClientSession`` per running
@@ -468,3 +487,7 @@ class AsyncGatewayClient(AsyncBeyondChat):
     ) -> None:
         """Close the client."""
         await self.aclose()
+
+
+lazy_members(GatewayClient, "cf_gateway_core._beyond.SyncBeyondChat", SERVICES)
+lazy_members(AsyncGatewayClient, "cf_gateway_core._beyond.AsyncBeyondChat", SERVICES)

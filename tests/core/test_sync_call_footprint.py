@@ -149,6 +149,8 @@ STREAM_ONLY = (
     "cf_gateway_core._streams",
     "cf_gateway_core._decoding",
     "cf_gateway_core._loops",
+    "cf_gateway_core._rest",
+    "cf_gateway_core._beyond",
 )
 
 
@@ -231,3 +233,36 @@ def test_a_sync_adapter_call_loads_no_stream_module_until_a_stream(
         + f"print(json.dumps({{'after_call': after_call, **loaded({converter!r})}}))\n"
     )
     assert result == {"after_call": dict.fromkeys(modules, False), converter: True}
+
+
+def test_the_clients_hold_every_service_member_and_load_it_on_first_use() -> None:
+    from cf_gateway_core._base import BaseClient
+    from cf_gateway_core._beyond import AsyncBeyondChat, SyncBeyondChat
+    from cf_gateway_core.client import SERVICES, AsyncGatewayClient, GatewayClient
+
+    for client, mixin in ((GatewayClient, SyncBeyondChat), (AsyncGatewayClient, AsyncBeyondChat)):
+        own = {n for k in mixin.__mro__ if k not in BaseClient.__mro__ for n in vars(k)}
+        wanted = {n for n in own if not n.startswith("__") and not n.startswith("_plan_")}
+        assert wanted == set(SERVICES)
+        for name in SERVICES:
+            getattr(client, name)  # the first access puts the mixin's own member on the client
+            assert vars(client)[name] is next(
+                vars(k)[name] for k in mixin.__mro__ if name in vars(k)
+            )
+
+
+def test_a_service_call_loads_the_services_after_a_chat_call_did_not() -> None:
+    result = _after(
+        "with client() as c:\n"
+        "    assert c.chat(request('openai/gpt-5.5')).text\n"
+        "    after_call = loaded('cf_gateway_core._beyond', 'cf_gateway_core._rest')\n"
+        "    scores = c.rerank('q', ['a', 'b'])\n"
+        "    print(json.dumps({'after_call': after_call, 'ranked': len(scores.scores),\n"
+        "        **loaded('cf_gateway_core._beyond', 'cf_gateway_core._rest')}))\n"
+    )
+    assert result == {
+        "after_call": {"cf_gateway_core._beyond": False, "cf_gateway_core._rest": False},
+        "ranked": 2,
+        "cf_gateway_core._beyond": True,
+        "cf_gateway_core._rest": True,
+    }
