@@ -167,13 +167,15 @@ def test_adapter_stream_stall_midway_times_out(
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("max_retries", [0, 2])
+@pytest.mark.parametrize("max_retries", [0, 4])
 def test_adapter_429_storm_honours_max_retries(
     framework: str, mode: str, max_retries: int, server: FaultServer
 ) -> None:
     limited = json_reply(v4_error(2003, "Rate limited"), status=429, headers=NO_WAIT)
     server.script_times(5, limited)
-    with within(1.0), pytest.raises(RateLimitError) as info:
+    # Retry-After: 0 means no wait. Four retries on the default backoff (0.5 s doubled, jitter
+    # down to 75%) would wait at least 5.6 s, so 2.5 s tells the two apart on a loaded machine.
+    with within(2.5), pytest.raises(RateLimitError) as info:
         adapter_chat(framework, mode, server.base_url, max_retries=max_retries)
     assert len(server.requests) == max_retries + 1
     if framework == "langchain":
