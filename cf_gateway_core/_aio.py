@@ -27,7 +27,7 @@ from cf_gateway_core._tls import shared_ssl_context
 if TYPE_CHECKING:
     from cf_gateway_core._base import Prepared
 
-__all__ = ["AioIO", "AioReply", "HttpxIO", "as_httpx_error", "proxy_applies"]
+__all__ = ["AioIO", "AioReply", "HttpxIO", "as_httpx_error"]
 
 # aiohttp exception -> the httpx exception a caller of httpx gets for the same failure. The most
 # specific entry wins: the exception's MRO is walked in order.
@@ -56,29 +56,6 @@ def as_httpx_error(exc: BaseException) -> httpx.TransportError:
         if target is not None:
             return target(f"{type(exc).__name__}: {exc}")
     return httpx.TransportError(f"{type(exc).__name__}: {exc}")
-
-
-def proxy_applies(url: str) -> bool:
-    """Whether ``httpx`` (``trust_env=True``) would send a request to ``url`` through a proxy.
-
-    The proxies are those of the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, minus
-    ``NO_PROXY``). Asks httpx's own helpers, so the rules are exactly httpx's; should a future httpx
-    move them, any proxy variable other than ``NO_PROXY`` counts as applying (the httpx path is then
-    taken, which is correct, only slower).
-    """
-    try:
-        from httpx._utils import URLPattern, get_environment_proxies
-    except ImportError:  # pragma: no cover - depends on httpx's private layout
-        import urllib.request
-
-        return bool(set(urllib.request.getproxies()) - {"no"})
-    target = httpx.URL(url)
-    # httpx sorts its mounts so that the most specific pattern is tried first.
-    mounts = sorted((URLPattern(key), proxy) for key, proxy in get_environment_proxies().items())
-    for pattern, proxy in mounts:
-        if pattern.matches(target):
-            return proxy is not None
-    return False
 
 
 class AioReply:
@@ -152,7 +129,7 @@ class AioIO:
         self._session = aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),  # the gateway sets no cookies worth keeping
-            trust_env=False,  # proxies are decided by proxy_applies(), before this is chosen
+            trust_env=False,  # proxies: decided by _proxies.proxy_applies() before this is chosen
         )
         # A client dropped while its loop runs (a model built per request) is closed when it is
         # collected, before aiohttp's own finalizers would report its session as unclosed.

@@ -4,7 +4,7 @@ Imported when a :class:`~cf_gateway_core.GatewayClient` builds its own HTTP clie
 ``http_client`` is used as given). The client is ``httpx.Client`` with our pool limits and the
 process's shared TLS context (``_tls``), and:
 
-- ``trust_env`` only when the environment names a proxy (:func:`env_proxy_configured`). With
+- ``trust_env`` only when the environment names a proxy (``_proxies.env_proxy_configured``). With
   ``NO_PROXY`` alone, httpx would mount one "no proxy" route per ``NO_PROXY`` entry and match
   every request's URL against each, only to reach its default transport: the routing is the
   same without them. Any proxy variable keeps httpx's own handling (``HTTP(S)_PROXY``,
@@ -24,30 +24,13 @@ from typing import Any
 import httpx
 
 from cf_gateway_core._base import default_limits
+from cf_gateway_core._proxies import env_proxy_configured
 from cf_gateway_core._tls import shared_ssl_context
 
-__all__ = ["ReplyCookieJar", "env_proxy_configured", "own_client"]
+__all__ = ["ReplyCookieJar", "own_client"]
 
 # The headers http.cookiejar reads cookies from (CookieJar.make_cookies), as httpx stores names.
 _COOKIE_HEADERS = frozenset({b"set-cookie", b"set-cookie2"})
-
-
-def env_proxy_configured() -> bool:
-    """Whether the environment names a proxy for any URL, by httpx's rules (``trust_env``).
-
-    ``False`` when no proxy variable is set or ``NO_PROXY`` alone is: every URL then goes to the
-    default transport, and an ``httpx.Client(trust_env=False)`` routes exactly as one built with
-    ``trust_env=True`` (the TLS context is passed in, so the TLS variables are read anyway — see
-    ``_tls``). Asks httpx's own helper; should a future httpx move it, the standard library's
-    reading of the same variables answers (any proxy variable other than ``NO_PROXY``).
-    """
-    try:
-        from httpx._utils import get_environment_proxies
-    except ImportError:  # pragma: no cover - depends on httpx's private layout
-        import urllib.request
-
-        return bool(set(urllib.request.getproxies()) - {"no"})
-    return any(proxy is not None for proxy in get_environment_proxies().values())
 
 
 class ReplyCookieJar(http.cookiejar.CookieJar):

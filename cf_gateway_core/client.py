@@ -364,7 +364,8 @@ class AsyncGatewayClient(_AsyncBase):
 
     def _new_io(self) -> AioIO | HttpxIO:
         """The I/O of a new event loop: aiohttp, or httpx when a proxy applies to the gateway."""
-        from cf_gateway_core._aio import AioIO, HttpxIO, proxy_applies
+        from cf_gateway_core._aio import AioIO, HttpxIO
+        from cf_gateway_core._proxies import proxy_applies
 
         if proxy_applies(self.config.account_url):
             http = httpx.AsyncClient(
