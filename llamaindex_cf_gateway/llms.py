@@ -161,16 +161,19 @@ class CloudflareAIGateway(GatewayFields, FunctionCallingLLM):
         """
         cls = type(self)
         if cls.metadata is not _OWN_METADATA:  # a subclass's own metadata: built every call
-            return {"class_name": self.class_name(), **self.metadata.model_dump()}
+            return self._payload()
         profile = get_profile(self.model)
         key = (cls, self.model, self.context_window, self.max_tokens)
         cached = _PAYLOADS.get(key)
         if cached is None or cached[0] is not profile:
             if len(_PAYLOADS) >= _PAYLOADS_SIZE:
                 _PAYLOADS.clear()
-            payload = {"class_name": self.class_name(), **self.metadata.model_dump()}
-            cached = _PAYLOADS[key] = (profile, payload)
+            cached = _PAYLOADS[key] = (profile, self._payload())
         return dict(cached[1])  # its values are immutable: a shallow copy is a copy
+
+    def _payload(self) -> dict[str, Any]:
+        """LlamaIndex's ``BaseLLM.to_payload``: the class name and :attr:`metadata`."""
+        return {"class_name": self.class_name(), **self.metadata.model_dump()}
 
     # ------------------------------------------------------------------------- request building
 
